@@ -1,0 +1,259 @@
+"""Settings: one frozen dataclass, read once from the environment and an optional `.env` file.
+
+Every setting is an environment variable named `OPSCOPILOT_<FIELD>`; the process environment
+wins over the `.env` file. With nothing set, the defaults run the embedded demo: a SQLite
+warehouse, state database and audit database in the data directory. Each field's metadata
+carries its documentation, so the README table and `python -m copilot settings` cannot drift
+from the code (a test checks the README).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from copilot.errors import ConfigError
+
+__all__ = ["ENV_PREFIX", "SettingDoc", "Settings", "load_settings", "read_env_file", "setting_docs"]
+
+ENV_PREFIX = "OPSCOPILOT_"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEMO_WAREHOUSE_FILE = "otc_demo.db"
+
+
+def _doc(text: str, default_text: str) -> dict[str, str]:
+    return {"doc": text, "default_text": default_text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the copilot needs to know about its surroundings; immutable once loaded."""
+
+    data_dir: Path = field(
+        default=PROJECT_ROOT / "data",
+        metadata=_doc(
+            "Folder for the embedded demo: the demo warehouse, state and audit databases and "
+            "the ChromaDB store, unless their own settings point elsewhere.",
+            "`data/` in the project folder",
+        ),
+    )
+    warehouse_url: str = field(
+        default="",
+        metadata=_doc(
+            "SQLAlchemy URL of the warehouse the copilot answers from: `sqlite:///PATH`, "
+            "`postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB` or "
+            "`mssql+pyodbc://USER:PASSWORD@DSN` (see \"Your own warehouse\"). Always opened "
+            "read-only.",
+            "the demo SQLite file `DATA_DIR/otc_demo.db`, built on first launch",
+        ),
+    )
+    warehouse_schema: str = field(
+        default="",
+        metadata=_doc(
+            "Database schema holding the warehouse tables (for example `dbo` or `ops`).",
+            "the connection's default schema",
+        ),
+    )
+    state_url: str = field(
+        default="",
+        metadata=_doc(
+            "SQLAlchemy URL of the app's own state database (dashboards, widgets, report "
+            "templates, training profiles). SQLite or PostgreSQL.",
+            "`sqlite:///DATA_DIR/state.db`",
+        ),
+    )
+    audit_url: str = field(
+        default="",
+        metadata=_doc(
+            "SQLAlchemy URL of the append-only audit database, kept apart from the state "
+            "database so that compliance can own it. SQLite or PostgreSQL.",
+            "`sqlite:///DATA_DIR/audit.db`",
+        ),
+    )
+    chroma_dir: Path | None = field(
+        default=None,
+        metadata=_doc("Folder of the on-disk ChromaDB training store.", "`DATA_DIR/chroma`"),
+    )
+    row_cap: int = field(
+        default=5000,
+        metadata=_doc(
+            "Most rows a question returns to the page; more are cut and the answer says so.",
+            "`5000`",
+        ),
+    )
+    query_timeout_s: float = field(
+        default=30.0,
+        metadata=_doc(
+            "Seconds a warehouse query may run before it is cancelled.", "`30`"
+        ),
+    )
+    as_of: date | None = field(
+        default=None,
+        metadata=_doc(
+            "The \"today\" that relative periods (yesterday, this week, MTD) resolve against, "
+            "as `YYYY-MM-DD`; handy for replaying a past day.",
+            "the real today",
+        ),
+    )
+    demo_seed: int = field(
+        default=7,
+        metadata=_doc("Random seed of the demo warehouse built on first launch.", "`7`"),
+    )
+    demo_trades: int = field(
+        default=20_000,
+        metadata=_doc("Number of trades in the demo warehouse built on first launch.", "`20000`"),
+    )
+
+    def __post_init__(self) -> None:
+        # Fill the defaults that depend on data_dir, so every consumer sees concrete values.
+        data = self.data_dir
+        derived = {
+            "warehouse_url": f"sqlite:///{data / DEMO_WAREHOUSE_FILE}",
+            "state_url": f"sqlite:///{data / 'state.db'}",
+            "audit_url": f"sqlite:///{data / 'audit.db'}",
+        }
+        for name, value in derived.items():
+            if not getattr(self, name):
+                object.__setattr__(self, name, value)
+        if self.chroma_dir is None:
+            object.__setattr__(self, "chroma_dir", data / "chroma")
+
+    @property
+    def demo_warehouse_path(self) -> Path:
+        """Where the embedded demo warehouse lives (built there when it is the warehouse)."""
+        return self.data_dir / DEMO_WAREHOUSE_FILE
+
+    @property
+    def uses_demo_warehouse(self) -> bool:
+        """True when the warehouse is the embedded demo, which the app may build itself."""
+        return self.warehouse_url == f"sqlite:///{self.demo_warehouse_path}"
+
+    def effective_as_of(self, today: date | None = None) -> date:
+        """The as-of date questions resolve against: the override, else today."""
+        return self.as_of or today or date.today()
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    """One setting as documented: its variable, meaning and default."""
+
+    env_var: str
+    doc: str
+    default_text: str
+
+
+def setting_docs() -> tuple[SettingDoc, ...]:
+    """Every setting with its environment variable, description and default, in field order."""
+    return tuple(
+        SettingDoc(
+            env_var=ENV_PREFIX + f.name.upper(),
+            doc=f.metadata["doc"],
+            default_text=f.metadata["default_text"],
+        )
+        for f in dataclasses.fields(Settings)
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError("must be a whole number above 0")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError("must be a number of seconds above 0")
+    return value
+
+
+def _url(text: str) -> str:
+    scheme = text.split(":", 1)[0].lower()
+    if "://" not in text or scheme.split("+", 1)[0] not in {"sqlite", "postgresql", "mssql"}:
+        raise ValueError(
+            "must be a database URL starting with sqlite:///, postgresql+psycopg:// "
+            "or mssql+pyodbc://"
+        )
+    return text
+
+
+_PARSERS: Mapping[str, Callable[[str], Any]] = {
+    "data_dir": lambda text: Path(text).expanduser(),
+    "warehouse_url": _url,
+    "warehouse_schema": str.strip,
+    "state_url": _url,
+    "audit_url": _url,
+    "chroma_dir": lambda text: Path(text).expanduser(),
+    "row_cap": _positive_int,
+    "query_timeout_s": _positive_float,
+    "as_of": date.fromisoformat,
+    "demo_seed": int,
+    "demo_trades": _positive_int,
+}
+
+
+def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
+    """Parse a `.env` file into {name: (value, line number)}.
+
+    The format is the common one: `NAME=value`, optional `export `, `#` comments, values in
+    single or double quotes. A malformed line raises ConfigError naming the file and line.
+    """
+    values: dict[str, tuple[str, int]] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ConfigError(f"{path}, line {number}: expected NAME=value, found {raw!r}.")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[name] = (value, number)
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Build Settings from the environment (default: os.environ) and a `.env` file.
+
+    The `.env` file is `OPSCOPILOT_ENV_FILE` if set, else `.env` in the working directory;
+    it is optional. Unknown `OPSCOPILOT_` names are refused, because a misspelt setting that
+    silently does nothing is worse than an error.
+    """
+    env = dict(os.environ if environ is None else environ)
+    path = env_file or Path(env.get(ENV_PREFIX + "ENV_FILE", ".env"))
+    sources: dict[str, tuple[str, str]] = {}
+    if path.is_file():
+        for name, (value, line) in read_env_file(path).items():
+            sources[name] = (value, f"{path}, line {line}")
+    for name, value in env.items():
+        sources[name] = (value, "the environment")
+
+    known = {ENV_PREFIX + f.name.upper(): f.name for f in dataclasses.fields(Settings)}
+    known[ENV_PREFIX + "ENV_FILE"] = ""
+    values: dict[str, Any] = {}
+    for name, (raw, where) in sorted(sources.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        if name not in known:
+            raise ConfigError(f"Unknown setting {name} (from {where}); see the README's Settings.")
+        field_name = known[name]
+        if not field_name or raw.strip() == "":
+            continue  # an empty value means "use the default", as in most .env tooling
+        try:
+            values[field_name] = _PARSERS[field_name](raw.strip())
+        except ValueError as exc:
+            raise ConfigError(f"{name}={raw!r} (from {where}) is not valid: {exc}.") from None
+    return Settings(**values)

@@ -1,0 +1,157 @@
+"""Read-only SQLAlchemy engines for the three warehouses we speak: SQLite, PostgreSQL, SQL Server.
+
+The guard (an AST check) is the first wall against writes; the connection is the second, so
+that even a statement the guard wrongly allowed cannot change anything:
+- SQLite: the file is opened with `mode=ro` and `PRAGMA query_only`; the time limit is a
+  progress handler that aborts the statement past its deadline.
+- PostgreSQL: every transaction is read-only (`default_transaction_read_only`) and the server
+  cancels statements past `statement_timeout`.
+- SQL Server: `ApplicationIntent=ReadOnly` and pyodbc's query timeout. The login should also
+  hold only `db_datareader`; the README says so, because SQL Server has no session switch
+  that forbids writes for a read-write login.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from copilot.errors import ConfigError, DriverMissing, WarehouseUnavailable
+
+__all__ = ["Dialect", "ReadOnlyEngine", "open_readonly_engine", "redact_url"]
+
+Dialect = Literal["sqlite", "postgres", "tsql"]
+
+# The name sqlglot gives each dialect, so SQL can be transpiled for the warehouse in use.
+_BACKENDS: dict[str, Dialect] = {"sqlite": "sqlite", "postgresql": "postgres", "mssql": "tsql"}
+
+UNIXODBC_HINT = (
+    "SQL Server needs unixODBC and an ODBC driver: on Debian run "
+    "`apt-get install unixodbc` and then install either Microsoft's ODBC Driver 18 "
+    "(package msodbcsql18) or FreeTDS (`apt-get install tdsodbc`)."
+)
+
+
+@dataclass(frozen=True)
+class ReadOnlyEngine:
+    """An engine whose connections cannot write, and how to bound one statement's time.
+
+    `arm_deadline(dbapi_connection, seconds)` must be called before each statement on
+    backends whose limit is per statement rather than per connection; it returns a function
+    that disarms it.
+    """
+
+    engine: Engine
+    dialect: Dialect
+    arm_deadline: Callable[[Any, float], Callable[[], None]]
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password hidden, fit for a page or a log."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def open_readonly_engine(url: str, timeout_s: float) -> ReadOnlyEngine:
+    """Create a read-only engine for `url` with a `timeout_s` limit on every statement."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"The warehouse URL {url!r} is not a database URL.") from None
+    backend = parsed.get_backend_name()
+    if backend not in _BACKENDS:
+        raise ConfigError(
+            f"The warehouse URL uses {backend!r}; supported are sqlite, postgresql and mssql."
+        )
+    builders = {"sqlite": _sqlite, "postgresql": _postgres, "mssql": _mssql}
+    return builders[backend](parsed, timeout_s)
+
+
+def _sqlite(url: URL, timeout_s: float) -> ReadOnlyEngine:
+    if not url.database or url.database == ":memory:":
+        raise ConfigError("An in-memory SQLite warehouse has no data; give a file path.")
+    path = Path(url.database).expanduser().resolve()
+    if not path.is_file():
+        raise WarehouseUnavailable(f"The SQLite warehouse file {path} does not exist.")
+
+    def connect() -> sqlite3.Connection:
+        # mode=ro makes SQLite itself refuse writes, even after `PRAGMA query_only=OFF`.
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    engine = create_engine("sqlite://", creator=connect)
+    return ReadOnlyEngine(engine, "sqlite", _sqlite_deadline)
+
+
+def _sqlite_deadline(dbapi_connection: Any, seconds: float) -> Callable[[], None]:
+    deadline = time.monotonic() + seconds
+
+    def past_deadline() -> int:
+        # A non-zero return makes SQLite abort the statement with "interrupted".
+        return int(time.monotonic() > deadline)
+
+    dbapi_connection.set_progress_handler(past_deadline, 10_000)
+    return lambda: dbapi_connection.set_progress_handler(None, 0)
+
+
+def _no_deadline(dbapi_connection: Any, seconds: float) -> Callable[[], None]:
+    # PostgreSQL and SQL Server enforce the limit themselves, set once per connection.
+    return lambda: None
+
+
+def _postgres(url: URL, timeout_s: float) -> ReadOnlyEngine:
+    if url.drivername in {"postgresql", "postgresql+psycopg2"}:
+        url = url.set(drivername="postgresql+psycopg")  # the driver we ship
+    options = (
+        "-c default_transaction_read_only=on "
+        f"-c statement_timeout={max(1, int(timeout_s * 1000))} "
+        "-c idle_in_transaction_session_timeout=60000"
+    )
+    engine = _create(
+        url,
+        connect_args={"options": options, "connect_timeout": 10},
+        pool_pre_ping=True,
+    )
+    return ReadOnlyEngine(engine, "postgres", _no_deadline)
+
+
+def _mssql(url: URL, timeout_s: float) -> ReadOnlyEngine:
+    query = dict(url.query)
+    query.setdefault("ApplicationIntent", "ReadOnly")
+    engine = _create(url.set(query=query), pool_pre_ping=True)
+    seconds = max(1, round(timeout_s))
+
+    @event.listens_for(engine, "connect")
+    def _set_timeout(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.timeout = seconds  # pyodbc cancels statements past this
+
+    return ReadOnlyEngine(engine, "tsql", _no_deadline)
+
+
+def _create(url: URL, **kwargs: Any) -> Engine:
+    """create_engine, turning a missing driver or system library into a clear message."""
+    try:
+        return create_engine(url, **kwargs)
+    except (ImportError, NoSuchModuleError) as exc:
+        raise driver_missing(url.get_backend_name(), exc) from None
+
+
+def driver_missing(backend: str, exc: BaseException) -> DriverMissing:
+    """The user-facing error for a driver that failed to import."""
+    if backend == "mssql":
+        return DriverMissing(f"The SQL Server driver could not load ({exc}). {UNIXODBC_HINT}")
+    return DriverMissing(
+        f"The {backend} driver could not load ({exc}); run "
+        "`pip install -r requirements.txt`."
+    )

@@ -1,0 +1,55 @@
+"""The copilot's typed errors.
+
+Every error the product raises on purpose derives from `CopilotError` and carries a message
+written for the person using the app: pages and the CLI show `str(error)`, never a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "CopilotError",
+    "DemoDataError",
+    "DriverMissing",
+    "QueryFailed",
+    "QueryTimeout",
+    "ReadOnlyViolation",
+    "WarehouseError",
+    "WarehouseUnavailable",
+]
+
+
+class CopilotError(Exception):
+    """Root of every error the copilot reports to a user."""
+
+
+class ConfigError(CopilotError):
+    """A setting is missing or malformed; the message names the setting and its source."""
+
+
+class DemoDataError(CopilotError):
+    """The demo warehouse could not be built (bad arguments, unwritable path)."""
+
+
+class WarehouseError(CopilotError):
+    """Something went wrong talking to the warehouse."""
+
+
+class WarehouseUnavailable(WarehouseError):
+    """The warehouse cannot be reached or opened."""
+
+
+class DriverMissing(WarehouseError):
+    """A database driver or its system library is not installed; the message says which."""
+
+
+class QueryTimeout(WarehouseError):
+    """A query ran past the configured time limit and was cancelled."""
+
+
+class ReadOnlyViolation(WarehouseError):
+    """The warehouse refused a statement because the connection is read-only."""
+
+
+class QueryFailed(WarehouseError):
+    """The warehouse rejected a query (syntax, unknown column, ...)."""

@@ -1,0 +1,164 @@
+"""The one path to the warehouse: read-only execution with a row cap and a time limit.
+
+Results come back as a frozen `QueryResult`. The row cap fetches `cap + 1` rows so the
+answer can say "truncated" without counting the whole result, and no more rows than that
+ever leave the database cursor.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlglot
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlglot import exp
+
+from copilot.connections import Dialect, open_readonly_engine, redact_url
+from copilot.errors import (
+    QueryFailed,
+    QueryTimeout,
+    ReadOnlyViolation,
+    WarehouseError,
+    WarehouseUnavailable,
+)
+from copilot.schema import WarehouseSchema, introspect
+
+__all__ = ["QueryResult", "Warehouse"]
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of one query: at most the row cap, with `truncated` set when more existed."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    truncated: bool
+    elapsed_ms: float
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+
+class Warehouse:
+    """A read-only warehouse connection (SQLite, PostgreSQL or SQL Server)."""
+
+    def __init__(
+        self, url: str, *, row_cap: int, timeout_s: float, db_schema: str | None = None
+    ) -> None:
+        self._ro = open_readonly_engine(url, timeout_s)
+        self.url = url
+        self.row_cap = row_cap
+        self.timeout_s = timeout_s
+        self.db_schema = db_schema or None
+        self._schema: WarehouseSchema | None = None
+
+    @property
+    def dialect(self) -> Dialect:
+        """sqlglot's name for the warehouse's SQL dialect."""
+        return self._ro.dialect
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden."""
+        return redact_url(self.url)
+
+    def execute(self, sql: str, *, row_cap: int | None = None) -> QueryResult:
+        """Run one read-only statement; at most `row_cap` rows (default: the warehouse's)."""
+        cap = self.row_cap if row_cap is None else row_cap
+        started = time.perf_counter()
+        try:
+            with self._ro.engine.connect() as conn:
+                dbapi = conn.connection.dbapi_connection
+                disarm = self._ro.arm_deadline(dbapi, self.timeout_s)
+                try:
+                    # Only cap + 1 rows leave the cursor; the guard also puts a LIMIT on
+                    # every statement, so the server never sends a large result here.
+                    result = conn.execute(text(sql))
+                    columns = tuple(result.keys()) if result.returns_rows else ()
+                    fetched = result.fetchmany(cap + 1) if result.returns_rows else []
+                    result.close()
+                finally:
+                    disarm()
+                conn.rollback()  # nothing to keep; ends the read-only transaction at once
+        except SQLAlchemyError as exc:
+            raise self._translate(exc) from None
+        rows = tuple(tuple(_plain(v) for v in row) for row in fetched[:cap])
+        return QueryResult(
+            columns=columns,
+            rows=rows,
+            truncated=len(fetched) > cap,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def sample(self, table: str, limit: int = 20) -> QueryResult:
+        """The first `limit` rows of a known table, as the Data page shows them."""
+        name = self.schema().table(table).name  # KeyError for unknown tables: no free SQL
+        source = exp.table_(name, db=self.db_schema, quoted=True)
+        sql = sqlglot.select("*").from_(source).limit(limit).sql(dialect=self.dialect)
+        return self.execute(sql, row_cap=limit)
+
+    def schema(self, refresh: bool = False) -> WarehouseSchema:
+        """The warehouse's tables, columns and keys (read once, then kept)."""
+        if self._schema is None or refresh:
+            try:
+                self._schema = introspect(self._ro.engine, self.db_schema)
+            except SQLAlchemyError as exc:
+                raise self._translate(exc) from None
+        return self._schema
+
+    def ping(self) -> None:
+        """Raise WarehouseUnavailable unless the warehouse answers a trivial query."""
+        self.execute("SELECT 1", row_cap=1)
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self._ro.engine.dispose()
+
+    def _translate(self, exc: SQLAlchemyError) -> WarehouseError:
+        """Map a driver error to the copilot's typed errors with a readable message."""
+        orig = getattr(exc, "orig", None)
+        message = str(orig or exc).strip().splitlines()[0] if str(orig or exc).strip() else ""
+        code = str(getattr(orig, "sqlstate", "") or "")
+        lowered = message.lower()
+        if (
+            code == "57014"
+            or "interrupted" in lowered
+            or "timeout expired" in lowered
+            or code.startswith("HYT")
+        ):
+            return QueryTimeout(
+                f"The query ran longer than the {self.timeout_s:g} s limit and was cancelled."
+            )
+        if code == "25006" or "readonly database" in lowered or "read-only" in lowered:
+            return ReadOnlyViolation(
+                f"The warehouse connection is read-only; the statement was refused ({message})."
+            )
+        if isinstance(exc, OperationalError) and _is_connection_failure(exc, lowered):
+            return WarehouseUnavailable(
+                f"The warehouse at {self.display_url} cannot be reached: {message}"
+            )
+        return QueryFailed(f"The warehouse rejected the query: {message}")
+
+
+def _is_connection_failure(exc: OperationalError, lowered: str) -> bool:
+    return exc.connection_invalidated or any(
+        phrase in lowered
+        for phrase in ("connection", "could not connect", "unable to open", "timeout expired")
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Drivers return Decimal, datetime and friends; keep one plain shape for every backend."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

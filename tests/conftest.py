@@ -1,0 +1,29 @@
+"""Shared fixtures: real SQLite files and a real PostgreSQL server started for the session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pgserver import PostgresServer, running_postgres
+
+AS_OF = date(2026, 11, 20)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server on loopback for the whole run."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def small_demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo warehouse (2,000 trades, as of 2026-11-20), built once; never written to."""
+    from copilot.demo import build_demo_warehouse
+
+    path = tmp_path_factory.mktemp("demo") / "otc_demo.db"
+    build_demo_warehouse(path, as_of=AS_OF, seed=7, trades=2_000)
+    return path
