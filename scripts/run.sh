@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs what the app needs and launches it. With no settings it runs on the embedded demo:
+# the demo warehouse is built on first launch. Extra arguments go to `streamlit run`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh requirements.txt
+exec .venv/bin/python -m streamlit run streamlit_app.py "$@"
