@@ -1,0 +1,1 @@
+"""Dashboards: saved answers as widgets, their storage and their refresh."""

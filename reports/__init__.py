@@ -1,0 +1,1 @@
+"""Reports: templates, the in-process scheduler, renderers, delivery channels and the run log."""
