@@ -34,7 +34,8 @@ SEED = [
     "INSERT INTO counterparties VALUES (1, 'GOLDMAN'), (2, 'JPMORGAN')",
 ]
 SEED += [
-    f"INSERT INTO trades VALUES ('TRD{i:07d}', {1 + i % 2}, {1000 + i}.50, '2026-11-{1 + i % 20:02d}')"
+    f"INSERT INTO trades VALUES ('TRD{i:07d}', {1 + i % 2}, {1000 + i}.50,"
+    f" '2026-11-{1 + i % 20:02d}')"
     for i in range(30)
 ]
 

@@ -1,0 +1,20 @@
+"""The process-wide services, built once and shared by every page and browser session."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from copilot.config import Settings, load_settings
+from copilot.services import Services, build_services
+
+
+@st.cache_resource(show_spinner="Preparing the warehouse (the demo is built on first launch)…")
+def _cached_services(_settings: Settings, settings_key: str) -> Services:
+    # Keyed on the settings' text, so a changed environment (or a test) gets its own services.
+    return build_services(_settings)
+
+
+def services() -> Services:
+    """The services for the settings in force; errors propagate as CopilotError."""
+    settings = load_settings()
+    return _cached_services(settings, repr(settings))

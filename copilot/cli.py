@@ -1,0 +1,72 @@
+"""The command line: `python -m copilot COMMAND ...` for ops automation and benchmarks.
+
+Errors the user can fix are printed as one line on stderr with exit status 2; nothing prints
+a traceback for a CopilotError.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from copilot.config import load_settings, setting_docs
+from copilot.connections import redact_url
+from copilot.errors import CopilotError
+
+__all__ = ["main"]
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-20") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m copilot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo-db", help="build the demo OTC warehouse (SQLite)")
+    demo.add_argument("--out", type=Path, required=True, help="SQLite file to write")
+    demo.add_argument("--as-of", type=_iso_date, default=None, help="today of the data")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--trades", type=int, default=20_000, help="trades (default 20000)")
+
+    commands.add_parser("settings", help="print the settings in force (passwords hidden)")
+    return parser
+
+
+def _demo_db(args: argparse.Namespace) -> int:
+    from copilot.demo import build_demo_warehouse
+
+    summary = build_demo_warehouse(
+        args.out, as_of=args.as_of or date.today(), seed=args.seed, trades=args.trades
+    )
+    counts = ", ".join(f"{table} {count:,}" for table, count in summary.row_counts.items())
+    print(f"built {summary.path} as of {summary.as_of} (seed {summary.seed}) "
+          f"in {summary.elapsed_seconds:.1f} s: {counts}")
+    return 0
+
+
+def _settings(_args: argparse.Namespace) -> int:
+    settings = load_settings()
+    for doc in setting_docs():
+        value = getattr(settings, doc.env_var.removeprefix("OPSCOPILOT_").lower())
+        shown = redact_url(value) if doc.env_var.endswith("_URL") else value
+        print(f"{doc.env_var}={'' if shown is None else shown}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    handlers = {"demo-db": _demo_db, "settings": _settings}
+    try:
+        return handlers[args.command](args)
+    except CopilotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,12 @@
+"""OTC Ops Copilot: the Streamlit entry point. Run with `streamlit run streamlit_app.py`."""
+
+import streamlit as st
+
+from app_pages import data
+
+st.set_page_config(page_title="OTC Ops Copilot", page_icon=":material/query_stats:", layout="wide")
+
+pages = [
+    st.Page(data.render, title="Data", icon=":material/table_chart:", url_path="data"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,58 @@
+"""`python -m copilot` as ops automation runs it: real processes, real files."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "copilot", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env,
+    )
+
+
+def _dump_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with sqlite3.connect(path) as conn:
+        tables = conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY 1")
+        for (table,) in tables.fetchall():
+            for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1'):
+                digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def test_demo_db_builds_the_same_warehouse_twice(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    for out in (first, second):
+        done = _cli("demo-db", "--out", str(out), "--as-of", "2026-11-20", "--trades", "1500")
+        assert done.returncode == 0, done.stderr
+        assert "as of 2026-11-20" in done.stdout and "trades 1,500" in done.stdout
+    assert _dump_digest(first) == _dump_digest(second)
+
+
+def test_demo_db_bad_arguments_are_one_line_errors(tmp_path: Path) -> None:
+    done = _cli("demo-db", "--out", str(tmp_path / "x.db"), "--trades", "0")
+    assert done.returncode == 2 and done.stderr.startswith("error: ")
+    assert "Traceback" not in done.stderr and not (tmp_path / "x.db").exists()
+    done = _cli("demo-db", "--out", str(tmp_path / "x.db"), "--as-of", "20/11/2026")
+    assert done.returncode == 2 and "is not a date" in done.stderr
+
+
+def test_settings_command_hides_passwords(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "OPSCOPILOT_WAREHOUSE_URL": "postgresql+psycopg://ro:s3cret@db:5432/otc",
+        "OPSCOPILOT_ENV_FILE": str(tmp_path / "none"),
+    }
+    done = _cli("settings", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "s3cret" not in done.stdout
+    assert "OPSCOPILOT_WAREHOUSE_URL=postgresql+psycopg://ro:***@db:5432/otc" in done.stdout
+    assert "OPSCOPILOT_ROW_CAP=5000" in done.stdout
