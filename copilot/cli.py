@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--trades", type=int, default=20_000, help="trades (default 20000)")
 
     commands.add_parser("settings", help="print the settings in force (passwords hidden)")
+    commands.add_parser(
+        "prepare", help="get ready to serve: build the demo warehouse when it is missing"
+    )
     return parser
 
 
@@ -61,10 +64,19 @@ def _settings(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare(_args: argparse.Namespace) -> int:
+    from copilot.services import build_services
+
+    services = build_services(load_settings())
+    tables = services.warehouse.schema().table_names
+    print(f"ready: {services.warehouse.display_url} with {len(tables)} tables")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     args = _parser().parse_args(argv)
-    handlers = {"demo-db": _demo_db, "settings": _settings}
+    handlers = {"demo-db": _demo_db, "settings": _settings, "prepare": _prepare}
     try:
         return handlers[args.command](args)
     except CopilotError as exc:

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements.txt
+# Build the demo warehouse now rather than on the first page view.
+.venv/bin/python -m copilot prepare
 exec .venv/bin/python -m streamlit run streamlit_app.py "$@"

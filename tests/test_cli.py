@@ -56,3 +56,29 @@ def test_settings_command_hides_passwords(tmp_path: Path) -> None:
     assert "s3cret" not in done.stdout
     assert "OPSCOPILOT_WAREHOUSE_URL=postgresql+psycopg://ro:***@db:5432/otc" in done.stdout
     assert "OPSCOPILOT_ROW_CAP=5000" in done.stdout
+
+
+def test_prepare_builds_the_demo_warehouse_once(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "OPSCOPILOT_DATA_DIR": str(tmp_path / "data"),
+        "OPSCOPILOT_DEMO_TRADES": "400",
+        "OPSCOPILOT_ENV_FILE": str(tmp_path / "none"),
+    }
+    done = _cli("prepare", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "ready:" in done.stdout and "with 8 tables" in done.stdout
+    built = tmp_path / "data" / "otc_demo.db"
+    stamp = built.stat().st_mtime_ns
+    assert _cli("prepare", env=env).returncode == 0
+    assert built.stat().st_mtime_ns == stamp  # present, so not rebuilt
+
+
+def test_prepare_reports_an_unreachable_warehouse(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "OPSCOPILOT_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'missing.db'}",
+        "OPSCOPILOT_ENV_FILE": str(tmp_path / "none"),
+    }
+    done = _cli("prepare", env=env)
+    assert done.returncode == 2 and "does not exist" in done.stderr
