@@ -70,7 +70,9 @@ def render() -> None:
     if table.comment:
         st.write(table.comment)
     st.subheader("Columns")
-    st.dataframe(_columns_frame(table), hide_index=True)
+    columns = _columns_frame(table)
+    # Tall enough for every column: analysts read the whole list, not a scroll box.
+    st.dataframe(columns, hide_index=True, height=36 * (len(columns) + 1) + 3)
     st.subheader(f"Sample of {SAMPLE_ROWS} rows")
     try:
         sample = svc.warehouse.sample(name, SAMPLE_ROWS)

@@ -83,7 +83,8 @@ def introspect(engine: Engine, db_schema: str | None = None) -> WarehouseSchema:
             ColumnInfo(
                 name=col["name"],
                 type=str(col["type"]),
-                nullable=bool(col.get("nullable", True)),
+                # SQLite reports INTEGER PRIMARY KEY as nullable; a key never holds NULL.
+                nullable=bool(col.get("nullable", True)) and col["name"] not in pk,
                 primary_key=col["name"] in pk,
                 comment=col.get("comment") or None,
             )

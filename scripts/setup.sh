@@ -2,11 +2,11 @@
 # Prepares this checkout: Debian packages the product needs (installed with apt-get only when
 # missing), then a virtual environment in .venv with the Python packages of the given
 # requirements file. Used by scripts/run.sh and scripts/test.sh; safe to run again.
-#   usage: scripts/setup.sh requirements.txt|requirements-dev.txt [--with-postgres]
+#   usage: scripts/setup.sh requirements.txt|requirements-dev.txt [--for-tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requirements="${1:-requirements.txt}"
-with_postgres="${2:-}"
+for_tests="${2:-}"
 
 ldconfig="$(command -v ldconfig || echo /sbin/ldconfig)"
 missing=()
@@ -15,8 +15,10 @@ python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 "$ldconfig" -p 2>/dev/null | grep -q "libpango-1.0.so" || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 # Fonts for the PDF reports, so rendering never looks for one on the network.
 fc-list 2>/dev/null | grep -qi "dejavu" || missing+=(fonts-dejavu-core fontconfig)
-if [ "$with_postgres" = "--with-postgres" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  missing+=(postgresql)
+if [ "$for_tests" = "--for-tests" ]; then
+  # The tests start their own PostgreSQL server and drive the app in headless Chromium.
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

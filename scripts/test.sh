@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the tests need (PostgreSQL server binaries included) and runs the whole
+# Installs what the tests need (PostgreSQL server binaries and Chromium included) and runs the whole
 # suite and the linter. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh requirements-dev.txt --with-postgres
+bash scripts/setup.sh requirements-dev.txt --for-tests
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"
