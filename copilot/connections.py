@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -25,8 +27,9 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from copilot.errors import ConfigError, DriverMissing, WarehouseUnavailable
+from copilot.guard.policy import default_policy
 
-__all__ = ["Dialect", "ReadOnlyEngine", "open_readonly_engine", "redact_url"]
+__all__ = ["Dialect", "ReadOnlyEngine", "introspection", "open_readonly_engine", "redact_url"]
 
 Dialect = Literal["sqlite", "postgres", "tsql"]
 
@@ -85,13 +88,53 @@ def _sqlite(url: URL, timeout_s: float) -> ReadOnlyEngine:
         raise WarehouseUnavailable(f"The SQLite warehouse file {path} does not exist.")
 
     def connect() -> sqlite3.Connection:
-        # mode=ro makes SQLite itself refuse writes, even after `PRAGMA query_only=OFF`.
+        # mode=ro makes SQLite itself refuse writes to the file; query_only refuses them in
+        # the engine; the authorizer refuses everything that is not a read (ATTACH would
+        # create a file, VACUUM INTO would write one, PRAGMA would change settings).
         conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
         conn.execute("PRAGMA query_only = ON")
+        conn.set_authorizer(_sqlite_reads_only)
         return conn
 
     engine = create_engine("sqlite://", creator=connect)
     return ReadOnlyEngine(engine, "sqlite", _sqlite_deadline)
+
+
+_SQLITE_READ_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, 33}  # 33: RECURSIVE
+)
+# Pragmas SQLAlchemy's inspector reads the schema with; allowed only while it does.
+_SQLITE_INTROSPECTION_PRAGMAS = frozenset(
+    {"table_info", "table_xinfo", "foreign_key_list", "index_list", "index_info", "index_xinfo"}
+)
+_introspecting: ContextVar[bool] = ContextVar("introspecting", default=False)
+
+
+@contextmanager
+def introspection() -> Iterator[None]:
+    """Within this block the SQLite catalog may be read: the schema is being introspected."""
+    token = _introspecting.set(True)
+    try:
+        yield
+    finally:
+        _introspecting.reset(token)
+
+
+def _sqlite_reads_only(action: int, arg1: str | None, arg2: str | None, *_: object) -> int:
+    if action == sqlite3.SQLITE_FUNCTION and default_policy().is_dangerous_function(arg2 or ""):
+        return sqlite3.SQLITE_DENY  # the guard's list, enforced again by SQLite itself
+    if action == sqlite3.SQLITE_READ and (arg1 or "").lower().startswith("sqlite_"):
+        # The catalog is read by introspection only, never by a query.
+        return sqlite3.SQLITE_OK if _introspecting.get() else sqlite3.SQLITE_DENY
+    if action in _SQLITE_READ_ACTIONS:
+        return sqlite3.SQLITE_OK
+    # read_uncommitted is read by SQLAlchemy on every first connect.
+    if action == sqlite3.SQLITE_PRAGMA and (
+        arg1 == "read_uncommitted"
+        or (arg1 in _SQLITE_INTROSPECTION_PRAGMAS and _introspecting.get())
+    ):
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
 
 
 def _sqlite_deadline(dbapi_connection: Any, seconds: float) -> Callable[[], None]:
@@ -123,6 +166,16 @@ def _postgres(url: URL, timeout_s: float) -> ReadOnlyEngine:
         connect_args={"options": options, "connect_timeout": 10},
         pool_pre_ping=True,
     )
+    timeout_ms = max(1, int(timeout_s * 1000))
+
+    @event.listens_for(engine, "begin")
+    def _pin_transaction(conn: Any) -> None:
+        # Pinned per transaction as well: a session default changed by a statement (say
+        # set_config) cannot carry a read-write or unlimited transaction to the next query.
+        with conn.connection.dbapi_connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION READ ONLY")
+            cursor.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
+
     return ReadOnlyEngine(engine, "postgres", _no_deadline)
 
 

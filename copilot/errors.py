@@ -11,6 +11,7 @@ __all__ = [
     "CopilotError",
     "DemoDataError",
     "DriverMissing",
+    "GuardRefusal",
     "QueryFailed",
     "QueryTimeout",
     "ReadOnlyViolation",
@@ -53,3 +54,11 @@ class ReadOnlyViolation(WarehouseError):
 
 class QueryFailed(WarehouseError):
     """The warehouse rejected a query (syntax, unknown column, ...)."""
+
+
+class GuardRefusal(CopilotError):
+    """The SQL guard refused a statement; `rule` names the rule, the message says why."""
+
+    def __init__(self, rule: str, reason: str) -> None:
+        super().__init__(reason)
+        self.rule = rule

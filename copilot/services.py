@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlglot
+from sqlglot import exp
+
 from copilot.config import Settings
 from copilot.demo import DemoSummary, build_demo_warehouse
-from copilot.warehouse import Warehouse
+from copilot.errors import GuardRefusal
+from copilot.guard import Guard, GuardSchema, Verdict
+from copilot.warehouse import QueryResult, Warehouse
 
 __all__ = ["Services", "build_services", "ensure_demo_warehouse"]
 
@@ -21,6 +26,23 @@ class Services:
 
     settings: Settings
     warehouse: Warehouse
+    guard: Guard
+
+    def query(self, sql: str | exp.Expression, *, read: str | None = None) -> QueryResult:
+        """Check `sql` with the guard and run it; GuardRefusal when the guard says no."""
+        verdict = self.check(sql, read=read)
+        if verdict.statement is None:
+            raise GuardRefusal(verdict.rule or "input", verdict.reason)
+        return self.warehouse.execute(verdict.statement)
+
+    def check(self, sql: str | exp.Expression, *, read: str | None = None) -> Verdict:
+        """The guard's verdict on `sql` for this warehouse."""
+        return self.guard.check(sql, read=read)
+
+    def sample(self, table: str, limit: int = 20) -> QueryResult:
+        """The first `limit` rows of a warehouse table, as the Data page shows them."""
+        source = exp.table_(table, db=self.warehouse.db_schema, quoted=True)
+        return self.query(sqlglot.select("*").from_(source).limit(limit))
 
 
 def ensure_demo_warehouse(settings: Settings) -> DemoSummary | None:
@@ -38,12 +60,16 @@ def ensure_demo_warehouse(settings: Settings) -> DemoSummary | None:
 
 
 def build_services(settings: Settings) -> Services:
-    """Open the warehouse read-only (building the demo first when needed)."""
+    """Open the warehouse read-only (building the demo first when needed) and its guard."""
     ensure_demo_warehouse(settings)
     warehouse = Warehouse(
         settings.warehouse_url,
-        row_cap=settings.row_cap,
         timeout_s=settings.query_timeout_s,
         db_schema=settings.warehouse_schema or None,
     )
-    return Services(settings=settings, warehouse=warehouse)
+    guard = Guard(
+        GuardSchema.from_warehouse(warehouse.schema()),
+        dialect=warehouse.dialect,
+        row_cap=settings.row_cap,
+    )
+    return Services(settings=settings, warehouse=warehouse, guard=guard)

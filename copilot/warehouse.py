@@ -1,8 +1,9 @@
 """The one path to the warehouse: read-only execution with a row cap and a time limit.
 
-Results come back as a frozen `QueryResult`. The row cap fetches `cap + 1` rows so the
-answer can say "truncated" without counting the whole result, and no more rows than that
-ever leave the database cursor.
+`Warehouse.execute` takes only a `GuardedSQL`, which only the SQL guard makes: no code path
+can run a statement that did not pass the guard. The read-only connection underneath is
+the second wall. Results come back as a frozen `QueryResult`; the row cap fetches `cap + 1`
+rows so the answer can say "truncated" without counting the whole result.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import sqlglot
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlglot import exp
 
-from copilot.connections import Dialect, open_readonly_engine, redact_url
+from copilot.connections import Dialect, introspection, open_readonly_engine, redact_url
 from copilot.errors import (
     QueryFailed,
     QueryTimeout,
@@ -26,6 +25,7 @@ from copilot.errors import (
     WarehouseError,
     WarehouseUnavailable,
 )
+from copilot.guard.verdict import GuardedSQL
 from copilot.schema import WarehouseSchema, introspect
 
 __all__ = ["QueryResult", "Warehouse"]
@@ -48,12 +48,9 @@ class QueryResult:
 class Warehouse:
     """A read-only warehouse connection (SQLite, PostgreSQL or SQL Server)."""
 
-    def __init__(
-        self, url: str, *, row_cap: int, timeout_s: float, db_schema: str | None = None
-    ) -> None:
+    def __init__(self, url: str, *, timeout_s: float, db_schema: str | None = None) -> None:
         self._ro = open_readonly_engine(url, timeout_s)
         self.url = url
-        self.row_cap = row_cap
         self.timeout_s = timeout_s
         self.db_schema = db_schema or None
         self._schema: WarehouseSchema | None = None
@@ -68,9 +65,20 @@ class Warehouse:
         """The URL with any password hidden."""
         return redact_url(self.url)
 
-    def execute(self, sql: str, *, row_cap: int | None = None) -> QueryResult:
-        """Run one read-only statement; at most `row_cap` rows (default: the warehouse's)."""
-        cap = self.row_cap if row_cap is None else row_cap
+    def execute(self, statement: GuardedSQL) -> QueryResult:
+        """Run a statement the guard allowed; at most its row cap of rows come back."""
+        if not isinstance(statement, GuardedSQL):
+            raise TypeError("Warehouse.execute runs only GuardedSQL made by copilot.guard")
+        if statement.dialect != self.dialect:
+            raise QueryFailed(
+                f"The statement was checked for {statement.dialect}, "
+                f"but the warehouse speaks {self.dialect}."
+            )
+        return self._run(statement.sql, statement.row_cap)
+
+    def _run(self, sql: str, cap: int) -> QueryResult:
+        # Private on purpose: the only callers are execute() (guarded SQL), ping() (a
+        # constant) and the tests that prove the second wall holds without the guard.
         started = time.perf_counter()
         try:
             with self._ro.engine.connect() as conn:
@@ -96,25 +104,19 @@ class Warehouse:
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
 
-    def sample(self, table: str, limit: int = 20) -> QueryResult:
-        """The first `limit` rows of a known table, as the Data page shows them."""
-        name = self.schema().table(table).name  # KeyError for unknown tables: no free SQL
-        source = exp.table_(name, db=self.db_schema, quoted=True)
-        sql = sqlglot.select("*").from_(source).limit(limit).sql(dialect=self.dialect)
-        return self.execute(sql, row_cap=limit)
-
     def schema(self, refresh: bool = False) -> WarehouseSchema:
         """The warehouse's tables, columns and keys (read once, then kept)."""
         if self._schema is None or refresh:
             try:
-                self._schema = introspect(self._ro.engine, self.db_schema)
+                with introspection():
+                    self._schema = introspect(self._ro.engine, self.db_schema)
             except SQLAlchemyError as exc:
                 raise self._translate(exc) from None
         return self._schema
 
     def ping(self) -> None:
         """Raise WarehouseUnavailable unless the warehouse answers a trivial query."""
-        self.execute("SELECT 1", row_cap=1)
+        self._run("SELECT 1", 1)
 
     def dispose(self) -> None:
         """Close pooled connections."""
@@ -135,7 +137,13 @@ class Warehouse:
             return QueryTimeout(
                 f"The query ran longer than the {self.timeout_s:g} s limit and was cancelled."
             )
-        if code == "25006" or "readonly database" in lowered or "read-only" in lowered:
+        if (
+            code == "25006"
+            or "readonly database" in lowered
+            or "read-only" in lowered
+            or "not authorized" in lowered
+            or "authorization denied" in lowered
+        ):
             return ReadOnlyViolation(
                 f"The warehouse connection is read-only; the statement was refused ({message})."
             )

@@ -27,3 +27,19 @@ def small_demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "otc_demo.db"
     build_demo_warehouse(path, as_of=AS_OF, seed=7, trades=2_000)
     return path
+
+
+@pytest.fixture(scope="session")
+def pg_demo_url(postgres: PostgresServer, small_demo_db: Path) -> str:
+    """The small demo warehouse copied into a PostgreSQL database (superuser URL)."""
+    import psycopg
+    from pgload import load_demo_into_postgres
+
+    with psycopg.connect(f"host=127.0.0.1 port={postgres.port} user={postgres.superuser} "
+                         "dbname=postgres", autocommit=True) as admin:
+        admin.execute("CREATE DATABASE otc_demo")
+    load_demo_into_postgres(
+        small_demo_db,
+        f"host=127.0.0.1 port={postgres.port} user={postgres.superuser} dbname=otc_demo",
+    )
+    return postgres.url("otc_demo")

@@ -1,5 +1,6 @@
-"""The warehouse layer on real SQLite files and a real PostgreSQL server: it cannot write,
-it caps rows, it stops slow queries, and it reads the schema the same way on both."""
+"""The warehouse layer on real SQLite files and a real PostgreSQL server: it runs only what
+the guard allowed, it cannot write even when the guard is bypassed (`_run`, on purpose), it
+caps rows, it stops slow queries, and it reads the schema the same way on both."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from copilot.errors import (
     WarehouseError,
     WarehouseUnavailable,
 )
-from copilot.warehouse import Warehouse
+from copilot.guard import Guard, GuardSchema
+from copilot.warehouse import QueryResult, Warehouse
 
 # A small schema with a foreign key, created the same way on every backend.
 SEED = [
@@ -79,56 +81,86 @@ def postgres_url(postgres: PostgresServer) -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def warehouse(request: pytest.FixtureRequest) -> Iterator[Warehouse]:
     url = request.getfixturevalue(f"{request.param}_url")
-    wh = Warehouse(url, row_cap=10, timeout_s=1.0)
+    wh = Warehouse(url, timeout_s=1.0)
     yield wh
     wh.dispose()
 
 
+def _query(wh: Warehouse, sql: str, row_cap: int = 10) -> QueryResult:
+    guard = Guard(GuardSchema.from_warehouse(wh.schema()), dialect=wh.dialect, row_cap=row_cap)
+    verdict = guard.check(sql)
+    assert verdict.statement is not None, verdict.reason
+    return wh.execute(verdict.statement)
+
+
 def _trade_count(wh: Warehouse) -> int:
-    return wh.execute("SELECT COUNT(*) FROM trades").rows[0][0]
+    return _query(wh, "SELECT COUNT(*) FROM trades").rows[0][0]
 
 
 def test_reads_rows_as_plain_values(warehouse: Warehouse) -> None:
-    result = warehouse.execute(
-        "SELECT trade_id, notional, trade_date FROM trades ORDER BY trade_id"
-    )
+    result = _query(warehouse, "SELECT trade_id, notional, trade_date FROM trades ORDER BY 1")
     assert result.columns == ("trade_id", "notional", "trade_date")
     assert result.rows[0] == ("TRD0000000", 1000.5, "2026-11-01")
     assert result.elapsed_ms > 0
 
 
 def test_row_cap_fetches_one_more_and_reports_truncation(warehouse: Warehouse) -> None:
-    capped = warehouse.execute("SELECT trade_id FROM trades")
+    capped = _query(warehouse, "SELECT trade_id FROM trades")
     assert capped.row_count == 10 and capped.truncated
-    exact = warehouse.execute("SELECT trade_id FROM trades", row_cap=30)
+    exact = _query(warehouse, "SELECT trade_id FROM trades", row_cap=30)
     assert exact.row_count == 30 and not exact.truncated
+
+
+def test_execute_accepts_only_guarded_sql(warehouse: Warehouse) -> None:
+    with pytest.raises(TypeError, match="GuardedSQL"):
+        warehouse.execute("SELECT COUNT(*) FROM trades")  # type: ignore[arg-type]
+    other = "tsql" if warehouse.dialect != "tsql" else "sqlite"
+    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect=other, row_cap=5)
+    statement = guard.check("SELECT trade_id FROM trades").statement
+    assert statement is not None
+    with pytest.raises(QueryFailed, match="checked for"):
+        warehouse.execute(statement)
 
 
 @pytest.mark.parametrize("statement", WRITES)
 def test_connection_refuses_to_write(warehouse: Warehouse, statement: str) -> None:
     with pytest.raises(ReadOnlyViolation, match="read-only"):
-        warehouse.execute(statement)
+        warehouse._run(statement, 10)
     assert _trade_count(warehouse) == 30
     assert "evil" not in warehouse.schema(refresh=True).table_names
 
 
-def test_sqlite_stays_read_only_even_when_query_only_is_switched_off(sqlite_url: str) -> None:
-    wh = Warehouse(sqlite_url, row_cap=10, timeout_s=1.0)
-    wh.execute("PRAGMA query_only = OFF")
+def test_sqlite_refuses_to_switch_query_only_off(sqlite_url: str) -> None:
+    wh = Warehouse(sqlite_url, timeout_s=1.0)
+    for statement in ("PRAGMA query_only = OFF", "PRAGMA writable_schema = ON"):
+        with pytest.raises(ReadOnlyViolation):
+            wh._run(statement, 1)
     with pytest.raises(ReadOnlyViolation):
-        wh.execute("DELETE FROM trades")
+        wh._run("DELETE FROM trades", 1)
     assert _trade_count(wh) == 30
 
 
 def test_postgres_refuses_a_data_changing_cte_and_temp_tables(postgres_url: str) -> None:
-    wh = Warehouse(postgres_url, row_cap=10, timeout_s=1.0)
+    wh = Warehouse(postgres_url, timeout_s=1.0)
     for statement in (
         "WITH gone AS (DELETE FROM trades RETURNING *) SELECT COUNT(*) FROM gone",
         "CREATE TEMP TABLE scratch AS SELECT 1 AS x",
         "SELECT * INTO copy_of_trades FROM trades",
     ):
         with pytest.raises(ReadOnlyViolation):
-            wh.execute(statement)
+            wh._run(statement, 10)
+    assert _trade_count(wh) == 30
+    wh.dispose()
+
+
+def test_postgres_session_defaults_cannot_unlock_the_next_transaction(postgres_url: str) -> None:
+    wh = Warehouse(postgres_url, timeout_s=1.0)
+    wh._run("SELECT set_config('default_transaction_read_only', 'off', false)", 1)
+    wh._run("SELECT set_config('statement_timeout', '0', false)", 1)
+    with pytest.raises(ReadOnlyViolation):
+        wh._run("DELETE FROM trades", 1)
+    with pytest.raises(QueryTimeout):
+        wh._run("SELECT pg_sleep(30)", 1)
     assert _trade_count(wh) == 30
     wh.dispose()
 
@@ -144,14 +176,14 @@ SLOW = {
 def test_slow_query_is_cancelled_at_the_time_limit(warehouse: Warehouse) -> None:
     started = time.monotonic()
     with pytest.raises(QueryTimeout, match="1 s limit"):
-        warehouse.execute(SLOW[warehouse.dialect])
+        warehouse._run(SLOW[warehouse.dialect], 10)
     assert time.monotonic() - started < 5
     assert _trade_count(warehouse) == 30  # the connection is usable afterwards
 
 
 def test_bad_sql_is_a_query_failure(warehouse: Warehouse) -> None:
     with pytest.raises(QueryFailed, match="rejected"):
-        warehouse.execute("SELECT no_such_column FROM trades")
+        warehouse._run("SELECT no_such_column FROM trades", 10)
 
 
 def test_introspection_reads_tables_keys_and_foreign_keys(warehouse: Warehouse) -> None:
@@ -168,16 +200,9 @@ def test_introspection_reads_tables_keys_and_foreign_keys(warehouse: Warehouse) 
         schema.table("sqlite_master")
 
 
-def test_sample_rows_of_a_known_table_only(warehouse: Warehouse) -> None:
-    sample = warehouse.sample("trades", limit=5)
-    assert sample.row_count == 5 and sample.columns[0] == "trade_id"
-    with pytest.raises(KeyError):
-        warehouse.sample("pg_user; DROP TABLE trades")
-
-
 def test_missing_sqlite_file_is_unavailable(tmp_path: Path) -> None:
     with pytest.raises(WarehouseUnavailable, match="does not exist"):
-        Warehouse(f"sqlite:///{tmp_path / 'nope.db'}", row_cap=10, timeout_s=1)
+        Warehouse(f"sqlite:///{tmp_path / 'nope.db'}", timeout_s=1)
     assert not (tmp_path / "nope.db").exists()  # read-only open never creates the file
 
 
@@ -187,16 +212,16 @@ def test_postgres_that_is_down_is_unavailable() -> None:
     with socket.socket() as sock:  # a loopback port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    wh = Warehouse(f"postgresql+psycopg://ro@127.0.0.1:{port}/otc", row_cap=10, timeout_s=1)
+    wh = Warehouse(f"postgresql+psycopg://ro@127.0.0.1:{port}/otc", timeout_s=1)
     with pytest.raises(WarehouseUnavailable, match="cannot be reached"):
         wh.ping()
 
 
 def test_unsupported_or_in_memory_urls_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="supported are"):
-        Warehouse("oracle://scott@db/orcl", row_cap=10, timeout_s=1)
+        Warehouse("oracle://scott@db/orcl", timeout_s=1)
     with pytest.raises(ConfigError, match="in-memory"):
-        Warehouse("sqlite://", row_cap=10, timeout_s=1)
+        Warehouse("sqlite://", timeout_s=1)
 
 
 def test_missing_odbc_library_names_the_debian_package() -> None:
@@ -209,7 +234,7 @@ def test_mssql_url_needs_no_pyodbc_until_used() -> None:
     # Building a SQL Server engine either works (unixODBC present) or says what to install;
     # it never fails with a bare ImportError.
     try:
-        wh = Warehouse("mssql+pyodbc://ro:secret@dsn_otc", row_cap=10, timeout_s=1)
+        wh = Warehouse("mssql+pyodbc://ro:secret@dsn_otc", timeout_s=1)
     except DriverMissing as exc:
         assert "unixodbc" in str(exc)
     else:
@@ -225,10 +250,10 @@ def test_redacted_url_hides_the_password() -> None:
 def test_sqlite_file_is_unchanged_after_refused_writes(sqlite_url: str) -> None:
     path = Path(sqlite_url.removeprefix("sqlite:///"))
     before = path.read_bytes()
-    wh = Warehouse(sqlite_url, row_cap=10, timeout_s=1.0)
+    wh = Warehouse(sqlite_url, timeout_s=1.0)
     for statement in WRITES:
         with pytest.raises(ReadOnlyViolation):
-            wh.execute(statement)
+            wh._run(statement, 10)
     wh.dispose()
     assert path.read_bytes() == before
     with sqlite3.connect(path) as conn:

@@ -1,0 +1,127 @@
+"""The SQL guard: parse one statement, run the rules, return a Verdict.
+
+Every statement, whoever wrote it (the engine, an LLM, a verified pair, a user, a saved
+widget or report), passes `Guard.check` before it runs; the warehouse layer executes only
+the GuardedSQL an allowed verdict carries.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from copilot.guard.policy import Policy, default_policy
+from copilot.guard.rules import CHECKS, TRANSFORMS, GuardContext, Refused
+from copilot.guard.verdict import _SEAL, GuardedSQL, GuardSchema, Verdict
+
+__all__ = ["DIALECTS", "MAX_SQL_CHARS", "Guard"]
+
+DIALECTS = ("sqlite", "postgres", "tsql")
+MAX_SQL_CHARS = 100_000  # far beyond any real query; bigger input is an attack or a mistake
+
+# sqlglot logs a warning each time it falls back to a Command; the guard refuses those anyway.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+
+class Guard:
+    """Checks statements for one warehouse: its schema, its dialect and its row cap."""
+
+    def __init__(
+        self,
+        schema: GuardSchema,
+        *,
+        dialect: str,
+        row_cap: int,
+        policy: Policy | None = None,
+    ) -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(f"dialect must be one of {DIALECTS}, not {dialect!r}")
+        self.schema = schema
+        self.dialect = dialect
+        self.row_cap = row_cap
+        self.policy = policy or default_policy()
+
+    def check(self, sql: str | exp.Expression, *, read: str | None = None) -> Verdict:
+        """The verdict on `sql`, written in dialect `read` (default: the warehouse's).
+
+        Never raises for bad input: anything that cannot be shown safe is refused.
+        """
+        ctx = GuardContext(
+            read=read or self.dialect,
+            write=self.dialect,
+            schema=self.schema,
+            policy=self.policy,
+            row_cap=self.row_cap,
+        )
+        try:
+            tree = sql.copy() if isinstance(sql, exp.Expression) else _parse_one(sql, ctx.read)
+            for check in CHECKS:
+                check(tree, ctx)
+            for transform in TRANSFORMS:
+                tree = transform(tree, ctx)
+            final = _render(tree, ctx.write)
+        except Refused as refusal:
+            return Verdict(allowed=False, rule=refusal.rule, reason=refusal.reason, sql=None)
+        except Exception as exc:  # what the guard cannot verify does not run
+            return Verdict(
+                allowed=False, rule="unverifiable",
+                reason=f"The statement could not be verified as safe ({type(exc).__name__}).",
+                sql=None,
+            )
+        tables = tuple(sorted(
+            {self.schema.names[t.name.lower()] for t in tree.find_all(exp.Table)
+             if t.name.lower() in self.schema.names}
+        ))
+        statement = GuardedSQL(final, self.dialect, tables, self.row_cap, seal=_SEAL)
+        return Verdict(
+            allowed=True, rule=None, reason="A single read-only query over known tables.",
+            sql=final, tables=tables, statement=statement,
+        )
+
+
+def _parse_one(sql: str, dialect: str) -> exp.Expression:
+    """Exactly one statement, or Refused (rules `input`, `parse`, `single_statement`)."""
+    if not isinstance(sql, str) or not sql.strip():
+        raise Refused("input", "There is no SQL statement to check.")
+    if len(sql) > MAX_SQL_CHARS:
+        raise Refused("input", f"The statement is longer than {MAX_SQL_CHARS:,} characters.")
+    if "\x00" in sql:
+        raise Refused("input", "The statement contains a NUL character.")
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except (ParseError, TokenError) as exc:
+        raise Refused("parse", f"The SQL could not be parsed: {_first_line(exc)}.") from None
+    except Exception as exc:  # a parser crash on hostile input is a refusal, not an outage
+        raise Refused("parse", f"The SQL could not be parsed ({type(exc).__name__}).") from None
+    if not statements:
+        raise Refused("input", "There is no SQL statement to check (only comments or ';').")
+    if len(statements) > 1:
+        raise Refused(
+            "single_statement",
+            f"The text holds {len(statements)} statements; exactly one query may run at a time.",
+        )
+    return statements[0]
+
+
+def _render(tree: exp.Expression, dialect: str) -> str:
+    """The statement in the warehouse's dialect, comments dropped, re-checked as one query."""
+    try:
+        final = tree.sql(dialect=dialect, comments=False)
+        again = [s for s in sqlglot.parse(final, read=dialect) if s is not None]
+    except Exception as exc:  # an untranslatable statement is refused
+        raise Refused(
+            "dialect", f"The query cannot be written for {dialect}: {_first_line(exc)}."
+        ) from None
+    if len(again) != 1 or not isinstance(again[0], exp.Select | exp.SetOperation):
+        raise Refused("dialect", f"The query does not translate to one {dialect} query.")
+    return final
+
+
+def _first_line(exc: Exception) -> str:
+    # sqlglot's messages carry ANSI underlines and the statement after the first line.
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__).rstrip(".")

@@ -1,0 +1,268 @@
+"""The guard's rules: each a small function over the parsed statement with one job.
+
+A check raises `Refused(rule, reason)` with a reason a user can act on; a transform returns
+the (possibly rewritten) tree. `guard.py` runs them in order as a pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.errors import OptimizeError
+from sqlglot.optimizer.qualify import qualify
+
+from copilot.guard.policy import Policy
+from copilot.guard.verdict import GuardSchema, RuleName
+
+__all__ = ["CHECKS", "TRANSFORMS", "GuardContext", "Refused"]
+
+
+class Refused(Exception):  # a verdict, not an error: Guard.check turns it into a Verdict
+    """Raised by a rule: the statement may not run."""
+
+    def __init__(self, rule: RuleName, reason: str) -> None:
+        super().__init__(reason)
+        self.rule = rule
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """What the rules need besides the statement."""
+
+    read: str
+    write: str
+    schema: GuardSchema
+    policy: Policy
+    row_cap: int
+
+
+def _optional(*names: str) -> tuple[type[exp.Expression], ...]:
+    # sqlglot renames node classes between majors; a missing one simply isn't checked for.
+    return tuple(getattr(exp, n) for n in names if isinstance(getattr(exp, n, None), type))
+
+
+# Node types that change data or schema, manage sessions or transactions, or run code.
+# exp.Command is what sqlglot falls back to for statements it does not model (CALL, DO,
+# VACUUM, SHOW, LOCK, PREPARE/EXECUTE, SET ROLE, ...): never a plain query.
+_FORBIDDEN = _optional(
+    "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "AlterTable",
+    "TruncateTable", "Grant", "Revoke", "Command", "Transaction", "Commit", "Rollback",
+    "Set", "Use", "Pragma", "Attach", "Detach", "Copy", "Execute", "ExecuteSql", "Declare",
+    "Analyze", "LoadData", "Cache", "Uncache", "Refresh", "Kill",
+)
+_QUERY_ROOTS = _optional("Select", "SetOperation", "Union", "Intersect", "Except")
+_KIND = {
+    "Insert": "INSERT", "Update": "UPDATE", "Delete": "DELETE", "Merge": "MERGE",
+    "Create": "CREATE", "Drop": "DROP", "Alter": "ALTER", "AlterTable": "ALTER",
+    "TruncateTable": "TRUNCATE", "Grant": "GRANT", "Revoke": "REVOKE", "Transaction": "BEGIN",
+    "Commit": "COMMIT", "Rollback": "ROLLBACK", "Set": "SET", "Use": "USE",
+    "Pragma": "PRAGMA", "Attach": "ATTACH", "Detach": "DETACH", "Copy": "COPY",
+    "Execute": "EXEC", "ExecuteSql": "EXEC", "Declare": "DECLARE", "Analyze": "ANALYZE",
+    "LoadData": "LOAD DATA",
+}
+
+
+def _kind(node: exp.Expression) -> str:
+    if isinstance(node, exp.Command):
+        return str(node.this).upper() or "a command"
+    return _KIND.get(type(node).__name__, type(node).__name__.upper())
+
+
+def _unwrap(tree: exp.Expression) -> exp.Expression:
+    while isinstance(tree, exp.Subquery | exp.Paren) and tree.this is not None:
+        tree = tree.this
+    return tree
+
+
+# ---- checks ---------------------------------------------------------------------------
+
+
+def read_only(tree: exp.Expression, ctx: GuardContext) -> None:
+    """One read-only query: SELECT or WITH ... SELECT, nothing that writes anywhere inside."""
+    for node in tree.walk():
+        if isinstance(node, _FORBIDDEN):
+            where = " inside a WITH clause" if node.find_ancestor(exp.CTE) else ""
+            raise Refused(
+                "read_only",
+                f"The statement contains {_kind(node)}{where}; only read-only queries "
+                "(SELECT or WITH ... SELECT) may run against the warehouse.",
+            )
+    root = _unwrap(tree)
+    if not isinstance(root, _QUERY_ROOTS):
+        raise Refused(
+            "read_only",
+            f"{_kind(root)} is not a query; only SELECT or WITH ... SELECT may run.",
+        )
+
+
+def no_select_into(tree: exp.Expression, ctx: GuardContext) -> None:
+    """SELECT ... INTO creates a table: refused."""
+    for select in tree.find_all(exp.Select):
+        if select.args.get("into"):
+            raise Refused(
+                "no_select_into",
+                "SELECT ... INTO would create a table from the result; the copilot only reads.",
+            )
+
+
+def no_locking(tree: exp.Expression, ctx: GuardContext) -> None:
+    """No FOR UPDATE / FOR SHARE and no locking table hints (UPDLOCK, XLOCK, ...)."""
+    for select in tree.find_all(exp.Select):
+        if select.args.get("locks"):
+            raise Refused(
+                "no_locking",
+                "FOR UPDATE / FOR SHARE would lock warehouse rows; queries may not take locks.",
+            )
+    for hint in tree.find_all(exp.WithTableHint):
+        for item in hint.expressions:
+            name = item.sql().lower()
+            if name not in ctx.policy.allowed_table_hints:
+                raise Refused(
+                    "no_locking",
+                    f"The table hint {item.sql().upper()} takes or holds locks; only "
+                    f"{', '.join(sorted(ctx.policy.allowed_table_hints)).upper()} are allowed.",
+                )
+
+
+def _cte_names(tree: exp.Expression) -> set[str]:
+    return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+
+
+def known_tables(tree: exp.Expression, ctx: GuardContext) -> None:
+    """Only the warehouse's own tables: no catalogs, no other databases, no table functions."""
+    ctes = _cte_names(tree)
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            raise Refused(
+                "known_tables",
+                f"{table.this.sql(dialect=ctx.read)} is a table function, not a warehouse "
+                "table; only the warehouse's tables may be read.",
+            )
+        name, db, catalog = table.name, table.db, table.catalog
+        full = ".".join(part for part in (catalog, db, name) if part)
+        if ctx.policy.is_system_catalog(name, db) or (
+            catalog and ctx.policy.is_system_catalog(db or name, catalog)
+        ):
+            raise Refused(
+                "known_tables",
+                f"{full} is a system catalog; the copilot reads only the warehouse's own tables.",
+            )
+        if catalog:
+            raise Refused(
+                "known_tables",
+                f"{full} names another database; only this warehouse's tables may be read.",
+            )
+        if db and db.lower() not in _allowed_db_names(ctx):
+            raise Refused(
+                "known_tables",
+                f"{full} is outside the warehouse schema; only its own tables may be read.",
+            )
+        if not db and name.lower() in ctes:
+            continue
+        if name.lower() not in ctx.schema.tables:
+            raise Refused(
+                "known_tables",
+                f"There is no table {full} in the warehouse. Known tables: "
+                f"{', '.join(sorted(ctx.schema.names.values()))}.",
+            )
+
+
+def _allowed_db_names(ctx: GuardContext) -> set[str]:
+    allowed = {ctx.schema.db_schema.lower()} if ctx.schema.db_schema else set()
+    # The default schema names each dialect gives its tables when none is configured.
+    allowed |= {"sqlite": {"main"}, "postgres": {"public"}, "tsql": {"dbo"}}.get(ctx.write, set())
+    return allowed
+
+
+def _function_name(node: exp.Func) -> str:
+    if isinstance(node, exp.Anonymous):
+        return str(node.this)
+    return node.sql_name()
+
+
+def safe_functions(tree: exp.Expression, ctx: GuardContext) -> None:
+    """No function on the policy's dangerous list (files, network, shell, sleep, settings)."""
+    for node in tree.find_all(exp.Func):
+        name = _function_name(node)
+        if ctx.policy.is_dangerous_function(name):
+            raise Refused(
+                "safe_functions",
+                f"The function {name.upper()} is not allowed: it can reach files, the network, "
+                "the server's settings or resources outside the warehouse's data.",
+            )
+
+
+_COLUMN_ERROR = re.compile(r"Column '([^']+)' could not be resolved|Unknown column: (\S+)")
+
+
+def known_columns(tree: exp.Expression, ctx: GuardContext) -> None:
+    """Every column resolves against the schema (sqlglot's qualify): invented ones are named."""
+    probe = tree.copy()
+    for table in probe.find_all(exp.Table):  # schema prefixes were vetted by known_tables
+        table.set("db", None)
+        table.set("catalog", None)
+    try:
+        qualify(
+            probe,
+            schema=ctx.schema.tables,
+            dialect=ctx.read,
+            validate_qualify_columns=True,
+            quote_identifiers=False,
+        )
+    except OptimizeError as exc:
+        message = str(exc)
+        match = _COLUMN_ERROR.search(message)
+        if match:
+            column = match.group(1) or match.group(2)
+            raise Refused(
+                "known_columns",
+                f"The column {column} does not exist in the tables the query reads.",
+            ) from None
+        raise Refused(
+            "known_columns", f"The columns could not be checked: {message.rstrip('.')}."
+        ) from None
+
+
+CHECKS = (
+    read_only,
+    no_select_into,
+    no_locking,
+    known_tables,
+    safe_functions,
+    known_columns,
+)
+
+# ---- transforms -------------------------------------------------------------------------
+
+
+def _requested_rows(limit: exp.Expression | None) -> int | None:
+    """The row count a LIMIT / TOP / FETCH asks for, when it is a plain number."""
+    if limit is None:
+        return None
+    count = limit.args.get("count") if isinstance(limit, exp.Fetch) else limit.expression
+    if isinstance(count, exp.Literal) and not count.is_string:
+        try:
+            return int(count.this)
+        except ValueError:
+            return None
+    return None
+
+
+def cap_rows(tree: exp.Expression, ctx: GuardContext) -> exp.Expression:
+    """Add a row cap when there is none; tighten one that asks for more.
+
+    The cap written into the SQL is row_cap + 1, so the warehouse layer can tell the user
+    that more rows existed without counting them.
+    """
+    root = _unwrap(tree)
+    wanted = _requested_rows(root.args.get("limit"))
+    if wanted is not None and wanted <= ctx.row_cap:
+        return root
+    root.set("limit", exp.Limit(expression=exp.Literal.number(ctx.row_cap + 1)))
+    return root
+
+
+TRANSFORMS = (cap_rows,)
