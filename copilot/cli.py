@@ -7,14 +7,17 @@ a traceback for a CopilotError.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from copilot.config import load_settings, setting_docs
 from copilot.connections import redact_url
 from copilot.errors import CopilotError
+from copilot.guard.guard import DIALECTS
 
 __all__ = ["main"]
 
@@ -36,6 +39,18 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--trades", type=int, default=20_000, help="trades (default 20000)")
 
+    check = commands.add_parser(
+        "sql-check",
+        help="the SQL guard's verdict on statements: one JSON line each, exit 0 if all allowed",
+    )
+    check.add_argument("--dialect", required=True, choices=DIALECTS,
+                       help="dialect the SQL is written in and checked for")
+    check.add_argument("--db", default=None,
+                       help="warehouse URL whose tables are known (default: the configured one)")
+    source = check.add_mutually_exclusive_group(required=True)
+    source.add_argument("sql", nargs="?", help="one SQL statement")
+    source.add_argument("--jsonl", type=Path, help='file of {"sql": ...} lines ("-" for stdin)')
+
     commands.add_parser("settings", help="print the settings in force (passwords hidden)")
     commands.add_parser(
         "prepare", help="get ready to serve: build the demo warehouse when it is missing"
@@ -53,6 +68,63 @@ def _demo_db(args: argparse.Namespace) -> int:
     print(f"built {summary.path} as of {summary.as_of} (seed {summary.seed}) "
           f"in {summary.elapsed_seconds:.1f} s: {counts}")
     return 0
+
+
+def _sql_check(args: argparse.Namespace) -> int:
+    from copilot.guard import Guard, GuardSchema
+    from copilot.services import ensure_demo_warehouse, guard_policy
+    from copilot.warehouse import Warehouse
+
+    settings = load_settings()
+    if args.db is None:
+        ensure_demo_warehouse(settings)
+    warehouse = Warehouse(
+        args.db or settings.warehouse_url,
+        timeout_s=settings.query_timeout_s,
+        db_schema=None if args.db else settings.warehouse_schema or None,
+    )
+    guard = Guard(
+        GuardSchema.from_warehouse(warehouse.schema()),
+        dialect=args.dialect,
+        row_cap=settings.row_cap,
+        policy=guard_policy(settings),
+    )
+    warehouse.dispose()
+    all_allowed = True
+    for sql in _statements(args):
+        verdict = guard.check(sql)
+        all_allowed &= verdict.allowed
+        print(json.dumps(verdict.as_json()), flush=True)
+    return 0 if all_allowed else 1
+
+
+def _statements(args: argparse.Namespace) -> Iterator[str]:
+    """The statements to check: the argument, or the `sql` of each JSON line, in order."""
+    if args.jsonl is None:
+        yield args.sql
+        return
+    stream = sys.stdin if str(args.jsonl) == "-" else _open_jsonl(args.jsonl)
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError:
+            item = None
+        if not isinstance(item, dict) or not isinstance(item.get("sql"), str):
+            # An unreadable line is checked as empty SQL: refused, and the order is kept.
+            print(f"warning: line {number} is not a JSON object with a \"sql\" string",
+                  file=sys.stderr)
+            yield ""
+            continue
+        yield item["sql"]
+
+
+def _open_jsonl(path: Path) -> TextIO:
+    try:
+        return path.open(encoding="utf-8")
+    except OSError as exc:
+        raise CopilotError(f"Cannot read {path}: {exc.strerror}.") from None
 
 
 def _settings(_args: argparse.Namespace) -> int:
@@ -76,7 +148,12 @@ def _prepare(_args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     args = _parser().parse_args(argv)
-    handlers = {"demo-db": _demo_db, "settings": _settings, "prepare": _prepare}
+    handlers = {
+        "demo-db": _demo_db,
+        "sql-check": _sql_check,
+        "settings": _settings,
+        "prepare": _prepare,
+    }
     try:
         return handlers[args.command](args)
     except CopilotError as exc:

@@ -92,6 +92,15 @@ class Settings:
             "Seconds a warehouse query may run before it is cancelled.", "`30`"
         ),
     )
+    guard_policy: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "YAML file of the SQL guard's policy (system catalogs, dangerous functions, "
+            "allowed table hints), in the format of `copilot/guard/policy.yaml`; copy and "
+            "extend that file to refuse more.",
+            "`copilot/guard/policy.yaml`",
+        ),
+    )
     as_of: date | None = field(
         default=None,
         metadata=_doc(
@@ -192,6 +201,7 @@ _PARSERS: Mapping[str, Callable[[str], Any]] = {
     "chroma_dir": lambda text: Path(text).expanduser(),
     "row_cap": _positive_int,
     "query_timeout_s": _positive_float,
+    "guard_policy": lambda text: Path(text).expanduser(),
     "as_of": date.fromisoformat,
     "demo_seed": int,
     "demo_trades": _positive_int,

@@ -14,10 +14,10 @@ from sqlglot import exp
 from copilot.config import Settings
 from copilot.demo import DemoSummary, build_demo_warehouse
 from copilot.errors import GuardRefusal
-from copilot.guard import Guard, GuardSchema, Verdict
+from copilot.guard import Guard, GuardSchema, Policy, Verdict, default_policy, load_policy
 from copilot.warehouse import QueryResult, Warehouse
 
-__all__ = ["Services", "build_services", "ensure_demo_warehouse"]
+__all__ = ["Services", "build_services", "ensure_demo_warehouse", "guard_policy"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,11 @@ def ensure_demo_warehouse(settings: Settings) -> DemoSummary | None:
     )
 
 
+def guard_policy(settings: Settings) -> Policy:
+    """The guard policy in force: the configured file, else the one shipped."""
+    return load_policy(settings.guard_policy) if settings.guard_policy else default_policy()
+
+
 def build_services(settings: Settings) -> Services:
     """Open the warehouse read-only (building the demo first when needed) and its guard."""
     ensure_demo_warehouse(settings)
@@ -71,5 +76,6 @@ def build_services(settings: Settings) -> Services:
         GuardSchema.from_warehouse(warehouse.schema()),
         dialect=warehouse.dialect,
         row_cap=settings.row_cap,
+        policy=guard_policy(settings),
     )
     return Services(settings=settings, warehouse=warehouse, guard=guard)

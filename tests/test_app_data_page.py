@@ -72,3 +72,17 @@ def test_bad_setting_is_shown_not_raised(data_dir: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("OPSCOPILOT_ROW_CAP", "many")
     app = _run()
     assert "OPSCOPILOT_ROW_CAP" in app.error[0].value
+
+
+def test_guard_policy_setting_is_used(data_dir: Path, small_demo_db: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # The app's guard uses the bank's own policy file: this one declares `books` a catalog,
+    # so the Data page's sample of books is refused with the guard's reason, as one message.
+    data_dir.mkdir()
+    shutil.copy(small_demo_db, data_dir / "otc_demo.db")
+    policy = data_dir / "policy.yaml"
+    policy.write_text("system_catalogs: [books]\ndangerous_functions: {all: [upper]}\n")
+    monkeypatch.setenv("OPSCOPILOT_GUARD_POLICY", str(policy))
+    app = _run()
+    assert app.selectbox(key="data_table").value == "books"
+    assert len(app.error) == 1 and "system catalog" in app.error[0].value

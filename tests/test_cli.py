@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import subprocess
 import sys
@@ -82,3 +83,58 @@ def test_prepare_reports_an_unreachable_warehouse(tmp_path: Path) -> None:
     }
     done = _cli("prepare", env=env)
     assert done.returncode == 2 and "does not exist" in done.stderr
+
+
+def _check(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "copilot", "sql-check", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, input=stdin,
+    )
+
+
+def test_sql_check_allowed_statement_exits_zero(small_demo_db: Path) -> None:
+    done = _check("--dialect", "tsql", "--db", f"sqlite:///{small_demo_db}",
+                  "SELECT trade_id FROM trades WHERE status = 'LIVE'")
+    assert done.returncode == 0, done.stderr
+    verdict = json.loads(done.stdout)
+    assert verdict["allowed"] is True and verdict["rule"] is None
+    assert verdict["sql"].startswith("SELECT TOP ")
+
+
+def test_sql_check_refusal_exits_one_with_the_rule(small_demo_db: Path) -> None:
+    done = _check("--dialect", "sqlite", "--db", f"sqlite:///{small_demo_db}",
+                  "SELECT 1; DROP TABLE trades")
+    assert done.returncode == 1
+    verdict = json.loads(done.stdout)
+    assert verdict == {**verdict, "allowed": False, "rule": "single_statement", "sql": None}
+    assert "DROP" in verdict["reason"]
+
+
+def test_sql_check_jsonl_keeps_order_one_verdict_a_line(
+    small_demo_db: Path, tmp_path: Path
+) -> None:
+    lines = [
+        json.dumps({"sql": "SELECT COUNT(*) FROM settlements WHERE status = 'FAILED'"}),
+        "this line is not json",
+        json.dumps({"sql": "SELECT * FROM pg_shadow"}),
+        "",
+        json.dumps({"sql": "SELECT short_name FROM counterparties"}),
+    ]
+    source = tmp_path / "saved.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    done = _check("--dialect", "postgres", "--db", f"sqlite:///{small_demo_db}",
+                  "--jsonl", str(source))
+    assert done.returncode == 1
+    verdicts = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [v["allowed"] for v in verdicts] == [True, False, False, True]
+    assert [v["rule"] for v in verdicts] == [None, "input", "known_tables", None]
+    assert "line 2" in done.stderr
+
+    only_good = _check("--dialect", "postgres", "--db", f"sqlite:///{small_demo_db}",
+                       "--jsonl", "-", stdin=lines[0] + "\n" + lines[4] + "\n")
+    assert only_good.returncode == 0 and len(only_good.stdout.splitlines()) == 2
+
+
+def test_sql_check_bad_database_is_an_error(tmp_path: Path) -> None:
+    done = _check("--dialect", "sqlite", "--db", f"sqlite:///{tmp_path / 'none.db'}", "SELECT 1")
+    assert done.returncode == 2 and done.stderr.startswith("error: ")

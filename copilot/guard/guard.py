@@ -92,7 +92,7 @@ def _parse_one(sql: str, dialect: str) -> exp.Expression:
     if "\x00" in sql:
         raise Refused("input", "The statement contains a NUL character.")
     try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+        statements = _statements(sql, dialect)
     except (ParseError, TokenError) as exc:
         raise Refused("parse", f"The SQL could not be parsed: {_first_line(exc)}.") from None
     except Exception as exc:  # a parser crash on hostile input is a refusal, not an outage
@@ -100,18 +100,28 @@ def _parse_one(sql: str, dialect: str) -> exp.Expression:
     if not statements:
         raise Refused("input", "There is no SQL statement to check (only comments or ';').")
     if len(statements) > 1:
+        kinds = ", ".join(s.key.upper() for s in statements)
         raise Refused(
             "single_statement",
-            f"The text holds {len(statements)} statements; exactly one query may run at a time.",
+            f"The text holds {len(statements)} statements ({kinds}); exactly one query may "
+            "run at a time.",
         )
     return statements[0]
+
+
+def _statements(sql: str, dialect: str) -> list[exp.Expression]:
+    # sqlglot yields None or a bare Semicolon for empty statements (";", a lone comment).
+    return [
+        s for s in sqlglot.parse(sql, read=dialect)
+        if s is not None and not isinstance(s, exp.Semicolon)
+    ]
 
 
 def _render(tree: exp.Expression, dialect: str) -> str:
     """The statement in the warehouse's dialect, comments dropped, re-checked as one query."""
     try:
         final = tree.sql(dialect=dialect, comments=False)
-        again = [s for s in sqlglot.parse(final, read=dialect) if s is not None]
+        again = _statements(final, dialect)
     except Exception as exc:  # an untranslatable statement is refused
         raise Refused(
             "dialect", f"The query cannot be written for {dialect}: {_first_line(exc)}."
