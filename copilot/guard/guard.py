@@ -13,6 +13,7 @@ import re
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.schema import MappingSchema
 
 from copilot.guard.policy import Policy, default_policy
 from copilot.guard.rules import CHECKS, TRANSFORMS, GuardContext, Refused
@@ -44,18 +45,24 @@ class Guard:
         self.dialect = dialect
         self.row_cap = row_cap
         self.policy = policy or default_policy()
+        # Normalising the schema for sqlglot costs more than checking a query: do it once.
+        self._columns: dict[str, MappingSchema] = {}
 
     def check(self, sql: str | exp.Expression, *, read: str | None = None) -> Verdict:
         """The verdict on `sql`, written in dialect `read` (default: the warehouse's).
 
         Never raises for bad input: anything that cannot be shown safe is refused.
         """
+        read = read or self.dialect
+        if read not in self._columns:
+            self._columns[read] = MappingSchema(self.schema.tables, dialect=read)
         ctx = GuardContext(
-            read=read or self.dialect,
+            read=read,
             write=self.dialect,
             schema=self.schema,
             policy=self.policy,
             row_cap=self.row_cap,
+            columns=self._columns[read],
         )
         try:
             tree = sql.copy() if isinstance(sql, exp.Expression) else _parse_one(sql, ctx.read)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.qualify import qualify
+from sqlglot.schema import MappingSchema
 
 from copilot.guard.policy import Policy
 from copilot.guard.verdict import GuardSchema, RuleName
@@ -37,6 +38,7 @@ class GuardContext:
     schema: GuardSchema
     policy: Policy
     row_cap: int
+    columns: MappingSchema  # the schema in sqlglot's form for `read`, built once per guard
 
 
 def _optional(*names: str) -> tuple[type[exp.Expression], ...]:
@@ -68,6 +70,10 @@ _KIND = {
 def _kind(node: exp.Expression) -> str:
     if isinstance(node, exp.Command):
         return str(node.this).upper() or "a command"
+    if isinstance(node, exp.Alias | exp.Column | exp.Identifier):
+        # sqlglot reads an unknown leading word (DBCC, NOTIFY, REINDEX) as a name.
+        words = node.sql().split()
+        return words[0].upper() if words else "It"
     return _KIND.get(type(node).__name__, type(node).__name__.upper())
 
 
@@ -177,22 +183,40 @@ def _allowed_db_names(ctx: GuardContext) -> set[str]:
     return allowed
 
 
-def _function_name(node: exp.Func) -> str:
+_RENDERED_NAMES: dict[tuple[type, str], str] = {}
+
+
+def _function_names(node: exp.Func, dialect: str) -> set[str]:
+    """Every name the function goes by: as written, as sqlglot knows it, as it will run.
+
+    A typed function can run under a native name of its own (CurrentVersion is
+    SQLITE_VERSION() in SQLite), so its rendering is checked too; it depends on the class
+    and the dialect only, so it is rendered once and kept.
+    """
     if isinstance(node, exp.Anonymous):
-        return str(node.this)
-    return node.sql_name()
+        return {node.name}
+    key = (type(node), dialect)
+    if key not in _RENDERED_NAMES:
+        _RENDERED_NAMES[key] = node.sql(dialect=dialect).split("(", 1)[0].strip()
+    return {node.sql_name(), _RENDERED_NAMES[key]}
 
 
 def safe_functions(tree: exp.Expression, ctx: GuardContext) -> None:
-    """No function on the policy's dangerous list (files, network, shell, sleep, settings)."""
+    """No function on the policy's dangerous list, no server variables or parameters."""
     for node in tree.find_all(exp.Func):
-        name = _function_name(node)
-        if ctx.policy.is_dangerous_function(name):
-            raise Refused(
-                "safe_functions",
-                f"The function {name.upper()} is not allowed: it can reach files, the network, "
-                "the server's settings or resources outside the warehouse's data.",
-            )
+        for name in _function_names(node, ctx.read) | _function_names(node, ctx.write):
+            if ctx.policy.is_dangerous_function(name):
+                raise Refused(
+                    "safe_functions",
+                    f"The function {name.upper()} is not allowed: it can reach files, the "
+                    "network, the server's settings or resources outside the warehouse's data.",
+                )
+    for node in tree.find_all(exp.Parameter, exp.SessionParameter, exp.Placeholder):
+        raise Refused(
+            "safe_functions",
+            f"{node.sql(dialect=ctx.read)} is a server variable or a parameter placeholder; "
+            "write the value itself in the query.",
+        )
 
 
 _COLUMN_ERROR = re.compile(r"Column '([^']+)' could not be resolved|Unknown column: (\S+)")
@@ -207,7 +231,7 @@ def known_columns(tree: exp.Expression, ctx: GuardContext) -> None:
     try:
         qualify(
             probe,
-            schema=ctx.schema.tables,
+            schema=ctx.columns,
             dialect=ctx.read,
             validate_qualify_columns=True,
             quote_identifiers=False,
@@ -258,8 +282,12 @@ def cap_rows(tree: exp.Expression, ctx: GuardContext) -> exp.Expression:
     that more rows existed without counting them.
     """
     root = _unwrap(tree)
-    wanted = _requested_rows(root.args.get("limit"))
-    if wanted is not None and wanted <= ctx.row_cap:
+    limit = root.args.get("limit")
+    options = limit.args.get("limit_options") if limit is not None else None
+    relative = options is not None and (options.args.get("percent") or options.args.get(
+        "with_ties"))  # TOP 50 PERCENT / WITH TIES: no fixed bound on the rows
+    wanted = _requested_rows(limit)
+    if wanted is not None and wanted <= ctx.row_cap and not relative:
         return root
     root.set("limit", exp.Limit(expression=exp.Literal.number(ctx.row_cap + 1)))
     return root
