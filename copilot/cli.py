@@ -51,6 +51,29 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("sql", nargs="?", help="one SQL statement")
     source.add_argument("--jsonl", type=Path, help='file of {"sql": ...} lines ("-" for stdin)')
 
+    train = commands.add_parser(
+        "train", help="train the copilot (schema, glossary, rules), list, diff, roll back"
+    )
+    train.add_argument("--db", default=None, help="warehouse URL (default: the configured one)")
+    train.add_argument("--glossary", type=Path, default=None,
+                       help="glossary folder (default: OPSCOPILOT_GLOSSARY_DIR)")
+    train.add_argument("--profile", default=None,
+                       help="training profile (default: OPSCOPILOT_PROFILE; with --db: main)")
+    train.add_argument("--note", default="", help="a note kept with the new version")
+    action = train.add_mutually_exclusive_group()
+    action.add_argument("--status", action="store_true",
+                        help="the active version and whether the copilot may answer")
+    action.add_argument("--list", action="store_true", help="every version, newest first")
+    action.add_argument("--diff", nargs=2, type=int, metavar=("OLD", "NEW"),
+                        help="what changed between two versions")
+    action.add_argument("--rollback", type=int, metavar="VERSION",
+                        help="answer from an earlier (or any) version again")
+    action.add_argument("--pairs", type=Path, metavar="FILE",
+                        help="add verified question/SQL pairs (YAML list or JSON lines of "
+                             "{question, sql}); every SQL passes the guard first")
+    action.add_argument("--document", type=Path, metavar="FILE",
+                        help="add a Markdown or text document")
+
     commands.add_parser("settings", help="print the settings in force (passwords hidden)")
     commands.add_parser(
         "prepare", help="get ready to serve: build the demo warehouse when it is missing"
@@ -127,6 +150,12 @@ def _open_jsonl(path: Path) -> TextIO:
         raise CopilotError(f"Cannot read {path}: {exc.strerror}.") from None
 
 
+def _train(args: argparse.Namespace) -> int:
+    from copilot.training_cli import run_train
+
+    return run_train(args, load_settings())
+
+
 def _settings(_args: argparse.Namespace) -> int:
     settings = load_settings()
     for doc in setting_docs():
@@ -152,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo-db": _demo_db,
         "sql-check": _sql_check,
         "settings": _settings,
+        "train": _train,
         "prepare": _prepare,
     }
     try:

@@ -10,7 +10,9 @@ from the code (a test checks the README).
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -79,6 +81,30 @@ class Settings:
         default=None,
         metadata=_doc("Folder of the on-disk ChromaDB training store.", "`DATA_DIR/chroma`"),
     )
+    profile: str = field(
+        default="",
+        metadata=_doc(
+            "Name of the training profile the copilot answers from; its versions are kept "
+            "in the state database.",
+            "`demo` on the embedded demo, else `main`",
+        ),
+    )
+    glossary_dir: Path = field(
+        default=PROJECT_ROOT / "glossary" / "otc",
+        metadata=_doc(
+            "Folder of glossary and business-rule YAML files used by training "
+            "(format: glossary/README.md).",
+            "`glossary/otc`, the OTC demo's glossary",
+        ),
+    )
+    user: str = field(
+        default="",
+        metadata=_doc(
+            "Name recorded as the author of training versions and, later, audit records "
+            "when no login is configured.",
+            "the operating-system user",
+        ),
+    )
     row_cap: int = field(
         default=5000,
         metadata=_doc(
@@ -131,6 +157,10 @@ class Settings:
                 object.__setattr__(self, name, value)
         if self.chroma_dir is None:
             object.__setattr__(self, "chroma_dir", data / "chroma")
+        if not self.profile:
+            object.__setattr__(self, "profile", "demo" if self.uses_demo_warehouse else "main")
+        if not self.user:
+            object.__setattr__(self, "user", _os_user())
 
     @property
     def demo_warehouse_path(self) -> Path:
@@ -145,6 +175,19 @@ class Settings:
     def effective_as_of(self, today: date | None = None) -> date:
         """The as-of date questions resolve against: the override, else today."""
         return self.as_of or today or date.today()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, as in some containers
+        return "unknown"
+
+
+def _profile_name(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,40}", text):
+        raise ValueError("must be letters, digits, '-' or '_' (at most 41)")
+    return text
 
 
 @dataclass(frozen=True)
@@ -199,6 +242,9 @@ _PARSERS: Mapping[str, Callable[[str], Any]] = {
     "state_url": _url,
     "audit_url": _url,
     "chroma_dir": lambda text: Path(text).expanduser(),
+    "profile": _profile_name,
+    "glossary_dir": lambda text: Path(text).expanduser(),
+    "user": str.strip,
     "row_cap": _positive_int,
     "query_timeout_s": _positive_float,
     "guard_policy": lambda text: Path(text).expanduser(),

@@ -11,10 +11,12 @@ __all__ = [
     "CopilotError",
     "DemoDataError",
     "DriverMissing",
+    "GlossaryError",
     "GuardRefusal",
     "QueryFailed",
     "QueryTimeout",
     "ReadOnlyViolation",
+    "TrainingRequired",
     "WarehouseError",
     "WarehouseUnavailable",
 ]
@@ -62,3 +64,11 @@ class GuardRefusal(CopilotError):
     def __init__(self, rule: str, reason: str) -> None:
         super().__init__(reason)
         self.rule = rule
+
+
+class GlossaryError(ConfigError):
+    """A glossary file is malformed or names what the warehouse lacks; says file and line."""
+
+
+class TrainingRequired(CopilotError):
+    """The active training profile lacks what answering needs; says what and how to train."""

@@ -6,7 +6,8 @@ the guard, the training and the Data page all see one shape whatever the warehou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
@@ -60,6 +61,30 @@ class WarehouseSchema:
     @property
     def table_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tables)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy, as stored in a training profile version."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WarehouseSchema:
+        """The inverse of `as_dict`."""
+        return cls(
+            tables=tuple(
+                TableInfo(
+                    name=t["name"],
+                    columns=tuple(ColumnInfo(**c) for c in t["columns"]),
+                    primary_key=tuple(t["primary_key"]),
+                    foreign_keys=tuple(
+                        ForeignKeyInfo(tuple(f["columns"]), f["ref_table"], tuple(f["ref_columns"]))
+                        for f in t["foreign_keys"]
+                    ),
+                    comment=t.get("comment"),
+                )
+                for t in data["tables"]
+            ),
+            db_schema=data.get("db_schema"),
+        )
 
     def table(self, name: str) -> TableInfo:
         """The table called `name` (case-insensitive); KeyError when there is none."""

@@ -7,6 +7,7 @@ both run on exactly the same objects.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import sqlglot
 from sqlglot import exp
@@ -16,8 +17,20 @@ from copilot.demo import DemoSummary, build_demo_warehouse
 from copilot.errors import GuardRefusal
 from copilot.guard import Guard, GuardSchema, Policy, Verdict, default_policy, load_policy
 from copilot.warehouse import QueryResult, Warehouse
+from training.embedding import MiniLMEmbedder
+from training.glossary import load_glossary
+from training.profiles import ProfileRepository, ProfileVersion
+from training.store import TrainingStore
+from training.trainer import Trainer
 
-__all__ = ["Services", "build_services", "ensure_demo_warehouse", "guard_policy"]
+__all__ = [
+    "Services",
+    "build_services",
+    "ensure_demo_trained",
+    "ensure_demo_warehouse",
+    "guard_policy",
+    "run_guarded",
+]
 
 
 @dataclass(frozen=True)
@@ -27,13 +40,11 @@ class Services:
     settings: Settings
     warehouse: Warehouse
     guard: Guard
+    trainer: Trainer
 
     def query(self, sql: str | exp.Expression, *, read: str | None = None) -> QueryResult:
         """Check `sql` with the guard and run it; GuardRefusal when the guard says no."""
-        verdict = self.check(sql, read=read)
-        if verdict.statement is None:
-            raise GuardRefusal(verdict.rule or "input", verdict.reason)
-        return self.warehouse.execute(verdict.statement)
+        return run_guarded(self.guard, self.warehouse, sql, read=read)
 
     def check(self, sql: str | exp.Expression, *, read: str | None = None) -> Verdict:
         """The guard's verdict on `sql` for this warehouse."""
@@ -43,6 +54,16 @@ class Services:
         """The first `limit` rows of a warehouse table, as the Data page shows them."""
         source = exp.table_(table, db=self.warehouse.db_schema, quoted=True)
         return self.query(sqlglot.select("*").from_(source).limit(limit))
+
+
+def run_guarded(
+    guard: Guard, warehouse: Warehouse, sql: str | exp.Expression, *, read: str | None = None
+) -> QueryResult:
+    """The one way to run SQL: the guard's verdict, then the warehouse, or GuardRefusal."""
+    verdict = guard.check(sql, read=read)
+    if verdict.statement is None:
+        raise GuardRefusal(verdict.rule or "input", verdict.reason)
+    return warehouse.execute(verdict.statement)
 
 
 def ensure_demo_warehouse(settings: Settings) -> DemoSummary | None:
@@ -59,13 +80,24 @@ def ensure_demo_warehouse(settings: Settings) -> DemoSummary | None:
     )
 
 
+def ensure_demo_trained(services: Services) -> ProfileVersion | None:
+    """Train the demo profile on first launch; a bank's warehouse is trained on purpose."""
+    settings = services.settings
+    if not settings.uses_demo_warehouse or services.trainer.active() is not None:
+        return None
+    return services.trainer.train(
+        load_glossary(settings.glossary_dir), by=settings.user, note="first launch of the demo"
+    )
+
+
 def guard_policy(settings: Settings) -> Policy:
     """The guard policy in force: the configured file, else the one shipped."""
     return load_policy(settings.guard_policy) if settings.guard_policy else default_policy()
 
 
 def build_services(settings: Settings) -> Services:
-    """Open the warehouse read-only (building the demo first when needed) and its guard."""
+    """Open the warehouse read-only (building the demo first when needed), its guard and the
+    trainer; on the embedded demo, train the demo profile when it never was."""
     ensure_demo_warehouse(settings)
     warehouse = Warehouse(
         settings.warehouse_url,
@@ -78,4 +110,15 @@ def build_services(settings: Settings) -> Services:
         row_cap=settings.row_cap,
         policy=guard_policy(settings),
     )
-    return Services(settings=settings, warehouse=warehouse, guard=guard)
+    assert settings.chroma_dir is not None  # filled by Settings
+    trainer = Trainer(
+        profile=settings.profile,
+        repository=ProfileRepository(settings.state_url),
+        store=TrainingStore(settings.chroma_dir, MiniLMEmbedder()),
+        warehouse=warehouse,
+        query=partial(run_guarded, guard, warehouse),
+        check=guard.check,
+    )
+    services = Services(settings=settings, warehouse=warehouse, guard=guard, trainer=trainer)
+    ensure_demo_trained(services)
+    return services

@@ -43,3 +43,32 @@ def pg_demo_url(postgres: PostgresServer, small_demo_db: Path) -> str:
         f"host=127.0.0.1 port={postgres.port} user={postgres.superuser} dbname=otc_demo",
     )
     return postgres.url("otc_demo")
+
+
+@pytest.fixture(scope="session")
+def trained_demo_dir(tmp_path_factory: pytest.TempPathFactory, small_demo_db: Path) -> Path:
+    """A data folder holding the small demo warehouse, already trained (profile `demo`, v1).
+    Tests use a private copy of it: the `trained_data` fixture."""
+    import shutil
+
+    from copilot.config import load_settings
+    from copilot.services import build_services
+
+    data = tmp_path_factory.mktemp("trained") / "data"
+    data.mkdir()
+    shutil.copy(small_demo_db, data / "otc_demo.db")
+    settings = load_settings(
+        {"OPSCOPILOT_DATA_DIR": str(data), "OPSCOPILOT_AS_OF": "2026-11-20"},
+        env_file=data / "no.env",
+    )
+    services = build_services(settings)  # trains the demo profile: the first launch
+    services.warehouse.dispose()
+    return data
+
+
+@pytest.fixture
+def trained_data(tmp_path: Path, trained_demo_dir: Path) -> Path:
+    """A private copy of the trained demo data folder: first launch done, nothing shared."""
+    import shutil
+
+    return Path(shutil.copytree(trained_demo_dir, tmp_path / "data"))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from training.profiles import ProfileRepository
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
@@ -26,9 +27,7 @@ def _run() -> AppTest:
     return app
 
 
-def test_data_page_lists_tables_columns_and_sample(data_dir: Path, small_demo_db: Path) -> None:
-    data_dir.mkdir()
-    shutil.copy(small_demo_db, data_dir / "otc_demo.db")
+def test_data_page_lists_tables_columns_and_sample(data_dir: Path, trained_data: Path) -> None:
     app = _run()
 
     assert app.title[0].value == "Data"
@@ -57,6 +56,11 @@ def test_first_launch_builds_the_demo_warehouse(
     app = _run()
     assert (data_dir / "otc_demo.db").is_file()
     assert len(app.dataframe[0].value) == 8
+    # ... and trains the demo profile, so the copilot may answer.
+    trained = ProfileRepository(f"sqlite:///{data_dir / 'state.db'}").active("demo")
+    assert trained is not None and trained.version == 1
+    assert trained.counts["tables"] == 8 and trained.counts["terms"] > 30
+    assert (data_dir / "chroma").is_dir()
 
 
 def test_unreachable_warehouse_is_one_readable_error(
@@ -74,12 +78,10 @@ def test_bad_setting_is_shown_not_raised(data_dir: Path, monkeypatch: pytest.Mon
     assert "OPSCOPILOT_ROW_CAP" in app.error[0].value
 
 
-def test_guard_policy_setting_is_used(data_dir: Path, small_demo_db: Path,
+def test_guard_policy_setting_is_used(data_dir: Path, trained_data: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # The app's guard uses the bank's own policy file: this one declares `books` a catalog,
     # so the Data page's sample of books is refused with the guard's reason, as one message.
-    data_dir.mkdir()
-    shutil.copy(small_demo_db, data_dir / "otc_demo.db")
     policy = data_dir / "policy.yaml"
     policy.write_text("system_catalogs: [books]\ndangerous_functions: {all: [upper]}\n")
     monkeypatch.setenv("OPSCOPILOT_GUARD_POLICY", str(policy))

@@ -46,10 +46,8 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 6
 
 
 @pytest.fixture(scope="module")
-def served_app(tmp_path_factory: pytest.TempPathFactory, small_demo_db: Path) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("e2e") / "data"
-    data.mkdir()
-    shutil.copy(small_demo_db, data / "otc_demo.db")
+def served_app(tmp_path_factory: pytest.TempPathFactory, trained_demo_dir: Path) -> Iterator[str]:
+    data = Path(shutil.copytree(trained_demo_dir, tmp_path_factory.mktemp("e2e") / "data"))
     port = _free_port()
     env = {**os.environ, "OPSCOPILOT_DATA_DIR": str(data), "OPSCOPILOT_AS_OF": "2026-11-20"}
     process = subprocess.Popen(

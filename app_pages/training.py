@@ -1,0 +1,150 @@
+"""Training page: the active profile and its versions, what each holds, training, uploads of
+verified pairs and documents, diff and roll back, and a retrieval probe."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.state import services
+from copilot.errors import CopilotError
+from training.glossary import load_glossary
+from training.profiles import ProfileVersion
+from training.uploads import parse_pairs
+
+
+def _versions_frame(versions: list[ProfileVersion]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "version": [v.version for v in versions],
+            "active": ["●" if v.active else "" for v in versions],
+            "created (UTC)": [v.created_at for v in versions],
+            "by": [v.created_by for v in versions],
+            "note": [v.note for v in versions],
+            "tables": [v.counts.get("tables", 0) for v in versions],
+            "terms": [v.counts.get("terms", 0) for v in versions],
+            "rules": [v.counts.get("rules", 0) for v in versions],
+            "documents": [v.counts.get("documents", 0) for v in versions],
+            "pairs": [v.counts.get("pairs", 0) for v in versions],
+        }
+    )
+
+
+def _run(action: Callable[[], ProfileVersion], success: str) -> None:
+    try:
+        version = action()
+    except CopilotError as exc:
+        st.error(str(exc))
+        return
+    st.session_state["training_notice"] = success.format(version=version.version)
+    st.rerun()
+
+
+def render() -> None:
+    """Draw the Training page."""
+    st.title("Training")
+    try:
+        svc = services()
+        trainer = svc.trainer
+        versions = trainer.versions()
+        active = trainer.active()
+    except CopilotError as exc:
+        st.error(str(exc))
+        return
+    settings = svc.settings
+    if notice := st.session_state.pop("training_notice", None):
+        st.success(notice)
+
+    try:
+        trainer.require_trained()
+        st.caption(
+            f"Profile **{trainer.profile}** answers from version **{active.version}**, made "
+            f"{active.created_at} by {active.created_by}."
+        )
+    except CopilotError as exc:
+        st.warning(str(exc))
+
+    if active is not None:
+        counts = active.counts
+        cols = st.columns(6)
+        for col, (label, key) in zip(
+            cols,
+            (("Tables", "tables"), ("Columns", "columns"), ("Value lists", "value_columns"),
+             ("Terms", "terms"), ("Rules", "rules"), ("Pairs", "pairs")),
+            strict=True,
+        ):
+            col.metric(label, counts.get(key, 0))
+
+    st.subheader("Train")
+    st.write(f"Glossary folder: `{settings.glossary_dir}`")
+    if st.button("Train from the warehouse", key="train_now", type="primary"):
+        _run(lambda: trainer.train(load_glossary(settings.glossary_dir), by=settings.user,
+                                   note="trained on the Training page"),
+             "Trained: version {version} is active.")
+
+    if not versions:
+        return
+    st.subheader("Versions")
+    st.dataframe(_versions_frame(versions), hide_index=True)
+    numbers = [v.version for v in versions]
+    left, right = st.columns(2)
+    with left:
+        target = st.selectbox("Version to answer from", numbers, key="rollback_version")
+        if st.button("Activate this version (roll back)", key="rollback"):
+            _run(lambda: trainer.activate(target, by=settings.user),
+                 "Version {version} is active again.")
+    with right:
+        old = st.selectbox("Compare", numbers, index=len(numbers) - 1, key="diff_old")
+        new = st.selectbox("with", numbers, index=0, key="diff_new")
+        diff = trainer.diff(old, new)
+        if diff.unchanged:
+            st.write("No difference.")
+        for kind, change in diff.kinds.items():
+            for sign, names in (("+", change.added), ("−", change.removed), ("~", change.changed)):
+                if names:
+                    st.write(f"**{kind}** {sign} {', '.join(names)}")
+
+    st.subheader("Add verified pairs and documents")
+    pairs_file = st.file_uploader("Question/SQL pairs (YAML list or JSON lines)",
+                                  type=["yaml", "yml", "jsonl", "json"], key="pairs_upload")
+    if pairs_file is not None and st.button("Add pairs", key="add_pairs"):
+        _run(lambda: trainer.add_pairs(parse_pairs(pairs_file.getvalue().decode("utf-8"),
+                                                   pairs_file.name), by=settings.user),
+             "Pairs added: version {version} is active.")
+    document = st.file_uploader("Document (Markdown or text)", type=["md", "txt"],
+                                key="document_upload")
+    if document is not None and st.button("Add document", key="add_document"):
+        _run(lambda: trainer.add_document(document.name, document.getvalue().decode("utf-8"),
+                                          by=settings.user),
+             "Document added: version {version} is active.")
+
+    if active is not None and active.content is not None:
+        st.subheader("What the active version knows")
+        glossary = active.content.glossary
+        with st.expander(f"Glossary terms ({len(glossary.terms)})"):
+            st.dataframe(
+                pd.DataFrame({
+                    "term": [t.name for t in glossary.terms],
+                    "kind": [t.kind for t in glossary.terms],
+                    "means": [t.condition or t.measure or t.dimension for t in glossary.terms],
+                    "also": [", ".join(t.synonyms) for t in glossary.terms],
+                }),
+                hide_index=True,
+            )
+        with st.expander(f"Business rules ({len(glossary.rules)})"):
+            for rule in glossary.rules:
+                st.markdown(f"- **{rule.id}**: {rule.text}")
+        probe = st.text_input("Try a question: what does training retrieve for it?",
+                              key="training_probe")
+        if probe.strip():
+            try:
+                hits = trainer.retrieve(probe, k=3)
+            except CopilotError as exc:
+                st.error(str(exc))
+                return
+            for kind, found in hits.items():
+                if found:
+                    st.write(f"**{kind}**: " + "; ".join(
+                        f"{h.metadata.get('label')} ({h.score:.2f})" for h in found))

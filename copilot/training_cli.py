@@ -1,0 +1,82 @@
+"""`python -m copilot train ...`: training from the command line, as on the Training page."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from copilot.config import Settings
+from copilot.errors import CopilotError
+from copilot.services import Services, build_services
+from training.glossary import load_glossary
+from training.profiles import ProfileVersion
+from training.uploads import parse_pairs
+
+__all__ = ["run_train"]
+
+
+def _services(args: argparse.Namespace, settings: Settings) -> Services:
+    if args.db:
+        # Another warehouse trains its own profile, never the demo's.
+        profile = args.profile or ("main" if settings.profile == "demo" else settings.profile)
+        settings = dataclasses.replace(settings, warehouse_url=args.db, profile=profile)
+    elif args.profile:
+        settings = dataclasses.replace(settings, profile=args.profile)
+    return build_services(settings)
+
+
+def _print_version(version: ProfileVersion) -> None:
+    counts = ", ".join(f"{k} {v}" for k, v in version.counts.items() if v)
+    mark = "*" if version.active else " "
+    print(f"{mark} v{version.version}  {version.created_at}  {version.created_by}  "
+          f"{version.note}  [{counts}]")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CopilotError(f"Cannot read {path}: {exc.strerror}.") from None
+
+
+def run_train(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the train command; returns the exit status (3: not trained, for --status)."""
+    services = _services(args, settings)
+    trainer, user = services.trainer, settings.user
+    if args.status:
+        active = trainer.active()
+        if active is not None:
+            _print_version(active)
+        try:
+            trainer.require_trained()
+        except CopilotError as exc:
+            print(f"not ready: {exc}")
+            return 3
+        print(f"ready: profile {trainer.profile!r} answers from version {active.version}")
+        return 0
+    if args.list:
+        for version in trainer.versions():
+            _print_version(version)
+        return 0
+    if args.diff:
+        diff = trainer.diff(*args.diff)
+        print(f"v{diff.old} -> v{diff.new}" + ("  (no change)" if diff.unchanged else ""))
+        for kind, change in diff.kinds.items():
+            for label, names in (("+", change.added), ("-", change.removed),
+                                 ("~", change.changed)):
+                if names:
+                    print(f"  {kind:<9} {label} {', '.join(names)}")
+        return 0
+    if args.rollback is not None:
+        version = trainer.activate(args.rollback, by=user)
+    elif args.pairs:
+        version = trainer.add_pairs(parse_pairs(_read(args.pairs), args.pairs.name), by=user)
+    elif args.document:
+        version = trainer.add_document(args.document.name, _read(args.document), by=user)
+    else:
+        glossary = load_glossary(args.glossary or settings.glossary_dir)
+        version = trainer.train(glossary, by=user, note=args.note)
+    print(f"active: profile {trainer.profile!r} version {version.version}")
+    _print_version(version)
+    return 0

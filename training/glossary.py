@@ -1,0 +1,442 @@
+"""Load and validate a glossary folder: entities, terms, value synonyms and business rules.
+
+The files are data (see glossary/README.md for the format); a bank writes its own. Every
+error names the file, the line and what is wrong, and nothing about any one warehouse is
+known here: a term's SQL is only parsed, and checked against the warehouse's schema by
+`check_against_schema` at training time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+import yaml
+from sqlglot import exp
+
+from copilot.errors import GlossaryError
+from copilot.schema import WarehouseSchema
+
+__all__ = [
+    "DEMO_GLOSSARY",
+    "DateWord",
+    "Entity",
+    "Glossary",
+    "JoinPath",
+    "Rule",
+    "Term",
+    "ValueSynonym",
+    "check_against_schema",
+    "load_glossary",
+    "resolve_as_of",
+]
+
+DEMO_GLOSSARY = Path(__file__).resolve().parents[1] / "glossary" / "otc"
+_AS_OF = re.compile(r"\{\s*as_of\s*(?:([+-])\s*(\d+)\s*)?\}")
+_KINDS = ("entities", "terms", "values", "rules")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """Something counted or listed, and the table it lives in."""
+
+    name: str
+    table: str
+    synonyms: tuple[str, ...] = ()
+    list_columns: tuple[str, ...] = ()
+    description: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Term:
+    """An ops word: a condition, a measure or a dimension (exactly one of the three, except
+    that a measure may carry the condition of its base population)."""
+
+    name: str
+    synonyms: tuple[str, ...] = ()
+    table: str | None = None
+    condition: str | None = None
+    measure: str | None = None
+    dimension: str | None = None
+    unit: str | None = None
+    description: str = ""
+    source: str = ""
+
+    @property
+    def kind(self) -> str:
+        if self.measure:
+            return "measure"
+        return "dimension" if self.dimension else "condition"
+
+
+@dataclass(frozen=True)
+class ValueSynonym:
+    """Other words for one stored value of a column ("Goldman" for GOLDMAN)."""
+
+    column: str
+    value: str
+    synonyms: tuple[str, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class DateWord:
+    """Words that make a period apply to another date column ("resolved" -> resolved_at)."""
+
+    words: tuple[str, ...]
+    column: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class JoinPath:
+    """A preferred join path from one table to another, through `via` (ends included)."""
+
+    from_table: str
+    to_table: str
+    via: tuple[str, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A business rule in plain words, retrieved as context for answering."""
+
+    id: str
+    text: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """Everything a glossary folder says, validated."""
+
+    entities: tuple[Entity, ...] = ()
+    terms: tuple[Term, ...] = ()
+    values: tuple[ValueSynonym, ...] = ()
+    period_columns: tuple[tuple[str, str], ...] = ()
+    date_words: tuple[DateWord, ...] = ()
+    upcoming_words: tuple[str, ...] = ()
+    upcoming_condition: str | None = None
+    join_paths: tuple[JoinPath, ...] = ()
+    rules: tuple[Rule, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy, as stored in a training profile version."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Glossary:
+        """The inverse of `as_dict`."""
+        nested = {"entities": Entity, "terms": Term, "values": ValueSynonym,
+                  "date_words": DateWord, "join_paths": JoinPath, "rules": Rule}
+        args: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = data.get(f.name, f.default)
+            if f.name in nested:
+                args[f.name] = tuple(nested[f.name](**_tuples(item)) for item in raw)
+            elif f.name == "period_columns":
+                args[f.name] = tuple(tuple(pair) for pair in raw)
+            elif isinstance(raw, list):
+                args[f.name] = tuple(raw)
+            else:
+                args[f.name] = raw
+        return cls(**args)
+
+
+def _tuples(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in item.items()}
+
+
+def resolve_as_of(sql: str, as_of_literal: str | None = None) -> str:
+    """Replace {as_of}, {as_of - N}, {as_of + N} with date literals (or a dummy to parse).
+
+    With no `as_of_literal` a fixed date stands in, for validation only; the engine
+    resolves real dates itself.
+    """
+    from datetime import date, timedelta
+
+    base = date.fromisoformat(as_of_literal) if as_of_literal else date(2000, 1, 15)
+
+    def literal(match: re.Match[str]) -> str:
+        sign, days = match.group(1), int(match.group(2) or 0)
+        return f"'{base + timedelta(days=-days if sign == '-' else days)}'"
+
+    return _AS_OF.sub(literal, sql)
+
+
+# ---- YAML with line numbers ------------------------------------------------------------
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that records each mapping's line as the key `__line__`."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _Reader:
+    """Reads the fields of one YAML mapping, raising GlossaryError with file and line."""
+
+    def __init__(self, path: Path, item: Any, where: str, allowed: Iterable[str]) -> None:
+        self.path = path
+        self.where = where
+        self.line = item.get("__line__", 1) if isinstance(item, dict) else 1
+        if not isinstance(item, dict):
+            self.fail(f"{where} must be a mapping of fields")
+        self.item = item
+        unknown = set(item) - {"__line__"} - set(allowed)
+        if unknown:
+            self.fail(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
+
+    @property
+    def source(self) -> str:
+        return f"{self.path.name}:{self.line}"
+
+    def fail(self, reason: str) -> None:
+        raise GlossaryError(f"{self.path}, line {self.line}: {reason}.")
+
+    def text(self, key: str, required: bool = True) -> str | None:
+        value = self.item.get(key)
+        if value is None:
+            if required:
+                self.fail(f"{self.where} needs '{key}'")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float) or not str(
+            value
+        ).strip():
+            self.fail(f"'{key}' of {self.where} must be non-empty text")
+        return str(value).strip()
+
+    def words(self, key: str, required: bool = False) -> tuple[str, ...]:
+        value = self.item.get(key, [])
+        if required and not value:
+            self.fail(f"{self.where} needs a non-empty list '{key}'")
+        if not isinstance(value, list) or not all(
+            isinstance(v, str | int) and not isinstance(v, bool) and str(v).strip()
+            for v in value
+        ):
+            self.fail(f"'{key}' of {self.where} must be a list of words")
+        return tuple(str(v).strip() for v in value)
+
+    def sql(self, key: str, *, condition: bool) -> str | None:
+        """A SQL condition or expression, parsed with sqlglot so a typo fails at load."""
+        text = self.text(key, required=False)
+        if text is None:
+            return None
+        try:
+            parsed = sqlglot.parse_one(resolve_as_of(text), into=exp.Condition)
+        except Exception as exc:  # sqlglot raises several kinds; all mean "not SQL"
+            self.fail(f"'{key}' of {self.where} is not valid SQL ({str(exc).splitlines()[0]})")
+        conditions = exp.Predicate | exp.Connector | exp.Not | exp.Paren
+        if condition and not isinstance(parsed, conditions):
+            self.fail(f"'{key}' of {self.where} must be a condition such as t.col = 'X'")
+        return text
+
+    def column(self, key: str) -> str | None:
+        """A `table.column` reference."""
+        text = self.text(key, required=False)
+        if text is not None and not re.fullmatch(r"[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*", text):
+            self.fail(f"'{key}' of {self.where} must be written table.column, not {text!r}")
+        return text
+
+
+def _items(path: Path, document: dict[str, Any], key: str) -> list[Any]:
+    items = document.get(key, [])
+    if not isinstance(items, list):
+        _Reader(path, document, f"the file's '{key}'", document).fail(f"'{key}' must be a list")
+    return items
+
+
+def _entities(path: Path, document: dict[str, Any]) -> list[Entity]:
+    out = []
+    for item in _items(path, document, "entities"):
+        r = _Reader(path, item, "an entity",
+                    ("name", "table", "synonyms", "list_columns", "description"))
+        out.append(Entity(name=r.text("name"), table=r.text("table"), synonyms=r.words("synonyms"),
+                          list_columns=r.words("list_columns"),
+                          description=r.text("description", required=False) or "",
+                          source=r.source))
+    return out
+
+
+def _terms(path: Path, document: dict[str, Any]) -> list[Term]:
+    out = []
+    for item in _items(path, document, "terms"):
+        r = _Reader(path, item, f"the term {item.get('name', '?')!r}" if isinstance(item, dict)
+                    else "a term", ("name", "synonyms", "table", "condition", "measure",
+                                    "dimension", "unit", "description"))
+        term = Term(
+            name=r.text("name"), synonyms=r.words("synonyms"), table=r.text("table", False),
+            condition=r.sql("condition", condition=True), measure=r.sql("measure", condition=False),
+            dimension=r.column("dimension"), unit=r.text("unit", False),
+            description=r.text("description", False) or "", source=r.source,
+        )
+        if not (term.condition or term.measure or term.dimension):
+            r.fail(f"{r.where} needs one of 'condition', 'measure' or 'dimension'")
+        if term.dimension and (term.condition or term.measure):
+            r.fail(f"{r.where} is a dimension; it cannot also have a condition or measure")
+        if (term.condition or term.measure) and not term.table:
+            r.fail(f"{r.where} needs the 'table' its condition or measure is about")
+        out.append(term)
+    return out
+
+
+def _values(path: Path, document: dict[str, Any]) -> list[ValueSynonym]:
+    out = []
+    for item in _items(path, document, "values"):
+        r = _Reader(path, item, "a values entry", ("column", "synonyms"))
+        column = r.column("column")
+        if column is None:
+            r.fail("a values entry needs 'column' (table.column)")
+        synonyms = item.get("synonyms")
+        if not isinstance(synonyms, dict) or not [k for k in synonyms if k != "__line__"]:
+            r.fail(f"'synonyms' of {column} must map each stored value to a list of words")
+        for value, words in synonyms.items():
+            if value == "__line__":
+                continue
+            if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+                r.fail(f"the synonyms of {column} = {value!r} must be a list of words")
+            out.append(ValueSynonym(column=column, value=str(value),
+                                    synonyms=tuple(w.strip() for w in words), source=r.source))
+    return out
+
+
+def _rules(path: Path, document: dict[str, Any]) -> dict[str, Any]:
+    top = _Reader(path, document, "a rules file",
+                  ("kind", "period_columns", "date_words", "upcoming", "join_paths", "rules"))
+    periods = document.get("period_columns", {})
+    if not isinstance(periods, dict):
+        top.fail("'period_columns' must map each table to its date column")
+    date_words = []
+    for item in _items(path, document, "date_words"):
+        r = _Reader(path, item, "a date_words entry", ("words", "column"))
+        date_words.append(DateWord(words=r.words("words", required=True),
+                                   column=r.column("column") or r.fail("needs 'column'"),
+                                   source=r.source))
+    upcoming_words: tuple[str, ...] = ()
+    upcoming_condition = None
+    if document.get("upcoming") is not None:
+        r = _Reader(path, document["upcoming"], "'upcoming'", ("words", "condition"))
+        upcoming_words = r.words("words", required=True)
+        upcoming_condition = r.sql("condition", condition=True)
+    joins = []
+    for item in _items(path, document, "join_paths"):
+        r = _Reader(path, item, "a join path", ("from", "to", "via"))
+        via = r.words("via", required=True)
+        joins.append(JoinPath(from_table=r.text("from"), to_table=r.text("to"), via=via,
+                              source=r.source))
+    rules = []
+    for item in _items(path, document, "rules"):
+        r = _Reader(path, item, "a rule", ("id", "text"))
+        rules.append(Rule(id=r.text("id"), text=r.text("text"), source=r.source))
+    return {
+        "period_columns": tuple((str(t), str(c)) for t, c in periods.items() if t != "__line__"),
+        "date_words": tuple(date_words),
+        "upcoming_words": upcoming_words,
+        "upcoming_condition": upcoming_condition,
+        "join_paths": tuple(joins),
+        "rules": tuple(rules),
+    }
+
+
+def load_glossary(folder: Path) -> Glossary:
+    """Load every *.yaml file of `folder` (sorted by name) into one validated Glossary."""
+    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    if not folder.is_dir() or not files:
+        raise GlossaryError(f"{folder} holds no glossary files (*.yaml).")
+    parts: dict[str, list[Any]] = {"entities": [], "terms": [], "values": []}
+    rules: dict[str, Any] = {}
+    for path in files:
+        try:
+            # _LineLoader is a SafeLoader: no Python objects are built from the file.
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f", line {mark.line + 1}" if mark else ""
+            raise GlossaryError(f"{path}{line}: not valid YAML ({exc}).") from None
+        if not isinstance(document, dict) or document.get("kind") not in _KINDS:
+            raise GlossaryError(
+                f"{path}, line 1: the file must start with 'kind:' one of {', '.join(_KINDS)}."
+            )
+        kind = document["kind"]
+        if kind == "rules":
+            if rules:
+                raise GlossaryError(f"{path}, line 1: only one rules file per glossary.")
+            rules = _rules(path, document)
+        else:
+            parts[kind].extend({"entities": _entities, "terms": _terms, "values": _values}[kind](
+                path, document))
+    glossary = Glossary(entities=tuple(parts["entities"]), terms=tuple(parts["terms"]),
+                        values=tuple(parts["values"]), **rules)
+    _check_duplicates(glossary)
+    return glossary
+
+
+def _check_duplicates(glossary: Glossary) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for term in glossary.terms:
+        for word in (term.name, *term.synonyms):
+            key = (word.lower(), term.kind)
+            if key in seen and seen[key] != term.source:
+                raise GlossaryError(
+                    f"{term.source}: the word {word!r} already means another {term.kind} "
+                    f"(at {seen[key]}); one word, one meaning."
+                )
+            seen[key] = term.source
+
+
+def check_against_schema(glossary: Glossary, schema: WarehouseSchema) -> None:
+    """Every table and column the glossary names exists in the warehouse."""
+    columns = {t.name.lower(): {c.name.lower() for c in t.columns} for t in schema.tables}
+
+    def need_table(table: str, source: str) -> None:
+        if table.lower() not in columns:
+            raise GlossaryError(f"{source}: the warehouse has no table {table!r}.")
+
+    def need_column(ref: str, source: str) -> None:
+        table, _, column = ref.partition(".")
+        need_table(table, source)
+        if column.lower() not in columns[table.lower()]:
+            raise GlossaryError(f"{source}: the table {table} has no column {column!r}.")
+
+    def need_sql(sql: str, source: str) -> None:
+        for col in sqlglot.parse_one(resolve_as_of(sql)).find_all(exp.Column):
+            if not col.table:
+                raise GlossaryError(f"{source}: write {col.name} as table.column in {sql!r}.")
+            need_column(f"{col.table}.{col.name}", source)
+
+    for entity in glossary.entities:
+        need_table(entity.table, entity.source)
+        for column in entity.list_columns:
+            need_column(f"{entity.table}.{column}", entity.source)
+    for term in glossary.terms:
+        if term.table:
+            need_table(term.table, term.source)
+        for sql in (term.condition, term.measure):
+            if sql:
+                need_sql(sql, term.source)
+        if term.dimension:
+            need_column(term.dimension, term.source)
+    for value in glossary.values:
+        need_column(value.column, value.source)
+    for table, column in glossary.period_columns:
+        need_column(f"{table}.{column}", "rules: period_columns")
+    for word in glossary.date_words:
+        need_column(word.column, word.source)
+    if glossary.upcoming_condition:
+        need_sql(glossary.upcoming_condition, "rules: upcoming")
+    for path in glossary.join_paths:
+        for table in path.via:
+            need_table(table, path.source)

@@ -1,0 +1,249 @@
+"""Versioned training profiles in the app's state database.
+
+A profile version is an immutable, numbered snapshot of everything trained: the schema, the
+value index, the glossary, documents and verified question/SQL pairs, with who made it and
+when. Exactly one version of a profile is active; activating an older one is a rollback and
+restores exactly what the copilot knew then, because the snapshot, not the live warehouse,
+is what it answers from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine, make_url
+
+from copilot.errors import CopilotError
+from copilot.schema import WarehouseSchema
+from training.glossary import Glossary
+
+__all__ = [
+    "Document",
+    "Pair",
+    "ProfileContent",
+    "ProfileRepository",
+    "ProfileVersion",
+]
+
+_metadata = MetaData()
+_versions = Table(
+    "training_versions",
+    _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("profile", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("counts", Text, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+    UniqueConstraint("profile", "version"),
+)
+_active = Table(
+    "training_active",
+    _metadata,
+    Column("profile", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("activated_at", String(32), nullable=False),
+    Column("activated_by", String(128), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    """An uploaded document, already cut into chunks for retrieval."""
+
+    name: str
+    chunks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A verified question and the SQL (as the guard returned it) that answers it."""
+
+    question: str
+    sql: str
+    added_by: str = ""
+    added_at: str = ""
+
+
+@dataclass(frozen=True)
+class ProfileContent:
+    """Everything one profile version knows."""
+
+    schema: WarehouseSchema
+    values: Mapping[str, tuple[str, ...]]
+    glossary: Glossary
+    documents: tuple[Document, ...] = ()
+    pairs: tuple[Pair, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "schema": self.schema.as_dict(),
+                "values": {k: list(v) for k, v in sorted(self.values.items())},
+                "glossary": self.glossary.as_dict(),
+                "documents": [asdict(d) for d in self.documents],
+                "pairs": [asdict(p) for p in self.pairs],
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ProfileContent:
+        data = json.loads(text)
+        return cls(
+            schema=WarehouseSchema.from_dict(data["schema"]),
+            values={k: tuple(v) for k, v in data["values"].items()},
+            glossary=Glossary.from_dict(data["glossary"]),
+            documents=tuple(Document(d["name"], tuple(d["chunks"])) for d in data["documents"]),
+            pairs=tuple(Pair(**p) for p in data["pairs"]),
+        )
+
+    def counts(self) -> dict[str, int]:
+        """What the version holds, for lists and the gate."""
+        return {
+            "tables": len(self.schema.tables),
+            "columns": sum(len(t.columns) for t in self.schema.tables),
+            "value_columns": len(self.values),
+            "entities": len(self.glossary.entities),
+            "terms": len(self.glossary.terms),
+            "value_synonyms": len(self.glossary.values),
+            "rules": len(self.glossary.rules) + len(self.glossary.period_columns),
+            "documents": len(self.documents),
+            "pairs": len(self.pairs),
+        }
+
+
+@dataclass(frozen=True)
+class ProfileVersion:
+    """One numbered version of a profile; `content` is loaded on demand."""
+
+    profile: str
+    version: int
+    created_at: str
+    created_by: str
+    note: str
+    counts: Mapping[str, int]
+    content_sha256: str
+    active: bool = False
+    content: ProfileContent | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        """The name of this version's collections in the vector store."""
+        return f"{self.profile}-{self.version}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ProfileRepository:
+    """Profile versions in the state database (SQLite or PostgreSQL)."""
+
+    def __init__(self, state_url: str) -> None:
+        url = make_url(state_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self._engine: Engine = create_engine(url)
+        _metadata.create_all(self._engine)
+
+    def create_version(
+        self, profile: str, content: ProfileContent, *, created_by: str, note: str = ""
+    ) -> ProfileVersion:
+        """Store `content` as the next version of `profile` (not yet active)."""
+        text = content.to_json()
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        counts = content.counts()
+        with self._engine.begin() as conn:
+            latest = conn.execute(
+                select(func.max(_versions.c.version)).where(_versions.c.profile == profile)
+            ).scalar()
+            number = (latest or 0) + 1
+            created_at = _now()
+            conn.execute(
+                _versions.insert().values(
+                    profile=profile, version=number, created_at=created_at,
+                    created_by=created_by, note=note, counts=json.dumps(counts),
+                    content_sha256=digest, content=text,
+                )
+            )
+        return ProfileVersion(profile, number, created_at, created_by, note, counts, digest,
+                              content=content)
+
+    def versions(self, profile: str) -> list[ProfileVersion]:
+        """Every version of `profile`, newest first, without content."""
+        active = self.active_number(profile)
+        columns = [c for c in _versions.c if c.name != "content"]
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(*columns).where(_versions.c.profile == profile)
+                .order_by(_versions.c.version.desc())
+            ).mappings().all()
+        return [self._version(row, active) for row in rows]
+
+    def get(self, profile: str, version: int) -> ProfileVersion:
+        """One version with its content; CopilotError when there is none."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(_versions).where(
+                    (_versions.c.profile == profile) & (_versions.c.version == version)
+                )
+            ).mappings().first()
+        if row is None:
+            raise CopilotError(f"The training profile {profile!r} has no version {version}.")
+        found = self._version(row, self.active_number(profile))
+        return replace(found, content=ProfileContent.from_json(row["content"]))
+
+    def active_number(self, profile: str) -> int | None:
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(_active.c.version).where(_active.c.profile == profile)
+            ).scalar()
+
+    def active(self, profile: str) -> ProfileVersion | None:
+        """The active version with its content, or None when the profile was never trained."""
+        number = self.active_number(profile)
+        return None if number is None else self.get(profile, number)
+
+    def activate(self, profile: str, version: int, *, by: str) -> ProfileVersion:
+        """Make `version` the one the copilot answers from (a rollback when it is older)."""
+        target = self.get(profile, version)
+        with self._engine.begin() as conn:
+            conn.execute(_active.delete().where(_active.c.profile == profile))
+            conn.execute(_active.insert().values(
+                profile=profile, version=version, activated_at=_now(), activated_by=by))
+        return replace(target, active=True)
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+    @staticmethod
+    def _version(row: Mapping[str, Any], active: int | None) -> ProfileVersion:
+        return ProfileVersion(
+            profile=row["profile"], version=row["version"], created_at=row["created_at"],
+            created_by=row["created_by"], note=row["note"], counts=json.loads(row["counts"]),
+            content_sha256=row["content_sha256"], active=row["version"] == active,
+        )
+
