@@ -138,3 +138,42 @@ def test_sql_check_jsonl_keeps_order_one_verdict_a_line(
 def test_sql_check_bad_database_is_an_error(tmp_path: Path) -> None:
     done = _check("--dialect", "sqlite", "--db", f"sqlite:///{tmp_path / 'none.db'}", "SELECT 1")
     assert done.returncode == 2 and done.stderr.startswith("error: ")
+
+
+def test_train_command_status_train_pairs_diff_rollback(
+    tmp_path: Path, small_demo_db: Path
+) -> None:
+    own = tmp_path / "own.db"
+    own.write_bytes(small_demo_db.read_bytes())
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "OPSCOPILOT_DATA_DIR": str(tmp_path / "data"),
+        "OPSCOPILOT_WAREHOUSE_URL": f"sqlite:///{own}",
+        "OPSCOPILOT_ENV_FILE": str(tmp_path / "none"),
+        "OPSCOPILOT_USER": "ops.lead",
+    }
+    status = _cli("train", "--status", env=env)
+    assert status.returncode == 3 and "python -m copilot train" in status.stdout
+
+    trained = _cli("train", "--note", "first", env=env)
+    assert trained.returncode == 0, trained.stderr
+    assert "active: profile 'main' version 1" in trained.stdout and "ops.lead" in trained.stdout
+    assert _cli("train", "--status", env=env).returncode == 0
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"question": "fails today", "sql":
+                                 "SELECT COUNT(*) FROM settlements WHERE status = 'FAILED'"}))
+    assert "version 2" in _cli("train", "--pairs", str(pairs), env=env).stdout
+    diff = _cli("train", "--diff", "1", "2", env=env)
+    assert "pairs     + fails today" in diff.stdout
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- {question: wipe, sql: DROP TABLE trades}\n")
+    refused = _cli("train", "--pairs", str(bad), env=env)
+    assert refused.returncode == 2 and "DROP" in refused.stderr
+
+    back = _cli("train", "--rollback", "1", env=env)
+    assert "active: profile 'main' version 1" in back.stdout
+    listing = _cli("train", "--list", env=env).stdout.splitlines()
+    assert [line.split()[0] for line in listing] == ["v2", "*"]

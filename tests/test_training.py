@@ -156,7 +156,7 @@ def test_the_otc_glossary_is_refused_for_a_warehouse_without_its_tables(
     hub: tuple[Services, Path],
 ) -> None:
     services, _ = hub
-    with pytest.raises(GlossaryError, match=r"entities\.yaml:\d+: the warehouse has no table"):
+    with pytest.raises(GlossaryError, match=r"entities\.yaml, line \d+: the warehouse has no"):
         services.trainer.train(load_glossary(_otc_glossary()), by="tester")
     assert services.trainer.versions() == []
 

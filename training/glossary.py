@@ -202,7 +202,7 @@ class _Reader:
 
     @property
     def source(self) -> str:
-        return f"{self.path.name}:{self.line}"
+        return f"{self.path.name}, line {self.line}"
 
     def fail(self, reason: str) -> None:
         raise GlossaryError(f"{self.path}, line {self.line}: {reason}.")
