@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from latency import latency_line  # benchmarks/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,16 +32,6 @@ _OBJECTS = ("settlements", "trades", "confirmations", "breaks", "collateral call
             "exceptions", "cash flows", "netting sets")
 _WHEN = ("yesterday", "last week", "this month", "since Monday", "by desk", "by currency",
          "by counterparty", "over 5 days old")
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def _line(label: str, values: list[float]) -> str:
-    return (f"{label:<24} n={len(values):>4}  p50={statistics.median(values):6.2f} ms  "
-            f"p95={_percentile(values, 0.95):6.2f} ms  max={max(values):7.2f} ms")
 
 
 def schema_texts(count: int) -> list[str]:
@@ -126,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             store.search_all("bench-1", question)
             every.append((time.perf_counter() - started) * 1000)
         print(f"retrieval over {len(items)} items, {len(asked)} distinct questions, k=5:")
-        print(_line("search (schema)", one))
-        print(_line("search_all (5 kinds)", every))
+        print(latency_line("search (schema)", one))
+        print(latency_line("search_all (5 kinds)", every))
     return 0
 
 

@@ -9,26 +9,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
+from latency import latency_line  # benchmarks/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def _line(label: str, values: list[float]) -> str:
-    return (f"{label:<9} n={len(values):>5}  p50={statistics.median(values):6.2f} ms  "
-            f"p95={_percentile(values, 0.95):6.2f} ms  max={max(values):7.2f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"SQL guard, {len(attacks)} attacks + {len(allowed)} allowed queries, "
           f"{args.rounds} rounds each (sqlite, postgres, tsql)")
-    print(_line("all", timings["attacks"] + timings["allowed"]))
-    print(_line("attacks", timings["attacks"]))
-    print(_line("allowed", timings["allowed"]))
+    print(latency_line("all", timings["attacks"] + timings["allowed"], 9))
+    print(latency_line("attacks", timings["attacks"], 9))
+    print(latency_line("allowed", timings["allowed"], 9))
     print(f"wrong verdicts: {wrong}")
     return 1 if wrong else 0
 

@@ -12,7 +12,6 @@ import argparse
 import datetime as dt
 import random
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -21,6 +20,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported for real after the repo root is on sys.path
     from copilot.services import Services
+
+from latency import latency_line  # benchmarks/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = [
@@ -121,7 +122,6 @@ def main(argv: list[str] | None = None) -> int:
         wide_seconds = time.perf_counter() - started
         wide_items = wide_version.counts["tables"] + wide_version.counts["columns"]
 
-    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
     print("training benchmark")
     print(f"demo profile from scratch: {demo_seconds:6.1f} s  ({items} items embedded, "
           f"model load included; target < 20 s)")
@@ -129,8 +129,7 @@ def main(argv: list[str] | None = None) -> int:
           f"items, {wide_version.counts['value_columns']} value lists; target < 120 s)")
     print(f"embedding throughput:      {wide_items / wide_seconds:6.0f} items/s while training "
           f"the {args.tables}-table schema (sampling values included)")
-    print(f"retrieval over 5 kinds:    p50 {statistics.median(latencies):5.1f} ms  "
-          f"p95 {p95:5.1f} ms  (n={len(latencies)}; target p50 < 30 ms)")
+    print(latency_line("retrieval over 5 kinds:", latencies, 26) + "  (target p50 < 30 ms)")
     return 0
 
 
