@@ -100,3 +100,20 @@ def test_data_page_in_a_real_browser(served_app: str) -> None:
     for table in ("settlements", "netting_sets", "ops_exceptions", "counterparties"):
         assert table in tables
     assert "trades.trade_id" in columns and "value_date" in columns
+
+
+def test_training_page_in_a_real_browser(served_app: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(f"{served_app}/training")
+        page.get_by_text("Versions", exact=True).wait_for(timeout=60_000)
+        page.get_by_label("Try a question: what does training retrieve for it?").fill(
+            "netting breaks this week")
+        page.keyboard.press("Enter")
+        page.get_by_text("netting break (").first.wait_for(timeout=60_000)
+        body = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "training_page.png"), full_page=True)
+        browser.close()
+    assert "answers from version 1" in body and "Traceback" not in body
