@@ -120,6 +120,7 @@ class Glossary:
     terms: tuple[Term, ...] = ()
     values: tuple[ValueSynonym, ...] = ()
     period_columns: tuple[tuple[str, str], ...] = ()
+    age_columns: tuple[tuple[str, str], ...] = ()
     date_words: tuple[DateWord, ...] = ()
     upcoming_words: tuple[str, ...] = ()
     upcoming_condition: str | None = None
@@ -140,7 +141,7 @@ class Glossary:
             raw = data.get(f.name, f.default)
             if f.name in nested:
                 args[f.name] = tuple(nested[f.name](**_tuples(item)) for item in raw)
-            elif f.name == "period_columns":
+            elif f.name in ("period_columns", "age_columns"):
                 args[f.name] = tuple(tuple(pair) for pair in raw)
             elif isinstance(raw, list):
                 args[f.name] = tuple(raw)
@@ -315,10 +316,16 @@ def _values(path: Path, document: dict[str, Any]) -> list[ValueSynonym]:
 
 def _rules(path: Path, document: dict[str, Any]) -> dict[str, Any]:
     top = _Reader(path, document, "a rules file",
-                  ("kind", "period_columns", "date_words", "upcoming", "join_paths", "rules"))
+                  ("kind", "period_columns", "age_columns", "date_words", "upcoming",
+                   "join_paths", "rules"))
     periods = document.get("period_columns", {})
     if not isinstance(periods, dict):
         top.fail("'period_columns' must map each table to its date column")
+    ages = document.get("age_columns", {})
+    if not isinstance(ages, dict) or not all(
+        isinstance(v, str) and "." in v for k, v in ages.items() if k != "__line__"
+    ):
+        top.fail("'age_columns' must map each table to a table.column date")
     date_words = []
     for item in _items(path, document, "date_words"):
         r = _Reader(path, item, "a date_words entry", ("words", "column"))
@@ -343,6 +350,7 @@ def _rules(path: Path, document: dict[str, Any]) -> dict[str, Any]:
         rules.append(Rule(id=r.text("id"), text=r.text("text"), source=r.source))
     return {
         "period_columns": tuple((str(t), str(c)) for t, c in periods.items() if t != "__line__"),
+        "age_columns": tuple((str(t), str(c)) for t, c in ages.items() if t != "__line__"),
         "date_words": tuple(date_words),
         "upcoming_words": upcoming_words,
         "upcoming_condition": upcoming_condition,
@@ -433,6 +441,9 @@ def check_against_schema(glossary: Glossary, schema: WarehouseSchema) -> None:
         need_column(value.column, value.source)
     for table, column in glossary.period_columns:
         need_column(f"{table}.{column}", "rules: period_columns")
+    for table, column in glossary.age_columns:
+        need_table(table, "rules: age_columns")
+        need_column(column, "rules: age_columns")
     for word in glossary.date_words:
         need_column(word.column, word.source)
     if glossary.upcoming_condition:

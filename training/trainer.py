@@ -21,7 +21,7 @@ from training.ingest import sample_values
 from training.profiles import Document, Pair, ProfileContent, ProfileRepository, ProfileVersion
 from training.store import KINDS, Hit, Kind, TrainingStore
 
-__all__ = ["Trainer", "chunk_document", "require_trained"]
+__all__ = ["PairUpload", "Trainer", "build_content", "chunk_document", "require_trained"]
 
 CHUNK_CHARS = 900  # about 200 tokens: within the embedding model's 256-token window
 
@@ -70,6 +70,16 @@ def require_trained(version: ProfileVersion | None, profile: str) -> ProfileVers
             f"{', no '.join(missing)}; the copilot answers only once it knows them. {how}"
         )
     return version
+
+
+def build_content(
+    warehouse: Warehouse, glossary: Glossary, query: Callable[[exp.Expression], QueryResult]
+) -> ProfileContent:
+    """What training knows of a warehouse with a glossary: schema, values, glossary."""
+    schema = warehouse.schema(refresh=True)
+    check_against_schema(glossary, schema)
+    values = sample_values(schema, query, db_schema=warehouse.db_schema)
+    return ProfileContent(schema=schema, values=dict(values.columns), glossary=glossary)
 
 
 @dataclass(frozen=True)
@@ -132,13 +142,10 @@ class Trainer:
         Documents and pairs of the active version are carried over. When nothing changed
         the active version is kept: re-training is idempotent.
         """
-        schema = self._warehouse.schema(refresh=True)
-        check_against_schema(glossary, schema)
-        values = sample_values(schema, self._query, db_schema=self._warehouse.db_schema)
         current = self.active()
         carried = current.content if current else None
-        content = ProfileContent(
-            schema=schema, values=dict(values.columns), glossary=glossary,
+        content = replace(
+            build_content(self._warehouse, glossary, self._query),
             documents=carried.documents if carried else (),
             pairs=carried.pairs if carried else (),
         )

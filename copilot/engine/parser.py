@@ -1,0 +1,420 @@
+"""Question -> query plan, with no LLM: the words are read against the trained lexicon.
+
+Every word must be accounted for: used by the plan, or a known filler word. A question that
+asks to change data, or holds a meaningful word the training does not explain, is refused
+with a reason and the closest known phrases as suggestions: a bank would rather have a
+refusal than a confident wrong number.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from copilot.engine.lexicon import Lexicon, Match, Meaning, normalise, tokens
+from copilot.engine.periods import Period, find_period
+from copilot.engine.plan import Comparison, Dimension, Filter, Measure, QueryPlan
+from training.glossary import Glossary, Term, resolve_as_of
+from training.profiles import ProfileContent
+
+__all__ = ["ParseResult", "parse_question"]
+
+MAX_QUESTION_CHARS = 500
+# Verbs that ask to change data. A read-only copilot refuses them outright.
+_WRITES = re.compile(
+    r"\b(delete|drop|remove|update|insert|truncate|alter|modify|purge|wipe|erase|rename|"
+    r"grant|revoke|create|cancel|amend|change|overwrite|replace|restore|reset|approve|"
+    r"reassign|assign|close|resolve|settle|book|release|rebook|send)\b(?!\s*(?:on|date|d\b))"
+)
+_WRITE_START = re.compile(r"^\s*(?:please\s+|can you\s+|could you\s+|i want to\s+|go\s+)?"
+                          + _WRITES.pattern)
+_COUNT = {"how many", "number of", "count of", "count", "no of", "how much of", "tally"}
+_SUM = {"total", "sum", "sum of", "how much", "aggregate", "overall"}
+_AVG = {"average", "avg", "mean"}
+_MAX = {"maximum", "max", "highest", "largest", "biggest"}
+_MIN = {"minimum", "min", "lowest", "smallest"}
+_LIST = {"show", "list", "which", "give", "display", "find", "what are", "who", "detail",
+         "details", "all"}
+_BY = {"by", "per", "for each", "each", "across", "broken down by", "split by", "grouped by"}
+_DAILY = {"daily", "per day", "by day", "each day", "day by day"}
+_MONTHLY = {"monthly", "per month", "by month", "each month"}
+# Words that carry no meaning of their own in an ops question.
+_FILLER = {
+    "a", "an", "the", "of", "in", "on", "at", "for", "to", "with", "and", "or", "is", "are", "was",
+    "were", "be", "been", "do", "does", "did", "we", "our", "us", "i", "me", "my", "you", "your",
+    "it", "its", "there", "their", "this", "that", "these", "those", "what", "whats", "what's",
+    "how", "please", "can", "could", "would", "will", "shall", "should", "currently", "current",
+    "now", "today's", "right", "as", "from", "into", "about", "any", "some", "all", "just", "only",
+    "have", "has", "had", "get", "got", "see", "tell", "give", "show", "list", "which", "who",
+    "where", "when", "whose", "than", "then", "amount", "value", "number", "count", "total", "sum",
+    "average", "per", "by", "each", "across", "split", "grouped", "broken", "down", "breakdown",
+    "distribution", "trend", "over", "under", "above", "below", "more", "less", "fewer", "greater",
+    "least", "most", "top", "bottom", "first", "last", "largest", "biggest", "highest", "smallest",
+    "lowest", "many", "much", "also", "still", "out", "up", "being", "yet", "so", "far"
+}
+_NUMBER = r"(\d+(?:\.\d+)?)\s*(k|thousand|m|mm|mn|million|millions|bn|b|billion|billions)?\b"
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 1e6,
+          "millions": 1e6, "bn": 1e9, "b": 1e9, "billion": 1e9, "billions": 1e9}
+_GT = r"(?:over|above|more than|greater than|exceeding|bigger than|larger than|>|at least|>=)"
+_LT = r"(?:under|below|less than|fewer than|smaller than|<|at most|<=)"
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """A plan, or a refusal with its reason and suggestions; the words left unused."""
+
+    plan: QueryPlan | None
+    reason: str = ""
+    suggestions: tuple[str, ...] = ()
+    unused: tuple[str, ...] = ()
+    confidence: float = 0.0
+
+
+@dataclass
+class _State:
+    """What has been read so far."""
+
+    text: str
+    consumed: list[str] = field(default_factory=list)
+    limit: int | None = None
+    descending: bool = True
+    comparisons: list[tuple[str, str, float, int]] = field(default_factory=list)
+    ages: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _consume(state: _State, match: re.Match[str], replacement: str = " ") -> None:
+    state.consumed.append(match.group(0))
+    state.text = state.text[: match.start()] + replacement + state.text[match.end():]
+
+
+def _has(words: list[str], phrases: set[str]) -> bool:
+    joined = f" {' '.join(words)} "
+    return any(f" {p} " in joined for p in phrases)
+
+
+def _refuse(reason: str, suggestions: tuple[str, ...] = (), unused: tuple[str, ...] = ()
+            ) -> ParseResult:
+    return ParseResult(None, reason, suggestions, unused, 0.0)
+
+
+def parse_question(question: str, content: ProfileContent, lexicon: Lexicon,
+                   as_of: date) -> ParseResult:
+    """Read `question` against the profile's lexicon into a plan, or refuse."""
+    if not question or not question.strip():
+        return _refuse("The question is empty; ask about trades, settlements, confirmations, "
+                       "netting or exceptions.")
+    if len(question) > MAX_QUESTION_CHARS:
+        return _refuse(f"The question is longer than {MAX_QUESTION_CHARS} characters; ask one "
+                       "thing at a time.")
+    text = normalise(question)
+    if _WRITE_START.search(text) or re.search(r"\b(delete|drop|truncate|insert|update)\b", text):
+        return _refuse("The copilot only reads the warehouse; it cannot change, delete or "
+                       "create data. Ask a question about the data instead.")
+    state = _State(text=text)
+    period = _read_period(state, as_of)
+    _read_numbers(state)
+    matches = lexicon.match(state.text, original=question)
+    words = tokens(state.text)
+    unused = _unused(words, matches)
+    if unused:
+        return _refuse(
+            f"I don't know what {', '.join(repr(u) for u in unused)} means here, so I won't "
+            "guess. Rephrase with words from the glossary, or train the copilot on them.",
+            _suggest(unused, lexicon), tuple(unused))
+    if not matches:
+        return _refuse("The question names nothing the warehouse holds (no trades, "
+                       "settlements, terms or values I know).")
+    return _plan(question, words, matches, state, period, content, as_of)
+
+
+def _read_period(state: _State, as_of: date) -> Period | None:
+    period = find_period(state.text, as_of)
+    if period is not None:
+        index = state.text.find(period.words)
+        state.consumed.append(period.words)
+        state.text = state.text[:index] + " " + state.text[index + len(period.words):]
+    return period
+
+
+def _read_numbers(state: _State) -> None:
+    """Top N, comparisons with numbers, and ages in days, taken out of the text."""
+    top = re.search(r"\b(top|largest|biggest|highest|smallest|lowest|bottom|first)\s+(\d+)\b"
+                    r"|\b(\d+)\s+(largest|biggest|highest|smallest|lowest)\b", state.text)
+    if top:
+        state.limit = int(top.group(2) or top.group(3))
+        state.descending = (top.group(1) or top.group(4)) not in {"smallest", "lowest", "bottom"}
+        _consume(state, top)
+    for pattern in (r"\b(?:older than|more than|over|at least)\s+(\d+)\s+(?:business\s+)?days?"
+                    r"(?:\s+old)?\b", r"\baged\s+(?:over\s+)?(\d+)\s+days?(?:\s+or\s+more)?\b"):
+        age = re.search(pattern, state.text)
+        if age:
+            state.ages.append((age.group(0), int(age.group(1))))
+            _consume(state, age)
+    for op, pattern in ((">", _GT), ("<", _LT)):
+        for found in list(re.finditer(pattern + r"\s+\$?" + _NUMBER, state.text)):
+            scale = _SCALE.get((found.group(2) or "").lower(), 1.0)
+            marker = f" cmp{len(state.comparisons)} "
+            state.comparisons.append((found.group(0), op, float(found.group(1)) * scale, 0))
+            _consume(state, found, marker)
+
+
+def _unused(words: list[str], matches: list[Match]) -> list[str]:
+    covered = {i for m in matches for i in range(m.start, m.end)}
+    known = _FILLER | {w for group in (_COUNT, _SUM, _AVG, _MAX, _MIN, _LIST, _BY, _DAILY,
+                                       _MONTHLY) for p in group for w in p.split()}
+    return [w for i, w in enumerate(words)
+            if i not in covered and w not in known and not re.fullmatch(r"cmp\d+|\d+", w)]
+
+
+def _suggest(unused: list[str], lexicon: Lexicon) -> tuple[str, ...]:
+    phrases = [" ".join(k) for k in lexicon.phrases if len(k) <= 3]
+    found: list[str] = []
+    for word in unused:
+        found.extend(difflib.get_close_matches(word, phrases, n=3, cutoff=0.75))
+    return tuple(dict.fromkeys(found))[:5]
+
+
+def _pick(meanings: tuple[Meaning, ...], kind: str, table: str | None) -> Meaning | None:
+    """The meaning of `kind`, preferring one on `table` (a column or value of the entity)."""
+    options = [m for m in meanings if m.kind == kind]
+    for meaning in options:
+        if table and (meaning.column or "").split(".")[0] == table:
+            return meaning
+    return options[0] if options else None
+
+
+def _by_context(words: list[str], matches: list[Match]) -> list[bool]:
+    """For each match, whether it follows 'by' / 'per' / 'for each' (directly or after 'and'
+    or a filter term): the things to group, or rank, by."""
+    flags: list[bool] = []
+    in_by = False
+    previous_end = 0
+    for match in matches:
+        gap = words[previous_end:match.start]
+        joined = f" {' '.join(gap)} "
+        if any(w in {"by", "per", "across"} for w in gap) or " for each " in joined:
+            in_by = True
+        elif gap and not all(w in {"and", "&"} for w in gap):
+            in_by = False
+        flags.append(in_by)
+        previous_end = match.end
+    return flags
+
+
+def _groups(match: Match) -> bool:
+    """Whether a match after 'by' is something to group or rank by (not a filter)."""
+    meaning = match.best
+    if meaning.kind == "term" and meaning.term:
+        return bool(meaning.term.dimension or meaning.term.measure)
+    return meaning.kind in {"entity", "column"}
+
+
+def _plan(question: str, words: list[str], matches: list[Match], state: _State,
+          period: Period | None, content: ProfileContent, as_of: date) -> ParseResult:
+    glossary = content.glossary
+    flags = _by_context(words, matches)
+    by_matches = [m for m, f in zip(matches, flags, strict=True) if f and _groups(m)]
+    body = [m for m, f in zip(matches, flags, strict=True) if not (f and _groups(m))]
+    by_measures = [m.best.term for m in by_matches if m.best.kind == "term" and m.best.term
+                   and m.best.term.measure]
+    compared = _comparison_targets(state, matches, words)
+    terms = [m.best.term for m in body if m.best.kind == "term" and m.best.term]
+    measure_terms = [m.best.term for m in body if m.best.kind == "term" and m.best.term
+                     and m.best.term.measure and m.start not in compared]
+    condition_terms = [t for t in terms if t.condition and not t.measure]
+    entities = [m.best.entity for m in body if m.best.kind == "entity" and m.best.entity]
+
+    # The base table: what a measure or condition is about, else the entity named.
+    base = next((t.table for t in measure_terms + by_measures + condition_terms if t.table),
+                None)
+    entity = next((e for e in entities if e.table == base), None) or (
+        entities[0] if entities else None)
+    if base is None:
+        base = entity.table if entity else _value_table(body)
+    if base is None:
+        return _refuse("I can't tell what to count or list: name trades, settlements, "
+                       "confirmations, netting sets or exceptions.")
+    entity = next((e for e in glossary.entities if e.table == base), entity)
+    entity_label = entity.name if entity else base
+
+    dims = [d for d in (_dimension(m, base, content) for m in by_matches
+                        if not (m.best.kind == "term" and m.best.term and m.best.term.measure))
+            if d is not None]
+    grouping_entities = [e for e in entities if e.table != base]
+    body_dimensions = [m.best.term for m in body if m.best.kind == "term" and m.best.term
+                       and m.best.term.dimension]
+    order_column: str | None = None
+    if by_measures and (grouping_entities or dims or body_dimensions):
+        measure_terms = by_measures + measure_terms  # "top 5 counterparties by failed amount"
+    elif by_measures and re.fullmatch(r"\w+\.\w+", by_measures[0].measure or ""):
+        order_column = by_measures[0].measure  # "largest pending settlements by amount"
+    if not dims and (state.limit or measure_terms) and (body_dimensions or grouping_entities):
+        # "top 5 counterparties by failed amount": what is named is what is ranked.
+        if body_dimensions:
+            term = body_dimensions[0]
+            dims.append(Dimension(_same_column_on(base, term.dimension, content), term.name))
+        else:
+            ranked = grouping_entities[0]
+            dims.append(Dimension(_entity_dimension(ranked.table, content), ranked.name))
+    bucket = "day" if _has(words, _DAILY) else "month" if _has(words, _MONTHLY) else None
+
+    filters: list[Filter] = []
+    for term in condition_terms:
+        filters.append(Filter(term.name, sql=resolve_as_of(term.condition, as_of.isoformat())))
+    for measure in measure_terms:
+        if measure.condition:
+            filters.append(Filter(f"{measure.name} population",
+                                  sql=resolve_as_of(measure.condition, as_of.isoformat())))
+    values: dict[str, list[str]] = {}
+    for match in body:
+        if match.best.kind == "value":
+            picked = _pick(match.meanings, "value", base)
+            values.setdefault(picked.column, []).append(picked.value)
+    for column, found in values.items():
+        filters.append(Filter(f"{column.split('.')[1]} {' or '.join(found)}", column=column,
+                              values=tuple(dict.fromkeys(found))))
+
+    period_column = _period_column(body, base, glossary)
+    if period is None and glossary.upcoming_condition and any(
+        m.best.kind == "upcoming" for m in body
+    ):
+        filters.append(Filter("due after today",
+                              sql=resolve_as_of(glossary.upcoming_condition, as_of.isoformat())))
+    if bucket and period_column:
+        dims.append(Dimension(period_column, bucket, bucket))
+
+    comparisons = _comparisons(state, matches, words, base)
+    for words_read, days in state.ages:
+        column = dict(glossary.age_columns).get(base) or period_column
+        if column is None:
+            return _refuse(f"I don't know which date '{words_read}' is measured from.")
+        comparisons.append(Comparison(f"older than {days} days", column, "<",
+                                      days_before_as_of=days))
+
+    measure = _measure(words, measure_terms, dims)
+    list_columns = tuple(f"{base}.{c}" for c in (entity.list_columns if entity else ()))
+    if measure.kind == "list" and not list_columns:
+        list_columns = (f"{base}.{_first_column(base, content)}",)
+    order_by = None
+    if measure.kind == "list" and order_column:
+        order_by = order_column
+    elif bucket and dims:
+        order_by = dims[-1].column
+    elif dims:
+        order_by = "measure"
+    plan = QueryPlan(
+        table=base, entity=entity_label, measure=measure, dimensions=tuple(dims),
+        filters=tuple(filters), comparisons=tuple(comparisons), period=period,
+        period_column=period_column if period else None, list_columns=list_columns,
+        order_by=order_by, descending=state.descending if not bucket else False,
+        limit=state.limit,
+    )
+    return ParseResult(plan, confidence=0.9 if entities or terms else 0.7)
+
+
+def _value_table(matches: list[Match]) -> str | None:
+    for match in matches:
+        if match.best.kind == "value" and match.best.column:
+            return match.best.column.split(".")[0]
+    return None
+
+
+def _entity_dimension(table: str, content: ProfileContent) -> str:
+    for term in content.glossary.terms:
+        if term.dimension and term.dimension.split(".")[0] == table:
+            return term.dimension
+    entity = next((e for e in content.glossary.entities if e.table == table), None)
+    first = entity.list_columns[0] if entity and entity.list_columns else _first_column(
+        table, content)
+    return f"{table}.{first}"
+
+
+def _first_column(table: str, content: ProfileContent) -> str:
+    return content.schema.table(table).columns[0].name
+
+
+def _same_column_on(base: str, column: str, content: ProfileContent) -> str:
+    """A dimension on another table, moved to the base table when it has the same column."""
+    name = column.split(".")[1]
+    try:
+        if name in content.schema.table(base).column_names:
+            return f"{base}.{name}"
+    except KeyError:
+        pass
+    return column
+
+
+def _dimension(match: Match, base: str, content: ProfileContent) -> Dimension | None:
+    meaning = match.best
+    if meaning.kind == "term" and meaning.term and meaning.term.dimension:
+        return Dimension(_same_column_on(base, meaning.term.dimension, content), meaning.label)
+    if meaning.kind == "term" and meaning.term and meaning.term.measure:
+        expression = meaning.term.measure
+        if re.fullmatch(r"\w+\.\w+", expression):
+            return Dimension(expression, meaning.label)
+        return None
+    if meaning.kind == "entity" and meaning.entity:
+        return Dimension(_entity_dimension(meaning.entity.table, content), meaning.label)
+    column = _pick(match.meanings, "column", base)
+    if column and column.column:
+        return Dimension(column.column, match.words)
+    return None
+
+
+def _period_column(matches: list[Match], base: str, glossary: Glossary) -> str | None:
+    for match in matches:
+        if match.best.kind == "date_word" and match.best.column:
+            return match.best.column
+    for match in matches:
+        column = _pick(match.meanings, "column", base)
+        if column and match.best.kind == "column" and column.column and "date" in column.column:
+            return column.column
+    columns = dict(glossary.period_columns)
+    return f"{base}.{columns[base]}" if base in columns else None
+
+
+def _comparison_targets(state: _State, matches: list[Match], words: list[str]) -> set[int]:
+    """Start positions of the matches a number is compared with ("notional" in "notional
+    over 100 million"): they are conditions, not the measure."""
+    targets: set[int] = set()
+    for index in range(len(state.comparisons)):
+        marker = words.index(f"cmp{index}") if f"cmp{index}" in words else -1
+        before = [m for m in matches if m.end <= marker]
+        if before:
+            targets.add(before[-1].start)
+    return targets
+
+
+def _comparisons(state: _State, matches: list[Match], words: list[str], base: str
+                 ) -> list[Comparison]:
+    found: list[Comparison] = []
+    for index, (read, op, number, _) in enumerate(state.comparisons):
+        marker = words.index(f"cmp{index}") if f"cmp{index}" in words else -1
+        before = [m for m in matches if m.end <= marker]
+        target = before[-1] if before else None
+        column = None
+        if target and target.best.kind == "term" and target.best.term and target.best.term.measure:
+            if re.fullmatch(r"\w+\.\w+", target.best.term.measure):
+                column = target.best.term.measure
+        elif target:
+            picked = _pick(target.meanings, "column", base)
+            column = picked.column if picked else None
+        if column is None:
+            continue
+        found.append(Comparison(f"{column.split('.')[1]} {read}", column, op, number=number))
+    return found
+
+
+def _measure(words: list[str], measure_terms: list[Term], dims: list[Dimension]) -> Measure:
+    term = measure_terms[0] if measure_terms else None
+    if term and not re.fullmatch(r"\w+\.\w+", term.measure or ""):
+        return Measure("rate", term.name, term.measure, term.unit)
+    if term:
+        kind = ("avg" if _has(words, _AVG) else "max" if _has(words, {"maximum", "max"})
+                else "min" if _has(words, {"minimum", "min"}) else "sum")
+        return Measure(kind, term.name, term.measure, term.unit)
+    if _has(words, _COUNT) or dims:
+        return Measure("count", "count")
+    return Measure("list", "list")
