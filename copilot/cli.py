@@ -74,6 +74,22 @@ def _parser() -> argparse.ArgumentParser:
     action.add_argument("--document", type=Path, metavar="FILE",
                         help="add a Markdown or text document")
 
+    ask = commands.add_parser("ask", help="answer one question (no LLM)")
+    ask.add_argument("question")
+    ask.add_argument("--db", default=None, help="warehouse URL (default: the configured one)")
+    ask.add_argument("--as-of", type=_iso_date, default=None, help="today of the question")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    evaluate = commands.add_parser(
+        "eval", help="answer a question file with no LLM; score by execution against gold SQL"
+    )
+    evaluate.add_argument("questions", type=Path, help="YAML file of questions")
+    evaluate.add_argument("--db", default=None, help="warehouse URL")
+    evaluate.add_argument("--as-of", type=_iso_date, default=None,
+                          help="as-of date (default: the file's as_of, else today)")
+    evaluate.add_argument("--glossary", type=Path, default=None, help="glossary folder")
+    evaluate.add_argument("--out", type=Path, required=True, help="predictions, JSON lines")
+
     commands.add_parser("settings", help="print the settings in force (passwords hidden)")
     commands.add_parser(
         "prepare", help="get ready to serve: build the demo warehouse when it is missing"
@@ -150,6 +166,18 @@ def _open_jsonl(path: Path) -> TextIO:
         raise CopilotError(f"Cannot read {path}: {exc.strerror}.") from None
 
 
+def _ask(args: argparse.Namespace) -> int:
+    from copilot.engine_cli import run_ask
+
+    return run_ask(args, load_settings())
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from copilot.engine_cli import run_eval
+
+    return run_eval(args, load_settings())
+
+
 def _train(args: argparse.Namespace) -> int:
     from copilot.training_cli import run_train
 
@@ -182,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sql-check": _sql_check,
         "settings": _settings,
         "train": _train,
+        "ask": _ask,
+        "eval": _eval,
         "prepare": _prepare,
     }
     try:

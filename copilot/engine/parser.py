@@ -185,6 +185,13 @@ def _pick(meanings: tuple[Meaning, ...], kind: str, table: str | None) -> Meanin
     return options[0] if options else None
 
 
+def _readable(sql: str) -> str:
+    """'settlements.status = \'FAILED\'' -> "status FAILED" for interpretation sentences."""
+    text = re.sub(r"\b\w+\.(\w+)", r"\1", sql)
+    text = re.sub(r"\s*=\s*'([^']*)'", r" \1", text)
+    return text.replace("'", "").replace("_", " ")
+
+
 def _by_context(words: list[str], matches: list[Match]) -> list[bool]:
     """For each match, whether it follows 'by' / 'per' / 'for each' (directly or after 'and'
     or a filter term): the things to group, or rank, by."""
@@ -239,9 +246,19 @@ def _plan(question: str, words: list[str], matches: list[Match], state: _State,
     entity = next((e for e in glossary.entities if e.table == base), entity)
     entity_label = entity.name if entity else base
 
-    dims = [d for d in (_dimension(m, base, content) for m in by_matches
-                        if not (m.best.kind == "term" and m.best.term and m.best.term.measure))
-            if d is not None]
+    dims: list[Dimension] = []
+    previous: tuple[Match, Dimension] | None = None
+    for match in by_matches:
+        if match.best.kind == "term" and match.best.term and match.best.term.measure:
+            continue
+        dim = _dimension(match, base, content)
+        if dim is None:
+            continue
+        if previous and previous[0].end == match.start and previous[1].column.split(".")[0] \
+                == dim.column.split(".")[0] and previous[1] in dims:
+            dims.remove(previous[1])  # "counterparty country": the country, of counterparties
+        dims.append(dim)
+        previous = (match, dim)
     grouping_entities = [e for e in entities if e.table != base]
     body_dimensions = [m.best.term for m in body if m.best.kind == "term" and m.best.term
                        and m.best.term.dimension]
@@ -262,7 +279,8 @@ def _plan(question: str, words: list[str], matches: list[Match], state: _State,
 
     filters: list[Filter] = []
     for term in condition_terms:
-        filters.append(Filter(term.name, sql=resolve_as_of(term.condition, as_of.isoformat())))
+        sql = resolve_as_of(term.condition, as_of.isoformat())
+        filters.append(Filter(f"{term.name} ({_readable(sql)})", sql=sql))
     for measure in measure_terms:
         if measure.condition:
             filters.append(Filter(f"{measure.name} population",
@@ -364,9 +382,10 @@ def _dimension(match: Match, base: str, content: ProfileContent) -> Dimension | 
 
 
 def _period_column(matches: list[Match], base: str, glossary: Glossary) -> str | None:
-    for match in matches:
-        if match.best.kind == "date_word" and match.best.column:
-            return match.best.column
+    for match in matches:  # "resolved this week": a status word that also names a date
+        word = next((m for m in match.meanings if m.kind == "date_word" and m.column), None)
+        if word:
+            return word.column
     for match in matches:
         column = _pick(match.meanings, "column", base)
         if column and match.best.kind == "column" and column.column and "date" in column.column:

@@ -1,0 +1,165 @@
+"""A question answered: plan, SQL as run, rows, interpretation, confidence, chart, follow-ups.
+
+`Engine` reads one profile version's content; `answer` runs the SQL through the guard and
+the warehouse. Pages and commands only render the frozen Answer it returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from sqlglot import exp
+
+from copilot.engine.compiler import compile_plan
+from copilot.engine.lexicon import Lexicon
+from copilot.engine.parser import ParseResult, parse_question
+from copilot.engine.periods import format_period
+from copilot.engine.plan import QueryPlan
+from copilot.errors import CopilotError
+from copilot.guard import Verdict
+from copilot.warehouse import QueryResult, Warehouse
+from training.profiles import ProfileContent
+
+__all__ = ["Answer", "ChartSpec", "Engine", "interpret"]
+
+Status = Literal["answered", "refused", "error"]
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """How the answer is best drawn: bar, line, pie or a table only."""
+
+    kind: Literal["bar", "line", "pie", "table", "number"]
+    x: str | None = None
+    y: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Everything known about one question's answer."""
+
+    question: str
+    status: Status
+    source: Literal["engine", "pair", "llm", "user"]
+    interpretation: str
+    sql: str | None = None
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[object, ...], ...] = ()
+    truncated: bool = False
+    confidence: float = 0.0
+    unused_words: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    follow_ups: tuple[str, ...] = ()
+    chart: ChartSpec = ChartSpec("table")
+    plan: QueryPlan | None = None
+    to_sql_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+def interpret(plan: QueryPlan) -> str:
+    """'Counting settlements with fail, value date 1-20 Nov 2026, grouped by counterparty,
+    largest first.'"""
+    verbs = {"count": "Counting", "list": "Listing", "sum": "Summing", "avg": "Averaging",
+             "min": "Finding the smallest", "max": "Finding the largest", "rate": "Computing"}
+    measure = plan.measure
+    what = {"count": f"{plan.entity}s", "list": f"{plan.entity}s"}.get(
+        measure.kind, f"{measure.label} of {plan.entity}s")
+    parts = [f"{verbs[measure.kind]} {what}"]
+    conditions = [f.label for f in plan.filters if not f.label.endswith("population")]
+    conditions += [c.label for c in plan.comparisons]
+    if conditions:
+        parts[0] += " with " + ", ".join(conditions)
+    if plan.period and plan.period_column:
+        column = plan.period_column.split(".")[1].replace("_", " ")
+        parts.append(f"{column} {format_period(plan.period)}")
+    if plan.dimensions:
+        parts.append("grouped by " + " and ".join(d.label for d in plan.dimensions))
+    if plan.order_by == "measure":
+        parts.append("largest first" if plan.descending else "smallest first")
+    elif plan.order_by and plan.measure.kind == "list":
+        column = plan.order_by.split(".")[1].replace("_", " ")
+        parts.append(f"by {column}, {'largest' if plan.descending else 'smallest'} first")
+    if plan.limit:
+        parts.append(f"top {plan.limit}")
+    return ", ".join(parts) + "."
+
+
+def _chart(plan: QueryPlan, columns: tuple[str, ...]) -> ChartSpec:
+    if plan.measure.kind == "list" or not columns:
+        return ChartSpec("table")
+    if not plan.dimensions:
+        return ChartSpec("number", y=columns[-1])
+    if any(d.bucket for d in plan.dimensions):
+        return ChartSpec("line", x=columns[0], y=columns[-1])
+    return ChartSpec("bar", x=columns[0], y=columns[-1])
+
+
+def _follow_ups(plan: QueryPlan) -> tuple[str, ...]:
+    entity = f"{plan.entity}s"
+    ideas = []
+    if plan.measure.kind == "count" and not plan.dimensions:
+        ideas.append(f"{entity} by counterparty")
+    if not plan.period:
+        ideas.append(f"{entity} this month")
+    if plan.dimensions and not any(d.bucket for d in plan.dimensions):
+        ideas.append(f"daily count of {entity} this month")
+    ideas.append(f"show {entity} today")
+    return tuple(ideas[:3])
+
+
+class Engine:
+    """Answers questions from one profile version's content, with no LLM."""
+
+    def __init__(self, content: ProfileContent) -> None:
+        self.content = content
+        self.lexicon = Lexicon.from_content(content)
+
+    def plan(self, question: str, as_of: date) -> ParseResult:
+        return parse_question(question, self.content, self.lexicon, as_of)
+
+    def to_sql(self, plan: QueryPlan, as_of: date) -> exp.Select:
+        return compile_plan(plan, self.content.schema, self.content.glossary, as_of)
+
+    def answer(
+        self,
+        question: str,
+        as_of: date,
+        *,
+        check: Callable[[exp.Expression], Verdict],
+        warehouse: Warehouse,
+    ) -> Answer:
+        """Plan, write, guard and run one question; never raises for a user's mistake."""
+        started = time.perf_counter()
+        parsed = self.plan(question, as_of)
+        if parsed.plan is None:
+            return Answer(question, "refused", "engine", parsed.reason,
+                          suggestions=parsed.suggestions, unused_words=parsed.unused,
+                          total_ms=(time.perf_counter() - started) * 1000)
+        plan = parsed.plan
+        try:
+            verdict = check(self.to_sql(plan, as_of))
+        except CopilotError as exc:
+            return Answer(question, "error", "engine", str(exc), plan=plan,
+                          total_ms=(time.perf_counter() - started) * 1000)
+        to_sql_ms = (time.perf_counter() - started) * 1000
+        if verdict.statement is None:
+            return Answer(question, "refused", "engine",
+                          f"The SQL guard refused the query: {verdict.reason}", plan=plan,
+                          to_sql_ms=to_sql_ms, total_ms=to_sql_ms)
+        try:
+            result: QueryResult = warehouse.execute(verdict.statement)
+        except CopilotError as exc:
+            return Answer(question, "error", "engine", str(exc), sql=verdict.sql, plan=plan,
+                          to_sql_ms=to_sql_ms,
+                          total_ms=(time.perf_counter() - started) * 1000)
+        return Answer(
+            question=question, status="answered", source="engine",
+            interpretation=interpret(plan), sql=verdict.sql, columns=result.columns,
+            rows=result.rows, truncated=result.truncated, confidence=parsed.confidence,
+            follow_ups=_follow_ups(plan), chart=_chart(plan, result.columns), plan=plan,
+            to_sql_ms=to_sql_ms, total_ms=(time.perf_counter() - started) * 1000,
+        )

@@ -1,0 +1,122 @@
+"""`python -m copilot ask` and `python -m copilot eval`: the engine from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+import yaml
+
+from copilot.config import Settings
+from copilot.engine.answer import Answer, Engine
+from copilot.engine.scoring import same_result
+from copilot.errors import CopilotError
+from copilot.guard import Guard, GuardSchema
+from copilot.services import build_services, guard_policy, run_guarded
+from copilot.warehouse import Warehouse
+from training.glossary import load_glossary
+from training.trainer import build_content
+
+__all__ = ["run_ask", "run_eval"]
+
+
+def _answer_json(answer: Answer) -> dict[str, object]:
+    return {
+        "question": answer.question, "status": answer.status, "sql": answer.sql,
+        "interpretation": answer.interpretation, "confidence": answer.confidence,
+        "columns": list(answer.columns), "rows": [list(r) for r in answer.rows],
+        "truncated": answer.truncated, "unused_words": list(answer.unused_words),
+        "suggestions": list(answer.suggestions), "follow_ups": list(answer.follow_ups),
+        "chart": dataclasses.asdict(answer.chart), "latency_ms": round(answer.total_ms, 2),
+    }
+
+
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer one question from the active training profile (the gate applies)."""
+    if args.db:
+        settings = dataclasses.replace(settings, warehouse_url=args.db,
+                                       profile="main" if settings.profile == "demo"
+                                       else settings.profile)
+    services = build_services(settings)
+    version = services.trainer.require_trained()
+    assert version.content is not None
+    as_of = args.as_of or settings.effective_as_of()
+    answer = Engine(version.content).answer(
+        args.question, as_of, check=services.guard.check, warehouse=services.warehouse)
+    if args.json:
+        print(json.dumps(_answer_json(answer), default=str))
+    else:
+        print(answer.interpretation)
+        if answer.sql:
+            print(f"\n{answer.sql}\n")
+        if answer.columns:
+            print("\t".join(answer.columns))
+            for row in answer.rows[:50]:
+                print("\t".join("" if v is None else str(v) for v in row))
+            more = len(answer.rows) - 50
+            if more > 0 or answer.truncated:
+                print(f"... {max(more, 0)} more rows" + (" (cut at the row cap)"
+                                                         if answer.truncated else ""))
+        for suggestion in answer.suggestions:
+            print(f"did you mean: {suggestion}")
+    return {"answered": 0, "refused": 1}.get(answer.status, 2)
+
+
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer every question of a file with no LLM; score by execution where gold SQL is."""
+    try:
+        document = yaml.safe_load(Path(args.questions).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CopilotError(f"Cannot read {args.questions}: {exc}") from None
+    questions = document.get("questions", []) if isinstance(document, dict) else document
+    as_of = args.as_of or (date.fromisoformat(str(document["as_of"]))
+                           if isinstance(document, dict) and document.get("as_of")
+                           else settings.effective_as_of())
+    warehouse = Warehouse(args.db or settings.warehouse_url, timeout_s=settings.query_timeout_s,
+                          db_schema=None if args.db else settings.warehouse_schema or None)
+    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect=warehouse.dialect,
+                  row_cap=settings.row_cap, policy=guard_policy(settings))
+    # A throwaway profile of this warehouse with the configured glossary: eval never
+    # writes to the state database or the training store.
+    content = build_content(warehouse, load_glossary(args.glossary or settings.glossary_dir),
+                            partial(run_guarded, guard, warehouse))
+    engine = Engine(content)
+    scored = right = 0
+    with Path(args.out).open("w", encoding="utf-8") as out:
+        for item in questions:
+            answer = engine.answer(item["question"], as_of, check=guard.check,
+                                   warehouse=warehouse)
+            record = {"id": item.get("id"), "question": item["question"],
+                      "status": answer.status, "sql": answer.sql,
+                      "interpretation": answer.interpretation,
+                      "latency_ms": round(answer.total_ms, 2)}
+            correct = _score(item, answer, guard, warehouse)
+            if correct is not None:
+                scored += 1
+                right += correct
+                record["correct"] = correct
+            out.write(json.dumps(record, default=str) + "\n")
+    if scored:
+        print(f"accuracy: {right}/{scored} ({100.0 * right / scored:.1f}%) by execution, "
+              f"as of {as_of}")
+    return 0
+
+
+def _score(item: dict, answer: Answer, guard: Guard, warehouse: Warehouse) -> bool | None:
+    if item.get("expect") == "refuse":
+        return answer.status == "refused"
+    if "sql" not in item:
+        return None
+    if answer.status != "answered":
+        return False
+    # Gold SQL is written for SQLite; the guard writes it for this warehouse, uncapped.
+    verdict = Guard(guard.schema, dialect=guard.dialect, row_cap=1_000_000,
+                    policy=guard.policy).check(item["sql"], read="sqlite")
+    if verdict.statement is None:
+        raise CopilotError(f"The gold SQL of {item.get('id')} is refused: {verdict.reason}")
+    gold = warehouse.execute(verdict.statement)
+    return same_result(answer.rows, gold.rows, ordered=bool(item.get("order_matters")))

@@ -1,0 +1,149 @@
+"""The deterministic engine end to end: the development questions and our own, scored by
+execution with the eval command; refusals; the same plans on PostgreSQL and in T-SQL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+import pytest
+import yaml
+
+from copilot.engine.answer import Engine
+from copilot.engine.scoring import same_result
+from copilot.guard import Guard, GuardSchema
+from copilot.services import run_guarded
+from copilot.warehouse import Warehouse
+from training.glossary import DEMO_GLOSSARY, load_glossary
+from training.trainer import build_content
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT.parent / "shared" / "eval" / "otc_dev_questions.yaml"
+OWN = Path(__file__).parent / "fixtures" / "engine_questions.yaml"
+AS_OF = date(2026, 11, 20)
+
+
+def _eval(questions: Path, db: Path, out: Path) -> tuple[str, list[dict]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "copilot", "eval", str(questions), "--db", f"sqlite:///{db}",
+         "--as-of", "2026-11-20", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, [json.loads(line) for line in out.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("questions", [DEV, OWN], ids=["development", "our-own"])
+def test_every_question_is_answered_right_or_refused(
+    questions: Path, small_demo_db: Path, tmp_path: Path
+) -> None:
+    before = small_demo_db.read_bytes()
+    printed, predictions = _eval(questions, small_demo_db, tmp_path / "pred.jsonl")
+    total = len(predictions)
+    assert f"accuracy: {total}/{total} (100.0%)" in printed, [
+        p for p in predictions if not p.get("correct")]
+    for prediction in predictions:
+        assert set(prediction) >= {"id", "question", "status", "sql", "interpretation",
+                                   "latency_ms"}
+        if prediction["status"] == "answered":
+            assert prediction["interpretation"].endswith(".")
+            assert prediction["sql"].upper().startswith(("SELECT", "WITH"))
+    assert small_demo_db.read_bytes() == before  # nothing destructive ran
+
+
+@pytest.fixture(scope="module")
+def demo_engine(small_demo_db: Path) -> tuple[Engine, Guard, Warehouse]:
+    warehouse = Warehouse(f"sqlite:///{small_demo_db}", timeout_s=10)
+    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
+                  row_cap=100_000)
+    content = build_content(warehouse, load_glossary(DEMO_GLOSSARY),
+                            partial(run_guarded, guard, warehouse))
+    return Engine(content), guard, warehouse
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("", "empty"),
+        ("x" * 600, "longer than"),
+        ("delete all cancelled trades", "only reads"),
+        ("Please update the settlement status", "only reads"),
+        ("fails by colour", "'colour'"),
+        ("fails today'; DROP TABLE settlements; --", "only reads"),
+        ("what will the EUR/USD rate be next week", "won't guess"),
+    ],
+)
+def test_refusals_say_why(demo_engine: tuple, question: str, words: str) -> None:
+    engine, guard, warehouse = demo_engine
+    answer = engine.answer(question, AS_OF, check=guard.check, warehouse=warehouse)
+    assert answer.status == "refused" and answer.sql is None
+    assert words in answer.interpretation
+
+
+def test_unknown_word_comes_with_suggestions(demo_engine: tuple) -> None:
+    engine, guard, warehouse = demo_engine
+    answer = engine.answer("fails by conterparty", AS_OF, check=guard.check,
+                           warehouse=warehouse)
+    assert answer.status == "refused" and "counterparty" in answer.suggestions
+    assert answer.unused_words == ("conterparty",)
+
+
+def test_answer_carries_interpretation_chart_and_follow_ups(demo_engine: tuple) -> None:
+    engine, guard, warehouse = demo_engine
+    answer = engine.answer("Fails by counterparty this month", AS_OF, check=guard.check,
+                           warehouse=warehouse)
+    assert answer.status == "answered" and answer.source == "engine"
+    assert answer.interpretation == (
+        "Counting settlements with fail (status FAILED), value date 1-20 Nov 2026, grouped by "
+        "counterparty, largest first.")
+    assert answer.chart.kind == "bar" and answer.chart.x == "short_name"
+    assert answer.follow_ups and answer.confidence > 0.5
+    trend = engine.answer("daily count of fails this month", AS_OF, check=guard.check,
+                          warehouse=warehouse)
+    assert trend.chart.kind == "line"
+    listing = engine.answer("show failed settlements with Goldman this month", AS_OF,
+                            check=guard.check, warehouse=warehouse)
+    assert listing.chart.kind == "table" and "settlement_id" in listing.columns
+
+
+def test_relative_periods_follow_the_as_of_date(demo_engine: tuple) -> None:
+    engine, _, _ = demo_engine
+    plan = engine.plan("fails this week", date(2026, 11, 23)).plan
+    sql = engine.to_sql(plan, date(2026, 11, 23)).sql()
+    assert "'2026-11-23' AND '2026-11-23'" in sql
+
+
+def test_same_plans_in_tsql_use_top_and_literal_dates(demo_engine: tuple) -> None:
+    engine, guard, _ = demo_engine
+    tsql = Guard(guard.schema, dialect="tsql", row_cap=5000)
+    plan = engine.plan("Top 5 counterparties by failed settlement amount in the last 30 days",
+                       AS_OF).plan
+    verdict = tsql.check(engine.to_sql(plan, AS_OF), read="sqlite")
+    assert verdict.allowed and verdict.sql.startswith("SELECT TOP 5 ")
+    assert "'2026-10-22'" in verdict.sql and "LIMIT" not in verdict.sql
+
+
+def test_postgres_gives_the_same_answers_as_sqlite(demo_engine: tuple, pg_demo_url: str) -> None:
+    engine, guard, sqlite_warehouse = demo_engine
+    pg = Warehouse(pg_demo_url, timeout_s=10)
+    pg_guard = Guard(GuardSchema.from_warehouse(pg.schema()), dialect="postgres",
+                     row_cap=100_000)
+    questions = yaml.safe_load(DEV.read_text())["questions"]
+    compared = 0
+    for item in questions:
+        here = engine.answer(item["question"], AS_OF, check=guard.check,
+                             warehouse=sqlite_warehouse)
+        there = engine.answer(item["question"], AS_OF,
+                              check=partial(pg_guard.check, read="sqlite"), warehouse=pg)
+        assert here.status == there.status, (item["id"], there.interpretation)
+        if here.status == "answered":
+            assert "LIMIT" in there.sql  # written for PostgreSQL by the guard
+            assert same_result(there.rows, here.rows,
+                               ordered=bool(item.get("order_matters"))), item["id"]
+            compared += 1
+    assert compared == 38
+    pg.dispose()
