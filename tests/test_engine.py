@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -19,6 +20,7 @@ from copilot.guard import Guard, GuardSchema
 from copilot.services import run_guarded
 from copilot.warehouse import Warehouse
 from training.glossary import DEMO_GLOSSARY, load_glossary
+from training.profiles import Pair
 from training.trainer import build_content
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,3 +149,23 @@ def test_postgres_gives_the_same_answers_as_sqlite(demo_engine: tuple, pg_demo_u
             compared += 1
     assert compared == 38
     pg.dispose()
+
+
+def test_verified_pair_is_used_first_with_the_question_values(demo_engine: tuple) -> None:
+    engine, guard, warehouse = demo_engine
+    pair_sql = ("SELECT t.trade_id, t.notional_usd FROM trades t JOIN counterparties c "
+                "ON t.counterparty_id = c.counterparty_id WHERE c.short_name = 'GOLDMAN' "
+                "AND t.status = 'LIVE' ORDER BY t.notional_usd DESC LIMIT 3")
+    content = replace(engine.content, pairs=(
+        Pair("Biggest live trades with Goldman", pair_sql, "ops.lead", "2026-11-19T10:00:00Z"),))
+    with_pairs = Engine(content)
+    same = with_pairs.answer("biggest live trades with Goldman", AS_OF, check=guard.check,
+                             warehouse=warehouse)
+    assert same.source == "pair" and "verified by ops.lead" in same.interpretation
+    other = with_pairs.answer("Biggest live trades with Barclays", AS_OF, check=guard.check,
+                              warehouse=warehouse)
+    assert other.source == "pair" and "'BARCLAYS'" in other.sql and "GOLDMAN" not in other.sql
+    assert "BARCLAYS for GOLDMAN" in other.interpretation
+    # A different question is not forced onto the pair.
+    assert with_pairs.answer("live trades with Goldman by product", AS_OF, check=guard.check,
+                             warehouse=warehouse).source == "engine"

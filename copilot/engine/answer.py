@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from copilot.engine.compiler import compile_plan
 from copilot.engine.lexicon import Lexicon
+from copilot.engine.pairs import PairMatch, match_pair
 from copilot.engine.parser import ParseResult, parse_question
 from copilot.engine.periods import format_period
 from copilot.engine.plan import QueryPlan
@@ -111,6 +112,13 @@ def _follow_ups(plan: QueryPlan) -> tuple[str, ...]:
     return tuple(ideas[:3])
 
 
+def _result_chart(columns: tuple[str, ...], rows: tuple[tuple[object, ...], ...]) -> ChartSpec:
+    if len(rows) == 1 and len(columns) == 1:
+        return ChartSpec("number", y=columns[0])
+    numeric = rows and isinstance(rows[0][-1], int | float) and len(columns) == 2
+    return ChartSpec("bar", x=columns[0], y=columns[-1]) if numeric else ChartSpec("table")
+
+
 class Engine:
     """Answers questions from one profile version's content, with no LLM."""
 
@@ -134,6 +142,11 @@ class Engine:
     ) -> Answer:
         """Plan, write, guard and run one question; never raises for a user's mistake."""
         started = time.perf_counter()
+        paired = match_pair(question, self.content.pairs, self.lexicon) if question else None
+        if paired is not None:
+            verdict = check(paired.sql)
+            if verdict.statement is not None:
+                return self._from_pair(question, paired, verdict, warehouse, started)
         parsed = self.plan(question, as_of)
         if parsed.plan is None:
             return Answer(question, "refused", "engine", parsed.reason,
@@ -162,4 +175,27 @@ class Engine:
             rows=result.rows, truncated=result.truncated, confidence=parsed.confidence,
             follow_ups=_follow_ups(plan), chart=_chart(plan, result.columns), plan=plan,
             to_sql_ms=to_sql_ms, total_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    @staticmethod
+    def _from_pair(question: str, paired: PairMatch, verdict: Verdict, warehouse: Warehouse,
+                   started: float) -> Answer:
+        to_sql_ms = (time.perf_counter() - started) * 1000
+        pair = paired.pair
+        note = f"Answered with the verified question \u201c{pair.question}\u201d"
+        if pair.added_by:
+            note += f" (verified by {pair.added_by}, {pair.added_at[:10]})"
+        if paired.substituted:
+            note += ", with " + ", ".join(f"{new} for {old}" for old, new in paired.substituted)
+        try:
+            result = warehouse.execute(verdict.statement)  # type: ignore[arg-type]
+        except CopilotError as exc:
+            return Answer(question, "error", "pair", str(exc), sql=verdict.sql,
+                          to_sql_ms=to_sql_ms, total_ms=(time.perf_counter() - started) * 1000)
+        return Answer(
+            question=question, status="answered", source="pair", interpretation=note + ".",
+            sql=verdict.sql, columns=result.columns, rows=result.rows,
+            truncated=result.truncated, confidence=0.98,
+            chart=_result_chart(result.columns, result.rows), to_sql_ms=to_sql_ms,
+            total_ms=(time.perf_counter() - started) * 1000,
         )
