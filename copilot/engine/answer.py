@@ -84,6 +84,9 @@ def interpret(plan: QueryPlan) -> str:
     elif plan.order_by and plan.measure.kind == "list":
         column = plan.order_by.split(".")[1].replace("_", " ")
         parts.append(f"by {column}, {'largest' if plan.descending else 'smallest'} first")
+    if plan.having:
+        words = {">": "more than", ">=": "at least", "<": "fewer than", "<=": "at most"}
+        parts.append(f"keeping groups with {words[plan.having[0]]} {plan.having[1]:g}")
     if plan.limit:
         parts.append(f"top {plan.limit}")
     return ", ".join(parts) + "."

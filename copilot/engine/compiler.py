@@ -172,6 +172,12 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, glossary: Glossary,
         query = query.where(exp.and_(*conditions))
     if dims:
         query = query.group_by(*dims)
+    if plan.having and dims:
+        op = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}[plan.having[0]]
+        aggregate = projections[-1].this if isinstance(projections[-1], exp.Alias) else (
+            exp.Count(this=exp.Star()))
+        query = query.having(op(this=aggregate.copy(),
+                                expression=exp.Literal.number(_number(plan.having[1]))))
     if plan.order_by == "measure" and plan.measure.kind != "list":
         query = query.order_by(exp.Ordered(this=exp.column(measure_alias),
                                            desc=plan.descending))

@@ -82,9 +82,11 @@ class _State:
     descending: bool = True
     comparisons: list[tuple[str, str, float, int]] = field(default_factory=list)
     ages: list[tuple[str, int]] = field(default_factory=list)
+    having: tuple[str, float] | None = None
 
 
-def _consume(state: _State, match: re.Match[str], replacement: str = " ") -> None:
+def _consume(state: _State, match: re.Match[str], replacement: str = " gap0 ") -> None:
+    # The marker keeps phrases from joining across what was taken out.
     state.consumed.append(match.group(0))
     state.text = state.text[: match.start()] + replacement + state.text[match.end():]
 
@@ -134,7 +136,7 @@ def _read_period(state: _State, as_of: date) -> Period | None:
     if period is not None:
         index = state.text.find(period.words)
         state.consumed.append(period.words)
-        state.text = state.text[:index] + " " + state.text[index + len(period.words):]
+        state.text = state.text[:index] + " gap0 " + state.text[index + len(period.words):]
     return period
 
 
@@ -146,6 +148,13 @@ def _read_numbers(state: _State) -> None:
         state.limit = int(top.group(2) or top.group(3))
         state.descending = (top.group(1) or top.group(4)) not in {"smallest", "lowest", "bottom"}
         _consume(state, top)
+    having = re.search(r"\b(?:with|having)\s+(more than|over|at least|fewer than|less than|"
+                       r"under|at most)\s+(\d+)\b(?!\s+(?:business\s+)?days?\b)", state.text)
+    if having:
+        op = {"more than": ">", "over": ">", "at least": ">=", "at most": "<="}.get(
+            having.group(1), "<")
+        state.having = (op, float(having.group(2)))
+        _consume(state, having)
     for pattern in (r"\b(?:older than|more than|over|at least)\s+(\d+)\s+(?:business\s+)?days?"
                     r"(?:\s+old)?\b", r"\baged\s+(?:over\s+)?(\d+)\s+days?(?:\s+or\s+more)?\b"):
         age = re.search(pattern, state.text)
@@ -164,8 +173,9 @@ def _unused(words: list[str], matches: list[Match]) -> list[str]:
     covered = {i for m in matches for i in range(m.start, m.end)}
     known = _FILLER | {w for group in (_COUNT, _SUM, _AVG, _MAX, _MIN, _LIST, _BY, _DAILY,
                                        _MONTHLY) for p in group for w in p.split()}
+    markers = re.compile(r"(?:cmp|gap)\d+|\d+")  # what _read_numbers left in place
     return [w for i, w in enumerate(words)
-            if i not in covered and w not in known and not re.fullmatch(r"cmp\d+|\d+", w)]
+            if i not in covered and w not in known and not markers.fullmatch(w)]
 
 
 def _suggest(unused: list[str], lexicon: Lexicon) -> tuple[str, ...]:
@@ -267,7 +277,9 @@ def _plan(question: str, words: list[str], matches: list[Match], state: _State,
         measure_terms = by_measures + measure_terms  # "top 5 counterparties by failed amount"
     elif by_measures and re.fullmatch(r"\w+\.\w+", by_measures[0].measure or ""):
         order_column = by_measures[0].measure  # "largest pending settlements by amount"
-    if not dims and (state.limit or measure_terms) and (body_dimensions or grouping_entities):
+    if not dims and (state.limit or measure_terms or state.having) and (
+        body_dimensions or grouping_entities
+    ):
         # "top 5 counterparties by failed amount": what is named is what is ranked.
         if body_dimensions:
             term = body_dimensions[0]
@@ -327,7 +339,7 @@ def _plan(question: str, words: list[str], matches: list[Match], state: _State,
         filters=tuple(filters), comparisons=tuple(comparisons), period=period,
         period_column=period_column if period else None, list_columns=list_columns,
         order_by=order_by, descending=state.descending if not bucket else False,
-        limit=state.limit,
+        limit=state.limit, having=state.having,
     )
     return ParseResult(plan, confidence=0.9 if entities or terms else 0.7)
 
@@ -435,5 +447,5 @@ def _measure(words: list[str], measure_terms: list[Term], dims: list[Dimension])
                 else "min" if _has(words, {"minimum", "min"}) else "sum")
         return Measure(kind, term.name, term.measure, term.unit)
     if _has(words, _COUNT) or dims:
-        return Measure("count", "count")
+        return Measure("count", "count")  # "with more than 10 fails" counts too, per group
     return Measure("list", "list")

@@ -75,3 +75,4 @@ class QueryPlan:
     order_by: str | None = None  # "measure", a table.column, or None
     descending: bool = True
     limit: int | None = None
+    having: tuple[str, float] | None = None  # ("> ", 10): keep groups whose measure passes
