@@ -111,17 +111,9 @@ def _alias(label: str) -> str:
     return "_".join(label.lower().replace("%", "pct").split())[:40] or "value"
 
 
-def compile_plan(plan: QueryPlan, schema: WarehouseSchema, glossary: Glossary,
-                 as_of: date) -> exp.Select:
-    """The plan as one SELECT over the warehouse's tables."""
-    needed: list[str] = []
+def _conditions(plan: QueryPlan, schema: WarehouseSchema, as_of: date) -> list[exp.Expression]:
+    """The plan's filters, comparisons and period as conditions."""
     conditions: list[exp.Expression] = []
-
-    def need(ref_or_sql: exp.Expression) -> None:
-        for column in ref_or_sql.find_all(exp.Column):
-            if column.table and column.table != plan.table and column.table not in needed:
-                needed.append(column.table)
-
     for item in plan.filters:
         if item.sql:
             condition = sqlglot.condition(item.sql)
@@ -140,6 +132,55 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, glossary: Glossary,
         conditions.append(op(this=_col(comparison.column), expression=right))
     if plan.period and plan.period_column and plan.period.start and plan.period.end:
         conditions.append(_period(plan.period_column, plan.period.start, plan.period.end, schema))
+    return conditions
+
+
+def _tables(nodes: list[exp.Expression], base: str) -> list[str]:
+    """Tables other than `base` that the nodes' columns name, in order of appearance."""
+    found: list[str] = []
+    for node in nodes:
+        for column in node.find_all(exp.Column):
+            if column.table and column.table != base and column.table not in found:
+                found.append(column.table)
+    return found
+
+
+def _joined(
+    query: exp.Select, base: str, targets: list[str], schema: WarehouseSchema,
+    glossary: Glossary, stop: str | None = None,
+) -> tuple[exp.Select, exp.Expression | None]:
+    """`query` with joins from `base` to every target; with `stop`, the join condition that
+    reaches that (outer) table is returned instead of joined."""
+    joined = {base}
+    link = None
+    for target in targets:
+        for table, on in _path(base, target, schema, glossary):
+            if table == stop:
+                link = on
+                break
+            if table not in joined:
+                query = query.join(table, on=on)
+                joined.add(table)
+    return query, link
+
+
+def _absence(plan: QueryPlan, outer: str, schema: WarehouseSchema, glossary: Glossary,
+             as_of: date) -> exp.Expression:
+    """NOT EXISTS (rows of `plan` linked to the outer table's row)."""
+    conditions = _conditions(plan, schema, as_of)
+    inner = sqlglot.select("1").from_(plan.table)
+    inner, link = _joined(inner, plan.table, [*_tables(conditions, plan.table), outer], schema,
+                          glossary, stop=outer)
+    if link is None:
+        raise PlanError(f"There is no join path from {plan.table} to {outer}.")
+    inner = inner.where(exp.and_(link, *conditions))
+    return exp.Not(this=exp.Exists(this=inner))
+
+
+def compile_plan(plan: QueryPlan, schema: WarehouseSchema, glossary: Glossary,
+                 as_of: date) -> exp.Select:
+    """The plan as one SELECT over the warehouse's tables."""
+    conditions = _conditions(plan, schema, as_of)
 
     dims = [_dimension(d, schema) for d in plan.dimensions]
     projections: list[exp.Expression] = []
@@ -159,15 +200,11 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, glossary: Glossary,
         value = inner if plan.measure.kind == "rate" else function[plan.measure.kind](this=inner)
         projections.append(value.as_(measure_alias))
 
-    for node in [*projections, *conditions]:
-        need(node)
     query = sqlglot.select(*projections).from_(plan.table)
-    joined = {plan.table}
-    for target in needed:
-        for table, on in _path(plan.table, target, schema, glossary):
-            if table not in joined:
-                query = query.join(table, on=on)
-                joined.add(table)
+    query, _ = _joined(query, plan.table, _tables([*projections, *conditions], plan.table),
+                       schema, glossary)
+    if plan.absent is not None:
+        conditions.append(_absence(plan.absent, plan.table, schema, glossary, as_of))
     if conditions:
         query = query.where(exp.and_(*conditions))
     if dims:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from copilot.engine.lexicon import Lexicon, Match, Meaning, normalise, tokens
@@ -114,6 +114,9 @@ def parse_question(question: str, content: ProfileContent, lexicon: Lexicon,
     if _WRITE_START.search(text) or re.search(r"\b(delete|drop|truncate|insert|update)\b", text):
         return _refuse("The copilot only reads the warehouse; it cannot change, delete or "
                        "create data. Ask a question about the data instead.")
+    negation = re.search(r"\b(?:with|having|had|have|has)\s+no\b|\bwithout\b", text)
+    if negation:
+        return _parse_absence(question, text, negation, content, lexicon, as_of)
     state = _State(text=text)
     period = _read_period(state, as_of)
     _read_numbers(state)
@@ -129,6 +132,22 @@ def parse_question(question: str, content: ProfileContent, lexicon: Lexicon,
         return _refuse("The question names nothing the warehouse holds (no trades, "
                        "settlements, terms or values I know).")
     return _plan(question, words, matches, state, period, content, as_of)
+
+
+def _parse_absence(question: str, text: str, negation: re.Match[str], content: ProfileContent,
+                   lexicon: Lexicon, as_of: date) -> ParseResult:
+    """'counterparties with no trades this year': the rows of the first part that have no
+    row of the second (NOT EXISTS)."""
+    head = parse_question(question[:negation.start()], content, lexicon, as_of)
+    tail = parse_question(question[negation.end():], content, lexicon, as_of)
+    for part in (head, tail):
+        if part.plan is None:
+            return part
+    assert head.plan is not None and tail.plan is not None
+    if head.plan.table == tail.plan.table:
+        return _refuse("Both sides of 'with no' are the same table; ask it another way.")
+    plan = replace(head.plan, absent=tail.plan)
+    return ParseResult(plan, confidence=min(head.confidence, tail.confidence))
 
 
 def _read_period(state: _State, as_of: date) -> Period | None:
@@ -250,6 +269,10 @@ def _plan(question: str, words: list[str], matches: list[Match], state: _State,
         entities[0] if entities else None)
     if base is None:
         base = entity.table if entity else _value_table(body)
+    if base is None and not by_matches:
+        # "counterparties" alone names a dimension term: list the table it lives on.
+        named = next((t for t in terms if t.dimension), None)
+        base = named.dimension.split(".")[0] if named and named.dimension else None
     if base is None:
         return _refuse("I can't tell what to count or list: name trades, settlements, "
                        "confirmations, netting sets or exceptions.")

@@ -75,4 +75,5 @@ class QueryPlan:
     order_by: str | None = None  # "measure", a table.column, or None
     descending: bool = True
     limit: int | None = None
-    having: tuple[str, float] | None = None  # ("> ", 10): keep groups whose measure passes
+    having: tuple[str, float] | None = None  # (">", 10): keep groups whose measure passes
+    absent: QueryPlan | None = None  # "with no trades this year": rows that have none of these
