@@ -169,3 +169,25 @@ def test_verified_pair_is_used_first_with_the_question_values(demo_engine: tuple
     # A different question is not forced onto the pair.
     assert with_pairs.answer("live trades with Goldman by product", AS_OF, check=guard.check,
                              warehouse=warehouse).source == "engine"
+
+
+def test_two_equally_likely_readings_are_asked_about(demo_engine: tuple) -> None:
+    engine, guard, warehouse = demo_engine
+    answer = engine.answer("how many in EUR today", AS_OF, check=guard.check,
+                           warehouse=warehouse)
+    assert answer.status == "refused" and "which one did you mean" in answer.interpretation
+    assert "how many in EUR today (about settlements)" in answer.suggestions
+    settled = engine.answer("how many settlements in EUR today", AS_OF, check=guard.check,
+                            warehouse=warehouse)
+    assert settled.status == "answered" and "settlements.currency = 'EUR'" in settled.sql
+
+
+def test_with_no_and_with_more_than(demo_engine: tuple) -> None:
+    engine, guard, warehouse = demo_engine
+    absent = engine.answer("counterparties with no trades this month", AS_OF,
+                           check=guard.check, warehouse=warehouse)
+    assert absent.status == "answered" and "NOT EXISTS" in absent.sql
+    busy = engine.answer("desks with more than 3 fails this month", AS_OF, check=guard.check,
+                         warehouse=warehouse)
+    assert busy.status == "answered" and "HAVING COUNT(*) > 3" in busy.sql
+    assert "keeping groups with more than 3" in busy.interpretation

@@ -267,6 +267,7 @@ def _plan(question: str, words: list[str], matches: list[Match], state: _State,
                 None)
     entity = next((e for e in entities if e.table == base), None) or (
         entities[0] if entities else None)
+    guessed_from_value = base is None and entity is None
     if base is None:
         base = entity.table if entity else _value_table(body)
     if base is None and not by_matches:
@@ -323,6 +324,17 @@ def _plan(question: str, words: list[str], matches: list[Match], state: _State,
     values: dict[str, list[str]] = {}
     for match in body:
         if match.best.kind == "value":
+            options = [m for m in match.meanings if m.kind == "value"]
+            tables = {(m.column or "").split(".")[0] for m in options}
+            if len(tables) > 1 and (guessed_from_value or base not in tables):
+                # "PENDING": a settlement or a confirmation? Ask rather than guess.
+                names = {e.table: e.name for e in glossary.entities}
+                readings = tuple(dict.fromkeys(
+                    f"{question.strip().rstrip('?')} (about {names.get(t, t)}s)"
+                    for t in sorted(tables)))
+                return _refuse(f"'{match.words}' could mean "
+                               + " or ".join(m.column or "" for m in options)
+                               + "; which one did you mean?", readings)
             picked = _pick(match.meanings, "value", base)
             values.setdefault(picked.column, []).append(picked.value)
     for column, found in values.items():
