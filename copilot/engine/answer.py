@@ -64,10 +64,12 @@ class Answer:
 def interpret(plan: QueryPlan) -> str:
     """'Counting settlements with fail, value date 1-20 Nov 2026, grouped by counterparty,
     largest first.'"""
-    verbs = {"count": "Counting", "list": "Listing", "sum": "Summing", "avg": "Averaging",
-             "min": "Finding the smallest", "max": "Finding the largest", "rate": "Computing"}
+    verbs = {"count": "Counting", "count_distinct": "Counting", "list": "Listing",
+             "sum": "Summing", "avg": "Averaging", "min": "Finding the smallest",
+             "max": "Finding the largest", "rate": "Computing"}
     measure = plan.measure
-    what = {"count": f"{plan.entity}s", "list": f"{plan.entity}s"}.get(
+    what = {"count": f"{plan.entity}s", "list": f"{plan.entity}s",
+            "count_distinct": f"{measure.label} among {plan.entity}s"}.get(
         measure.kind, f"{measure.label} of {plan.entity}s")
     parts = [f"{verbs[measure.kind]} {what}"]
     conditions = [f.label for f in plan.filters if not f.label.endswith("population")]

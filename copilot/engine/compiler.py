@@ -194,6 +194,9 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, glossary: Glossary,
         projections.extend(_col(c) for c in columns)
     elif plan.measure.kind == "count":
         projections.append(exp.Count(this=exp.Star()).as_(measure_alias))
+    elif plan.measure.kind == "count_distinct":
+        counted = exp.Distinct(expressions=[_col(plan.measure.expression or "")])
+        projections.append(exp.Count(this=counted).as_(measure_alias))
     else:
         inner = sqlglot.parse_one(plan.measure.expression or "")
         function = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}

@@ -37,6 +37,7 @@ _MAX = {"maximum", "max", "highest", "largest", "biggest"}
 _MIN = {"minimum", "min", "lowest", "smallest"}
 _LIST = {"show", "list", "which", "give", "display", "find", "what are", "who", "detail",
          "details", "all"}
+_DISTINCT = {"distinct", "unique", "different"}
 _BY = {"by", "per", "for each", "each", "across", "broken down by", "split by", "grouped by"}
 _DAILY = {"daily", "per day", "by day", "each day", "day by day"}
 _MONTHLY = {"monthly", "per month", "by month", "each month"}
@@ -191,7 +192,7 @@ def _read_numbers(state: _State) -> None:
 def _unused(words: list[str], matches: list[Match]) -> list[str]:
     covered = {i for m in matches for i in range(m.start, m.end)}
     known = _FILLER | {w for group in (_COUNT, _SUM, _AVG, _MAX, _MIN, _LIST, _BY, _DAILY,
-                                       _MONTHLY) for p in group for w in p.split()}
+                                       _MONTHLY, _DISTINCT) for p in group for w in p.split()}
     markers = re.compile(r"(?:cmp|gap)\d+|\d+")  # what _read_numbers left in place
     return [w for i, w in enumerate(words)
             if i not in covered and w not in known and not markers.fullmatch(w)]
@@ -359,6 +360,17 @@ def _plan(question: str, words: list[str], matches: list[Match], state: _State,
                                       days_before_as_of=days))
 
     measure = _measure(words, measure_terms, dims)
+    if measure.kind == "count" and _has(words, _DISTINCT) and (body_dimensions or
+                                                                grouping_entities):
+        # "how many distinct counterparties had fails": count the counterparties, not fails.
+        if body_dimensions:
+            counted = _same_column_on(base, body_dimensions[0].dimension, content)
+            label = body_dimensions[0].name
+        else:
+            counted = _entity_dimension(grouping_entities[0].table, content)
+            label = grouping_entities[0].name
+        dims = [d for d in dims if d.column != counted]
+        measure = Measure("count_distinct", f"distinct {label}s", counted)
     list_columns = tuple(f"{base}.{c}" for c in (entity.list_columns if entity else ()))
     if measure.kind == "list" and not list_columns:
         list_columns = (f"{base}.{_first_column(base, content)}",)

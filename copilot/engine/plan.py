@@ -15,7 +15,7 @@ from copilot.engine.periods import Period
 
 __all__ = ["Aggregate", "Bucket", "Comparison", "Dimension", "Filter", "Measure", "QueryPlan"]
 
-Aggregate = Literal["count", "sum", "avg", "min", "max", "rate", "list"]
+Aggregate = Literal["count", "count_distinct", "sum", "avg", "min", "max", "rate", "list"]
 Bucket = Literal["day", "month"]
 
 
