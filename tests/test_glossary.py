@@ -12,10 +12,10 @@ from copilot.warehouse import Warehouse
 from training.glossary import (
     DEMO_GLOSSARY,
     Glossary,
-    check_against_schema,
     load_glossary,
     resolve_as_of,
 )
+from training.schema_check import check_against_schema
 
 GOOD_RULES = "kind: rules\nrules:\n  - {id: r1, text: Counts are rows.}\n"
 

@@ -16,9 +16,10 @@ from copilot.errors import CopilotError, GuardRefusal, TrainingRequired
 from copilot.guard import Verdict
 from copilot.warehouse import QueryResult, Warehouse
 from training.corpus import ProfileDiff, content_items, diff_contents
-from training.glossary import Glossary, check_against_schema
+from training.glossary import Glossary
 from training.ingest import sample_values
 from training.profiles import Document, Pair, ProfileContent, ProfileRepository, ProfileVersion
+from training.schema_check import check_against_schema
 from training.store import KINDS, Hit, Kind, TrainingStore
 
 __all__ = ["PairUpload", "Trainer", "build_content", "chunk_document", "require_trained"]

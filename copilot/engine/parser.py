@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from copilot.engine.lexicon import Lexicon, Match, Meaning, normalise, tokens
-from copilot.engine.periods import Period, find_period
+from copilot.engine.periods import Period
 from copilot.engine.plan import Comparison, Dimension, Filter, Measure, QueryPlan
+from copilot.engine.reading import MARKER, Reading, read_numbers, read_period
 from training.glossary import Glossary, Term, resolve_as_of
 from training.profiles import ProfileContent
 
@@ -55,11 +56,6 @@ _FILLER = {
     "least", "most", "top", "bottom", "first", "last", "largest", "biggest", "highest", "smallest",
     "lowest", "many", "much", "also", "still", "out", "up", "being", "yet", "so", "far"
 }
-_NUMBER = r"(\d+(?:\.\d+)?)\s*(k|thousand|m|mm|mn|million|millions|bn|b|billion|billions)?\b"
-_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 1e6,
-          "millions": 1e6, "bn": 1e9, "b": 1e9, "billion": 1e9, "billions": 1e9}
-_GT = r"(?:over|above|more than|greater than|exceeding|bigger than|larger than|>|at least|>=)"
-_LT = r"(?:under|below|less than|fewer than|smaller than|<|at most|<=)"
 
 
 @dataclass(frozen=True)
@@ -71,25 +67,6 @@ class ParseResult:
     suggestions: tuple[str, ...] = ()
     unused: tuple[str, ...] = ()
     confidence: float = 0.0
-
-
-@dataclass
-class _State:
-    """What has been read so far."""
-
-    text: str
-    consumed: list[str] = field(default_factory=list)
-    limit: int | None = None
-    descending: bool = True
-    comparisons: list[tuple[str, str, float, int]] = field(default_factory=list)
-    ages: list[tuple[str, int]] = field(default_factory=list)
-    having: tuple[str, float] | None = None
-
-
-def _consume(state: _State, match: re.Match[str], replacement: str = " gap0 ") -> None:
-    # The marker keeps phrases from joining across what was taken out.
-    state.consumed.append(match.group(0))
-    state.text = state.text[: match.start()] + replacement + state.text[match.end():]
 
 
 def _has(words: list[str], phrases: set[str]) -> bool:
@@ -118,9 +95,9 @@ def parse_question(question: str, content: ProfileContent, lexicon: Lexicon,
     negation = re.search(r"\b(?:with|having|had|have|has)\s+no\b|\bwithout\b", text)
     if negation:
         return _parse_absence(question, text, negation, content, lexicon, as_of)
-    state = _State(text=text)
-    period = _read_period(state, as_of)
-    _read_numbers(state)
+    state = Reading(text=text)
+    period = read_period(state, as_of)
+    read_numbers(state)
     matches = lexicon.match(state.text, original=question)
     words = tokens(state.text)
     unused = _unused(words, matches)
@@ -151,51 +128,12 @@ def _parse_absence(question: str, text: str, negation: re.Match[str], content: P
     return ParseResult(plan, confidence=min(head.confidence, tail.confidence))
 
 
-def _read_period(state: _State, as_of: date) -> Period | None:
-    period = find_period(state.text, as_of)
-    if period is not None:
-        index = state.text.find(period.words)
-        state.consumed.append(period.words)
-        state.text = state.text[:index] + " gap0 " + state.text[index + len(period.words):]
-    return period
-
-
-def _read_numbers(state: _State) -> None:
-    """Top N, comparisons with numbers, and ages in days, taken out of the text."""
-    top = re.search(r"\b(top|largest|biggest|highest|smallest|lowest|bottom|first)\s+(\d+)\b"
-                    r"|\b(\d+)\s+(largest|biggest|highest|smallest|lowest)\b", state.text)
-    if top:
-        state.limit = int(top.group(2) or top.group(3))
-        state.descending = (top.group(1) or top.group(4)) not in {"smallest", "lowest", "bottom"}
-        _consume(state, top)
-    having = re.search(r"\b(?:with|having)\s+(more than|over|at least|fewer than|less than|"
-                       r"under|at most)\s+(\d+)\b(?!\s+(?:business\s+)?days?\b)", state.text)
-    if having:
-        op = {"more than": ">", "over": ">", "at least": ">=", "at most": "<="}.get(
-            having.group(1), "<")
-        state.having = (op, float(having.group(2)))
-        _consume(state, having)
-    for pattern in (r"\b(?:older than|more than|over|at least)\s+(\d+)\s+(?:business\s+)?days?"
-                    r"(?:\s+old)?\b", r"\baged\s+(?:over\s+)?(\d+)\s+days?(?:\s+or\s+more)?\b"):
-        age = re.search(pattern, state.text)
-        if age:
-            state.ages.append((age.group(0), int(age.group(1))))
-            _consume(state, age)
-    for op, pattern in ((">", _GT), ("<", _LT)):
-        for found in list(re.finditer(pattern + r"\s+\$?" + _NUMBER, state.text)):
-            scale = _SCALE.get((found.group(2) or "").lower(), 1.0)
-            marker = f" cmp{len(state.comparisons)} "
-            state.comparisons.append((found.group(0), op, float(found.group(1)) * scale, 0))
-            _consume(state, found, marker)
-
-
 def _unused(words: list[str], matches: list[Match]) -> list[str]:
     covered = {i for m in matches for i in range(m.start, m.end)}
     known = _FILLER | {w for group in (_COUNT, _SUM, _AVG, _MAX, _MIN, _LIST, _BY, _DAILY,
                                        _MONTHLY, _DISTINCT) for p in group for w in p.split()}
-    markers = re.compile(r"(?:cmp|gap)\d+|\d+")  # what _read_numbers left in place
     return [w for i, w in enumerate(words)
-            if i not in covered and w not in known and not markers.fullmatch(w)]
+            if i not in covered and w not in known and not MARKER.fullmatch(w)]
 
 
 def _suggest(unused: list[str], lexicon: Lexicon) -> tuple[str, ...]:
@@ -248,7 +186,7 @@ def _groups(match: Match) -> bool:
     return meaning.kind in {"entity", "column"}
 
 
-def _plan(question: str, words: list[str], matches: list[Match], state: _State,
+def _plan(question: str, words: list[str], matches: list[Match], state: Reading,
           period: Period | None, content: ProfileContent, as_of: date) -> ParseResult:
     glossary = content.glossary
     flags = _by_context(words, matches)
@@ -453,7 +391,7 @@ def _period_column(matches: list[Match], base: str, glossary: Glossary) -> str |
     return f"{base}.{columns[base]}" if base in columns else None
 
 
-def _comparison_targets(state: _State, matches: list[Match], words: list[str]) -> set[int]:
+def _comparison_targets(state: Reading, matches: list[Match], words: list[str]) -> set[int]:
     """Start positions of the matches a number is compared with ("notional" in "notional
     over 100 million"): they are conditions, not the measure."""
     targets: set[int] = set()
@@ -465,7 +403,7 @@ def _comparison_targets(state: _State, matches: list[Match], words: list[str]) -
     return targets
 
 
-def _comparisons(state: _State, matches: list[Match], words: list[str], base: str
+def _comparisons(state: Reading, matches: list[Match], words: list[str], base: str
                  ) -> list[Comparison]:
     found: list[Comparison] = []
     for index, (read, op, number, _) in enumerate(state.comparisons):
