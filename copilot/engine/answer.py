@@ -104,11 +104,14 @@ def _chart(plan: QueryPlan, columns: tuple[str, ...]) -> ChartSpec:
     return ChartSpec("bar", x=columns[0], y=columns[-1])
 
 
-def _follow_ups(plan: QueryPlan) -> tuple[str, ...]:
+def _follow_ups(plan: QueryPlan, content: ProfileContent) -> tuple[str, ...]:
     entity = f"{plan.entity}s"
     ideas = []
-    if plan.measure.kind == "count" and not plan.dimensions:
-        ideas.append(f"{entity} by counterparty")
+    used = {d.column for d in plan.dimensions}
+    dimension = next((t.name for t in content.glossary.terms
+                      if t.dimension and t.dimension not in used), None)
+    if plan.measure.kind == "count" and not plan.dimensions and dimension:
+        ideas.append(f"{entity} by {dimension}")
     if not plan.period:
         ideas.append(f"{entity} this month")
     if plan.dimensions and not any(d.bucket for d in plan.dimensions):
@@ -178,7 +181,8 @@ class Engine:
             question=question, status="answered", source="engine",
             interpretation=interpret(plan), sql=verdict.sql, columns=result.columns,
             rows=result.rows, truncated=result.truncated, confidence=parsed.confidence,
-            follow_ups=_follow_ups(plan), chart=_chart(plan, result.columns), plan=plan,
+            follow_ups=_follow_ups(plan, self.content), chart=_chart(plan, result.columns),
+            plan=plan,
             to_sql_ms=to_sql_ms, total_ms=(time.perf_counter() - started) * 1000,
         )
 

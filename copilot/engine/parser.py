@@ -83,8 +83,7 @@ def parse_question(question: str, content: ProfileContent, lexicon: Lexicon,
                    as_of: date) -> ParseResult:
     """Read `question` against the profile's lexicon into a plan, or refuse."""
     if not question or not question.strip():
-        return _refuse("The question is empty; ask about trades, settlements, confirmations, "
-                       "netting or exceptions.")
+        return _refuse(f"The question is empty; ask about {_things(content)}.")
     if len(question) > MAX_QUESTION_CHARS:
         return _refuse(f"The question is longer than {MAX_QUESTION_CHARS} characters; ask one "
                        "thing at a time.")
@@ -107,8 +106,8 @@ def parse_question(question: str, content: ProfileContent, lexicon: Lexicon,
             "guess. Rephrase with words from the glossary, or train the copilot on them.",
             _suggest(unused, lexicon), tuple(unused))
     if not matches:
-        return _refuse("The question names nothing the warehouse holds (no trades, "
-                       "settlements, terms or values I know).")
+        return _refuse(f"The question names nothing I was trained on; ask about "
+                       f"{_things(content)}.")
     return _plan(question, words, matches, state, period, content, as_of)
 
 
@@ -126,6 +125,13 @@ def _parse_absence(question: str, text: str, negation: re.Match[str], content: P
         return _refuse("Both sides of 'with no' are the same table; ask it another way.")
     plan = replace(head.plan, absent=tail.plan)
     return ParseResult(plan, confidence=min(head.confidence, tail.confidence))
+
+
+def _things(content: ProfileContent) -> str:
+    """The entities the profile knows, for messages: 'trades, settlements or exceptions'."""
+    names = [f"{e.name}s" for e in content.glossary.entities] or [
+        t.name for t in content.schema.tables]
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def _unused(words: list[str], matches: list[Match]) -> list[str]:
@@ -214,8 +220,7 @@ def _plan(question: str, words: list[str], matches: list[Match], state: Reading,
         named = next((t for t in terms if t.dimension), None)
         base = named.dimension.split(".")[0] if named and named.dimension else None
     if base is None:
-        return _refuse("I can't tell what to count or list: name trades, settlements, "
-                       "confirmations, netting sets or exceptions.")
+        return _refuse(f"I can't tell what to count or list: name one of {_things(content)}.")
     entity = next((e for e in glossary.entities if e.table == base), entity)
     entity_label = entity.name if entity else base
 
