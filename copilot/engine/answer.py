@@ -25,7 +25,7 @@ from copilot.guard import Verdict
 from copilot.warehouse import QueryResult, Warehouse
 from training.profiles import ProfileContent
 
-__all__ = ["Answer", "ChartSpec", "Engine", "interpret"]
+__all__ = ["Answer", "ChartSpec", "Engine", "interpret", "plural"]
 
 Status = Literal["answered", "refused", "error"]
 
@@ -61,6 +61,13 @@ class Answer:
     total_ms: float = 0.0
 
 
+def plural(noun: str) -> str:
+    """'settlement' -> 'settlements', 'counterparty' -> 'counterparties'."""
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun if noun.endswith("s") else noun + "s"
+
+
 def interpret(plan: QueryPlan) -> str:
     """'Counting settlements with fail, value date 1-20 Nov 2026, grouped by counterparty,
     largest first.'"""
@@ -68,9 +75,10 @@ def interpret(plan: QueryPlan) -> str:
              "sum": "Summing", "avg": "Averaging", "min": "Finding the smallest",
              "max": "Finding the largest", "rate": "Computing"}
     measure = plan.measure
-    what = {"count": f"{plan.entity}s", "list": f"{plan.entity}s",
-            "count_distinct": f"{measure.label} among {plan.entity}s"}.get(
-        measure.kind, f"{measure.label} of {plan.entity}s")
+    entities = plural(plan.entity)
+    what = {"count": entities, "list": entities,
+            "count_distinct": f"{measure.label} among {entities}"}.get(
+        measure.kind, f"{measure.label} of {entities}")
     parts = [f"{verbs[measure.kind]} {what}"]
     conditions = [f.label for f in plan.filters if not f.label.endswith("population")]
     conditions += [c.label for c in plan.comparisons]
@@ -105,7 +113,7 @@ def _chart(plan: QueryPlan, columns: tuple[str, ...]) -> ChartSpec:
 
 
 def _follow_ups(plan: QueryPlan, content: ProfileContent) -> tuple[str, ...]:
-    entity = f"{plan.entity}s"
+    entity = plural(plan.entity)
     ideas = []
     used = {d.column for d in plan.dimensions}
     dimension = next((t.name for t in content.glossary.terms

@@ -204,8 +204,10 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, glossary: Glossary,
         projections.append(value.as_(measure_alias))
 
     query = sqlglot.select(*projections).from_(plan.table)
-    query, _ = _joined(query, plan.table, _tables([*projections, *conditions], plan.table),
-                       schema, glossary)
+    joins = _tables([*projections, *conditions], plan.table)
+    query, _ = _joined(query, plan.table, joins, schema, glossary)
+    if plan.measure.kind == "list" and joins:
+        query = query.distinct()  # a list of counterparties, not one row per trade of each
     if plan.absent is not None:
         conditions.append(_absence(plan.absent, plan.table, schema, glossary, as_of))
     if conditions:

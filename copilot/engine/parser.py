@@ -91,6 +91,9 @@ def parse_question(question: str, content: ProfileContent, lexicon: Lexicon,
     if _WRITE_START.search(text) or re.search(r"\b(delete|drop|truncate|insert|update)\b", text):
         return _refuse("The copilot only reads the warehouse; it cannot change, delete or "
                        "create data. Ask a question about the data instead.")
+    if re.search(r"\bor\b", text):
+        return _refuse("I can't combine conditions with 'or' yet, and reading it as 'and' "
+                       "would give a wrong number; ask for each one separately.")
     negation = re.search(r"\b(?:with|having|had|have|has)\s+no\b|\bwithout\b", text)
     if negation:
         return _parse_absence(question, text, negation, content, lexicon, as_of)
