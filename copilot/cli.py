@@ -90,6 +90,16 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--glossary", type=Path, default=None, help="glossary folder")
     evaluate.add_argument("--out", type=Path, required=True, help="predictions, JSON lines")
 
+    audit = commands.add_parser("audit", help="verify or export the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="walk the hash chain; exit 1 at a broken record")
+    export = audit_commands.add_parser("export", help="export records (the export is audited)")
+    export.add_argument("--format", choices=("csv", "xlsx", "jsonl"), required=True)
+    export.add_argument("--since", type=_iso_date, default=None, help="first day (UTC)")
+    export.add_argument("--until", type=_iso_date, default=None, help="last day (UTC)")
+    export.add_argument("--out", type=Path, default=None,
+                        help="file to write (default: audit-export.<format>)")
+
     commands.add_parser("settings", help="print the settings in force (passwords hidden)")
     commands.add_parser(
         "prepare", help="get ready to serve: build the demo warehouse when it is missing"
@@ -178,6 +188,28 @@ def _eval(args: argparse.Namespace) -> int:
     return run_eval(args, load_settings())
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from copilot.audit.export import export_records
+    from copilot.audit.log import AuditFilter, AuditLog
+
+    settings = load_settings()
+    log = AuditLog(settings.audit_url)
+    if args.audit_command == "verify":
+        result = log.verify()
+        if result.ok:
+            print(f"ok: {result.records} records, the chain holds")
+            return 0
+        print(f"broken: record {result.broken_id}: {result.reason} "
+              f"({result.records} records read)")
+        return 1
+    out = args.out or Path(f"audit-export.{args.format}")
+    where = AuditFilter(since=args.since and args.since.isoformat(),
+                        until=args.until and args.until.isoformat())
+    count = export_records(log, args.format, out, where, user=settings.user)
+    print(f"exported {count} records to {out}")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from copilot.training_cli import run_train
 
@@ -211,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "settings": _settings,
         "train": _train,
         "ask": _ask,
+        "audit": _audit,
         "eval": _eval,
         "prepare": _prepare,
     }

@@ -1,0 +1,81 @@
+"""One audit record, its canonical form and hashes.
+
+The record hash covers every field and the previous record's hash, so changing, removing or
+reordering any record breaks the chain from that record on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+__all__ = ["GENESIS", "AuditRecord", "Channel", "Outcome", "chain_hash", "result_sha256"]
+
+Channel = Literal["ask", "dashboard", "report", "cli", "training", "audit"]
+Outcome = Literal["answered", "refused", "error", "blocked", "recorded"]
+GENESIS = "0" * 64  # the "previous hash" of the first record
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """What happened, who asked, what ran and what came back."""
+
+    channel: Channel
+    outcome: Outcome
+    user: str
+    question: str = ""
+    sql_generated: str = ""
+    sql_run: str = ""
+    engine: str = ""  # parser, pair, llm, user
+    profile_version: str = ""
+    tables: tuple[str, ...] = ()
+    row_count: int | None = None
+    result_sha256: str = ""
+    duration_ms: float | None = None
+    reason: str = ""
+    app_version: str = ""
+    details: str = ""  # JSON text for what a channel adds (feedback comment, export filter)
+    ts: str = field(default_factory=_now)
+
+    def canonical(self) -> str:
+        """The record as canonical JSON (sorted keys, no spaces): what is hashed."""
+        data = asdict(self)
+        data["tables"] = list(self.tables)
+        if self.duration_ms is not None:
+            data["duration_ms"] = round(self.duration_ms, 3)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+def chain_hash(previous: str, record: AuditRecord) -> str:
+    """SHA-256 of the previous record's hash and this record's canonical form."""
+    return hashlib.sha256(f"{previous}\n{record.canonical()}".encode()).hexdigest()
+
+
+def _canonical_value(value: Any) -> Any:
+    if isinstance(value, float | Decimal):
+        return format(float(value), ".10g")  # the same number prints the same everywhere
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def result_sha256(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """SHA-256 of a result's canonical JSON: columns, then rows in their order."""
+    body = json.dumps(
+        {"columns": list(columns), "rows": [[_canonical_value(v) for v in r] for r in rows]},
+        separators=(",", ":"), ensure_ascii=False,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
