@@ -42,11 +42,8 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
                                        profile="main" if settings.profile == "demo"
                                        else settings.profile)
     services = build_services(settings)
-    version = services.trainer.require_trained()
-    assert version.content is not None
-    as_of = args.as_of or settings.effective_as_of()
-    answer = Engine(version.content).answer(
-        args.question, as_of, check=services.guard.check, warehouse=services.warehouse)
+    services.trainer.require_trained()  # the gate: a clear error before anything runs
+    answer = services.ask(args.question, as_of=args.as_of, channel="cli")
     if args.json:
         print(json.dumps(_answer_json(answer), default=str))
     else:

@@ -6,15 +6,20 @@ both run on exactly the same objects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 
 import sqlglot
 from sqlglot import exp
 
+from copilot import __version__
+from copilot.audit import AuditLog, AuditRecord, result_sha256
+from copilot.audit.record import Channel
 from copilot.config import Settings
 from copilot.demo import DemoSummary, build_demo_warehouse
-from copilot.errors import GuardRefusal
+from copilot.engine.answer import Answer, Engine
+from copilot.errors import GuardRefusal, TrainingRequired
 from copilot.guard import Guard, GuardSchema, Policy, Verdict, default_policy, load_policy
 from copilot.warehouse import QueryResult, Warehouse
 from training.embedding import MiniLMEmbedder
@@ -41,6 +46,42 @@ class Services:
     warehouse: Warehouse
     guard: Guard
     trainer: Trainer
+    audit: AuditLog
+    _engines: dict[str, Engine] = field(default_factory=dict, repr=False, compare=False)
+
+    def ask(self, question: str, *, as_of: date | None = None, channel: Channel = "ask",
+            user: str | None = None) -> Answer:
+        """Answer a question from the active profile and audit it before returning.
+
+        AuditError propagates: an answer that could not be audited must not be shown.
+        """
+        day = as_of or self.settings.effective_as_of()
+        version_key = ""
+        try:
+            version = self.trainer.require_trained()
+        except TrainingRequired as exc:
+            answer = Answer(question, "refused", "engine", str(exc))
+        else:
+            version_key = version.key
+            if version_key not in self._engines:
+                assert version.content is not None
+                self._engines.clear()  # one profile version answers at a time
+                self._engines[version_key] = Engine(version.content)
+            answer = self._engines[version_key].answer(
+                question, day, check=self.guard.check, warehouse=self.warehouse)
+        self.audit.append(AuditRecord(
+            channel=channel, outcome=answer.status, user=user or self.settings.user,
+            question=question, sql_generated=answer.generated_sql or "",
+            sql_run=answer.sql or "", engine="parser" if answer.source == "engine"
+            else answer.source, profile_version=version_key, tables=answer.tables,
+            row_count=len(answer.rows) if answer.status == "answered" else None,
+            result_sha256=result_sha256(answer.columns, answer.rows)
+            if answer.status == "answered" else "",
+            duration_ms=answer.total_ms,
+            reason="" if answer.status == "answered" else answer.interpretation,
+            app_version=__version__, details=f'{{"as_of": "{day.isoformat()}"}}',
+        ))
+        return answer
 
     def query(self, sql: str | exp.Expression, *, read: str | None = None) -> QueryResult:
         """Check `sql` with the guard and run it; GuardRefusal when the guard says no."""
@@ -111,6 +152,13 @@ def build_services(settings: Settings) -> Services:
         policy=guard_policy(settings),
     )
     assert settings.chroma_dir is not None  # filled by Settings
+    audit = AuditLog(settings.audit_url)
+
+    def training_changed(version: ProfileVersion, what: str, by: str) -> None:
+        audit.append(AuditRecord(channel="training", outcome="recorded", user=by,
+                                 question=what, profile_version=version.key,
+                                 app_version=__version__))
+
     trainer = Trainer(
         profile=settings.profile,
         repository=ProfileRepository(settings.state_url),
@@ -118,7 +166,9 @@ def build_services(settings: Settings) -> Services:
         warehouse=warehouse,
         query=partial(run_guarded, guard, warehouse),
         check=guard.check,
+        on_change=training_changed,
     )
-    services = Services(settings=settings, warehouse=warehouse, guard=guard, trainer=trainer)
+    services = Services(settings=settings, warehouse=warehouse, guard=guard, trainer=trainer,
+                        audit=audit)
     ensure_demo_trained(services)
     return services

@@ -156,3 +156,33 @@ def test_postgres_refuses_update_delete_and_truncate(postgres: PostgresServer) -
             conn.execute(statement)
     assert log.verify().ok and log.verify().records == 5
     log.dispose()
+
+
+def test_every_question_and_training_change_writes_one_record(trained_data: Path) -> None:
+    from copilot.config import load_settings
+    from copilot.services import build_services
+    from training.trainer import PairUpload
+
+    settings = load_settings({"OPSCOPILOT_DATA_DIR": str(trained_data),
+                              "OPSCOPILOT_AS_OF": "2026-11-20", "OPSCOPILOT_USER": "n.singh"},
+                             env_file=trained_data / "no.env")
+    services = build_services(settings)
+    before = len(list(services.audit.records()))
+
+    answered = services.ask("fails by counterparty this month")
+    refused = services.ask("fails by colour")
+    services.trainer.add_pairs([PairUpload("fails today", "SELECT COUNT(*) FROM settlements "
+                                                           "WHERE status = 'FAILED'")], by="lead")
+    records = [r for _, r in services.audit.records()][before:]
+    assert [(r.channel, r.outcome) for r in records] == [
+        ("ask", "answered"), ("ask", "refused"), ("training", "recorded")]
+    first = records[0]
+    assert first.user == "n.singh" and first.engine == "parser"
+    assert first.sql_run == answered.sql and first.sql_generated.startswith("SELECT")
+    assert first.row_count == len(answered.rows) and first.tables == (
+        "counterparties", "settlements", "trades")
+    assert first.result_sha256 == result_sha256(answered.columns, answered.rows)
+    assert first.profile_version == "demo-1" and first.duration_ms > 0
+    assert records[1].reason == refused.interpretation and records[1].sql_run == ""
+    assert records[2].profile_version == "demo-2" and records[2].user == "lead"
+    assert services.audit.verify().ok

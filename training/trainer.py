@@ -103,6 +103,7 @@ class Trainer:
         warehouse: Warehouse,
         query: Callable[[exp.Expression], QueryResult],
         check: Callable[[str], Verdict],
+        on_change: Callable[[ProfileVersion, str, str], None] | None = None,
     ) -> None:
         self.profile = profile
         self._repo = repository
@@ -110,6 +111,9 @@ class Trainer:
         self._warehouse = warehouse
         self._query = query
         self._check = check
+        # Told of every new or activated version (version, what happened, by whom), so the
+        # audit log records each training change.
+        self._on_change = on_change or (lambda version, what, by: None)
 
     # ---- reading -----------------------------------------------------------------------
 
@@ -188,7 +192,9 @@ class Trainer:
         """Answer from `version` from now on (a rollback when it is older than the active)."""
         target = self._repo.get(self.profile, version)
         self._ensure_published(target)
-        return self._repo.activate(self.profile, version, by=by)
+        activated = self._repo.activate(self.profile, version, by=by)
+        self._on_change(activated, f"activated version {version}", by)
+        return activated
 
     def _publish(self, content: ProfileContent, *, by: str, note: str) -> ProfileVersion:
         current = self.active()
@@ -198,7 +204,9 @@ class Trainer:
             return current
         version = self._repo.create_version(self.profile, content, created_by=by, note=note)
         self._store.write_version(version.key, content_items(content))
-        return self._repo.activate(self.profile, version.version, by=by)
+        activated = self._repo.activate(self.profile, version.version, by=by)
+        self._on_change(activated, f"version {version.version}: {note}", by)
+        return activated
 
     def _ensure_published(self, version: ProfileVersion) -> None:
         # The state database is the source of truth; a lost or moved vector store is

@@ -47,7 +47,9 @@ class Answer:
     status: Status
     source: Literal["engine", "pair", "llm", "user"]
     interpretation: str
-    sql: str | None = None
+    sql: str | None = None  # as it ran, in the warehouse's dialect
+    generated_sql: str | None = None  # as the engine or the pair wrote it, before the guard
+    tables: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
     rows: tuple[tuple[object, ...], ...] = ()
     truncated: bool = False
@@ -170,24 +172,27 @@ class Engine:
                           total_ms=(time.perf_counter() - started) * 1000)
         plan = parsed.plan
         try:
-            verdict = check(self.to_sql(plan, as_of))
+            tree = self.to_sql(plan, as_of)
+            verdict = check(tree)
         except CopilotError as exc:
             return Answer(question, "error", "engine", str(exc), plan=plan,
                           total_ms=(time.perf_counter() - started) * 1000)
         to_sql_ms = (time.perf_counter() - started) * 1000
+        generated = tree.sql()
         if verdict.statement is None:
             return Answer(question, "refused", "engine",
                           f"The SQL guard refused the query: {verdict.reason}", plan=plan,
-                          to_sql_ms=to_sql_ms, total_ms=to_sql_ms)
+                          generated_sql=generated, to_sql_ms=to_sql_ms, total_ms=to_sql_ms)
         try:
             result: QueryResult = warehouse.execute(verdict.statement)
         except CopilotError as exc:
             return Answer(question, "error", "engine", str(exc), sql=verdict.sql, plan=plan,
-                          to_sql_ms=to_sql_ms,
+                          generated_sql=generated, tables=verdict.tables, to_sql_ms=to_sql_ms,
                           total_ms=(time.perf_counter() - started) * 1000)
         return Answer(
             question=question, status="answered", source="engine",
-            interpretation=interpret(plan), sql=verdict.sql, columns=result.columns,
+            interpretation=interpret(plan), sql=verdict.sql, generated_sql=generated,
+            tables=verdict.tables, columns=result.columns,
             rows=result.rows, truncated=result.truncated, confidence=parsed.confidence,
             follow_ups=_follow_ups(plan, self.content), chart=_chart(plan, result.columns),
             plan=plan,
@@ -208,10 +213,12 @@ class Engine:
             result = warehouse.execute(verdict.statement)  # type: ignore[arg-type]
         except CopilotError as exc:
             return Answer(question, "error", "pair", str(exc), sql=verdict.sql,
+                          generated_sql=pair.sql, tables=verdict.tables,
                           to_sql_ms=to_sql_ms, total_ms=(time.perf_counter() - started) * 1000)
         return Answer(
             question=question, status="answered", source="pair", interpretation=note + ".",
-            sql=verdict.sql, columns=result.columns, rows=result.rows,
+            sql=verdict.sql, generated_sql=pair.sql, tables=verdict.tables,
+            columns=result.columns, rows=result.rows,
             truncated=result.truncated, confidence=0.98,
             chart=_result_chart(result.columns, result.rows), to_sql_ms=to_sql_ms,
             total_ms=(time.perf_counter() - started) * 1000,
