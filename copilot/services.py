@@ -6,6 +6,8 @@ both run on exactly the same objects.
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -19,14 +21,14 @@ from copilot.audit.record import Channel
 from copilot.config import Settings
 from copilot.demo import DemoSummary, build_demo_warehouse
 from copilot.engine.answer import Answer, Engine
-from copilot.errors import GuardRefusal, TrainingRequired
+from copilot.errors import CopilotError, GuardRefusal, TrainingRequired
 from copilot.guard import Guard, GuardSchema, Policy, Verdict, default_policy, load_policy
 from copilot.warehouse import QueryResult, Warehouse
 from training.embedding import MiniLMEmbedder
 from training.glossary import load_glossary
 from training.profiles import ProfileRepository, ProfileVersion
 from training.store import TrainingStore
-from training.trainer import Trainer
+from training.trainer import PairUpload, Trainer
 
 __all__ = [
     "Services",
@@ -83,6 +85,53 @@ class Services:
         ))
         return answer
 
+    def run_sql(self, sql: str, *, user: str | None = None, channel: Channel = "ask") -> Answer:
+        """Run SQL a person wrote or edited: the guard first, like any other; audited."""
+        started = time.perf_counter()
+        verdict = self.guard.check(sql)
+        answer: Answer
+        if verdict.statement is None:
+            answer = Answer(sql, "refused", "user", f"The SQL guard refused it: {verdict.reason}",
+                            generated_sql=sql, total_ms=_now_ms(started))
+        else:
+            try:
+                result = self.warehouse.execute(verdict.statement)
+            except CopilotError as exc:
+                answer = Answer(sql, "error", "user", str(exc), sql=verdict.sql,
+                                generated_sql=sql, tables=verdict.tables,
+                                total_ms=_now_ms(started))
+            else:
+                answer = Answer(sql, "answered", "user", "Your SQL, as the guard allowed it.",
+                                sql=verdict.sql, generated_sql=sql, tables=verdict.tables,
+                                columns=result.columns, rows=result.rows,
+                                truncated=result.truncated, confidence=1.0,
+                                total_ms=_now_ms(started))
+        self.audit.append(AuditRecord(
+            channel=channel, user=user or self.settings.user, question="(edited SQL)",
+            outcome="blocked" if verdict.statement is None else answer.status,
+            sql_generated=sql, sql_run=answer.sql or "", engine="user", tables=answer.tables,
+            row_count=len(answer.rows) if answer.status == "answered" else None,
+            result_sha256=result_sha256(answer.columns, answer.rows)
+            if answer.status == "answered" else "",
+            duration_ms=answer.total_ms, app_version=__version__,
+            reason="" if answer.status == "answered" else answer.interpretation,
+        ))
+        return answer
+
+    def feedback(self, answer: Answer, *, correct: bool, comment: str = "",
+                 user: str | None = None) -> None:
+        """Record feedback on an answer; "correct" trains its question/SQL as a verified pair
+        (a new profile version). Nothing is trained from an answer nobody confirmed."""
+        who = user or self.settings.user
+        self.audit.append(AuditRecord(
+            channel="ask", outcome="recorded", user=who, question=answer.question,
+            sql_run=answer.sql or "", engine="user",
+            reason=f"feedback: {'correct' if correct else 'wrong'}",
+            details=json.dumps({"comment": comment}), app_version=__version__,
+        ))
+        if correct and answer.status == "answered" and answer.generated_sql:
+            self.trainer.add_pairs([PairUpload(answer.question, answer.generated_sql)], by=who)
+
     def query(self, sql: str | exp.Expression, *, read: str | None = None) -> QueryResult:
         """Check `sql` with the guard and run it; GuardRefusal when the guard says no."""
         return run_guarded(self.guard, self.warehouse, sql, read=read)
@@ -95,6 +144,10 @@ class Services:
         """The first `limit` rows of a warehouse table, as the Data page shows them."""
         source = exp.table_(table, db=self.warehouse.db_schema, quoted=True)
         return self.query(sqlglot.select("*").from_(source).limit(limit))
+
+
+def _now_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def run_guarded(

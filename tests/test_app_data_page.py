@@ -20,8 +20,15 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "data"
 
 
-def _run() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60)
+def _data_page() -> None:
+    from app_pages import data
+
+    data.render()
+
+
+def _run(whole_app: bool = False) -> AppTest:
+    app = (AppTest.from_file(APP, default_timeout=60) if whole_app
+           else AppTest.from_function(_data_page, default_timeout=60))
     app.run()
     assert not app.exception, app.exception
     return app
@@ -53,9 +60,9 @@ def test_first_launch_builds_the_demo_warehouse(
 ) -> None:
     monkeypatch.setenv("OPSCOPILOT_DEMO_TRADES", "300")
     assert not (data_dir / "otc_demo.db").exists()
-    app = _run()
+    app = _run(whole_app=True)  # the Ask page opens first, ready for a question
     assert (data_dir / "otc_demo.db").is_file()
-    assert len(app.dataframe[0].value) == 8
+    assert app.title[0].value == "Ask" and not app.warning and app.get("chat_input")
     # ... and trains the demo profile, so the copilot may answer.
     trained = ProfileRepository(f"sqlite:///{data_dir / 'state.db'}").active("demo")
     assert trained is not None and trained.version == 1

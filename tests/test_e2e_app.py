@@ -82,7 +82,7 @@ def test_data_page_in_a_real_browser(served_app: str) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(served_app)
+        page.goto(f"{served_app}/data")
         frames = page.locator('[data-testid="stDataFrame"]')
         _wait_grid_text(page, 0, "ops_exceptions")  # the tables grid has drawn its cells
         header = page.inner_text("body")
@@ -117,3 +117,22 @@ def test_training_page_in_a_real_browser(served_app: str) -> None:
         page.screenshot(path=str(ARTIFACTS / "training_page.png"), full_page=True)
         browser.close()
     assert "answers from version 1" in body and "Traceback" not in body
+
+
+def test_ask_a_question_in_a_real_browser(served_app: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(served_app)
+        box = page.get_by_placeholder("Ask about")
+        box.wait_for(timeout=60_000)
+        box.fill("Fails by counterparty this month")
+        box.press("Enter")
+        page.get_by_text("grouped by counterparty, largest first").wait_for(timeout=60_000)
+        _wait_grid_text(page, 0, "short_name")
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        body = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "ask_page.png"), full_page=True)
+        browser.close()
+    assert "Counting settlements with fail" in body and "Traceback" not in body

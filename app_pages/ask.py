@@ -1,0 +1,157 @@
+"""Ask page: a chat over the warehouse. Each answer shows what was understood, the table, a
+chart, the SQL as it ran (editable, through the guard again), downloads, follow-ups and
+feedback. Every question, edit and feedback is audited by the services before it shows."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from app_pages.state import services
+from copilot.engine.answer import Answer, plural
+from copilot.errors import CopilotError
+from copilot.services import Services
+
+CHARTS = ("bar", "line", "pie", "table")
+
+
+def _frame(answer: Answer) -> pd.DataFrame:
+    return pd.DataFrame([list(r) for r in answer.rows], columns=list(answer.columns))
+
+
+def _column_config(frame: pd.DataFrame) -> dict:
+    """Thousands separators; two decimals for amounts; a % sign for rates."""
+    config = {}
+    for name in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[name]) or name.endswith("_id"):
+            continue
+        lowered = name.lower()
+        if "rate" in lowered or "pct" in lowered:
+            config[name] = st.column_config.NumberColumn(format="%.2f%%")
+        elif pd.api.types.is_float_dtype(frame[name]) or any(
+            w in lowered for w in ("amount", "notional", "usd")
+        ):
+            config[name] = st.column_config.NumberColumn(format="%,.2f")
+        else:
+            config[name] = st.column_config.NumberColumn(format="%,d")
+    return config
+
+
+def _chart(answer: Answer, frame: pd.DataFrame, key: str) -> None:
+    suggested = answer.chart.kind if answer.chart.kind in CHARTS else "table"
+    if suggested == "table" or len(frame.columns) < 2 or frame.empty:
+        return
+    kind = st.radio("Chart", CHARTS, index=CHARTS.index(suggested), horizontal=True,
+                    key=f"chart_{key}", label_visibility="collapsed")
+    x, y = frame.columns[0], frame.columns[-1]
+    if kind == "bar":
+        figure = px.bar(frame, x=x, y=y)
+    elif kind == "line":
+        figure = px.line(frame, x=x, y=y, markers=True)
+    elif kind == "pie":
+        figure = px.pie(frame, names=x, values=y)
+    else:
+        return
+    st.plotly_chart(figure, key=f"plot_{key}")
+
+
+def _downloads(frame: pd.DataFrame, key: str) -> None:
+    left, right = st.columns(2)
+    left.download_button("CSV", frame.to_csv(index=False).encode(), file_name="answer.csv",
+                         mime="text/csv", key=f"csv_{key}")
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False, sheet_name="answer")
+    right.download_button("Excel", buffer.getvalue(), file_name="answer.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key=f"xlsx_{key}")
+
+
+def _show(svc: Services, answer: Answer, index: int) -> None:
+    key = str(index)
+    if answer.status != "answered":
+        (st.warning if answer.status == "refused" else st.error)(answer.interpretation)
+        for number, suggestion in enumerate(answer.suggestions):
+            if st.button(suggestion, key=f"suggest_{key}_{number}"):
+                st.session_state["ask_pending"] = suggestion
+                st.rerun()
+        return
+    source = {"pair": "verified pair", "user": "your SQL"}.get(answer.source, "engine")
+    st.markdown(answer.interpretation)
+    st.caption(f"{source} · confidence {answer.confidence:.0%} · {len(answer.rows):,} rows"
+               + (" · cut at the row cap" if answer.truncated else "")
+               + f" · {answer.total_ms:.0f} ms")
+    frame = _frame(answer)
+    st.dataframe(frame, hide_index=True, column_config=_column_config(frame), key=f"df_{key}")
+    _chart(answer, frame, key)
+    with st.expander("SQL as it ran"):
+        st.code(answer.sql or "", language="sql")
+        edited = st.text_area("Edit and re-run (checked by the SQL guard again)",
+                              value=answer.sql or "", key=f"edit_{key}")
+        if st.button("Re-run", key=f"rerun_{key}"):
+            _record(svc.run_sql(edited))
+    _downloads(frame, key)
+    for number, follow_up in enumerate(answer.follow_ups):
+        if st.button(follow_up, key=f"follow_{key}_{number}"):
+            st.session_state["ask_pending"] = follow_up
+            st.rerun()
+    if answer.source != "user":
+        good, bad, comment = st.columns([1, 1, 4])
+        note = comment.text_input("Comment", key=f"comment_{key}",
+                                  label_visibility="collapsed", placeholder="What is wrong?")
+        if good.button("Correct", key=f"correct_{key}"):
+            _feedback(svc, answer, True, note)
+        if bad.button("Wrong", key=f"wrong_{key}"):
+            _feedback(svc, answer, False, note)
+
+
+def _feedback(svc: Services, answer: Answer, correct: bool, comment: str) -> None:
+    try:
+        svc.feedback(answer, correct=correct, comment=comment)
+    except CopilotError as exc:
+        st.error(str(exc))
+        return
+    st.session_state["ask_notice"] = (
+        "Thanks: saved as a verified pair; the same question is answered from it from now on."
+        if correct else "Thanks: the answer is recorded as wrong.")
+    st.rerun()
+
+
+def _record(answer: Answer) -> None:
+    st.session_state.setdefault("ask_history", []).append(answer)
+    st.rerun()
+
+
+def render() -> None:
+    """Draw the Ask page."""
+    st.title("Ask")
+    try:
+        svc = services()
+        version = svc.trainer.require_trained()
+    except CopilotError as exc:
+        st.warning(str(exc))
+        return
+    as_of: date = st.date_input("As of", value=svc.settings.effective_as_of(), key="ask_as_of")
+    if notice := st.session_state.pop("ask_notice", None):
+        st.success(notice)
+    history: list[Answer] = st.session_state.setdefault("ask_history", [])
+    for index, answer in enumerate(history):
+        with st.chat_message("user"):
+            st.write(answer.question)
+        with st.chat_message("assistant"):
+            _show(svc, answer, index)
+    things = [plural(e.name) for e in version.content.glossary.entities[:4]] if (
+        version.content) else []
+    prompt = f"Ask about {', '.join(things)}..." if things else "Ask a question..."
+    question = st.chat_input(prompt, key="ask_input") or st.session_state.pop(
+        "ask_pending", None)
+    if question:
+        try:
+            answer = svc.ask(question, as_of=as_of)
+        except CopilotError as exc:  # the audit could not be written: show nothing else
+            st.error(str(exc))
+            return
+        _record(answer)

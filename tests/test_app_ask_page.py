@@ -1,0 +1,91 @@
+"""The Ask page through Streamlit's AppTest on a trained copy of the demo."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from copilot.audit import AuditLog
+
+
+def _ask_page() -> None:
+    from app_pages import ask
+
+    ask.render()
+
+
+@pytest.fixture
+def env(trained_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPSCOPILOT_DATA_DIR", str(trained_data))
+    monkeypatch.setenv("OPSCOPILOT_AS_OF", "2026-11-20")
+    return trained_data
+
+
+def _page() -> AppTest:
+    app = AppTest.from_function(_ask_page, default_timeout=60)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _ask(app: AppTest, question: str) -> AppTest:
+    app.chat_input(key="ask_input").set_value(question).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _audit(env: Path) -> list:
+    return [r for _, r in AuditLog(f"sqlite:///{env / 'audit.db'}").records()]
+
+
+def test_a_question_is_answered_with_table_sql_and_chart(env: Path) -> None:
+    app = _ask(_page(), "Fails by counterparty this month")
+    text = " ".join(m.value for m in app.markdown)
+    assert "grouped by counterparty, largest first" in text
+    table = app.dataframe[0].value
+    assert list(table.columns) == ["short_name", "count"] and len(table) > 3
+    assert "JOIN counterparties" in app.code[0].value
+    assert app.radio(key="chart_0").value == "bar"
+    assert len(app.get("plotly_chart")) == 1
+    assert _audit(env)[-1].question == "Fails by counterparty this month"
+
+
+def test_a_refused_question_offers_suggestions(env: Path) -> None:
+    app = _ask(_page(), "fails by conterparty")
+    assert "'conterparty'" in app.warning[0].value
+    suggestion = app.button(key="suggest_0_0")
+    assert suggestion.label == "counterparty"
+    assert _audit(env)[-1].outcome == "refused"
+
+
+def test_edited_destructive_sql_is_refused_and_audited(env: Path) -> None:
+    app = _ask(_page(), "how many live trades do we have")
+    app.text_area(key="edit_0").set_value("DELETE FROM trades").run()
+    app.button(key="rerun_0").click().run()
+    assert "refused" in app.warning[0].value and "DELETE" in app.warning[0].value
+    last = _audit(env)[-1]
+    assert last.outcome == "blocked" and last.engine == "user"
+
+
+def test_feedback_correct_makes_the_next_identical_question_come_from_the_pair(
+    env: Path,
+) -> None:
+    app = _ask(_page(), "how many disputed confirmations are on paper")
+    app.button(key="correct_0").click().run()
+    assert "verified pair" in app.success[0].value
+    again = _ask(_page(), "how many disputed confirmations are on paper")
+    assert "verified pair" in " ".join(c.value for c in again.caption)
+    assert "Answered with the verified question" in " ".join(m.value for m in again.markdown)
+
+
+def test_the_page_refuses_until_trained(env: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    own = Path(shutil.copy(env / "otc_demo.db", tmp_path / "own.db"))
+    monkeypatch.setenv("OPSCOPILOT_WAREHOUSE_URL", f"sqlite:///{own}")
+    app = _page()
+    assert "python -m copilot train" in app.warning[0].value
+    assert not app.get("chat_input")
