@@ -17,28 +17,33 @@ ExportFormat = Literal["csv", "xlsx", "jsonl"]
 EXPORT_COLUMNS = ("id", *AuditRecord.field_names())
 
 
-def _row(record_id: int, record: AuditRecord) -> list[object]:
-    data = asdict(record)
-    data["tables"] = ",".join(record.tables)
-    return [record_id, *(data[name] for name in AuditRecord.field_names())]
+_TABLES = EXPORT_COLUMNS.index("tables")
+
+
+def _plain(row: tuple[object, ...]) -> list[object]:
+    """A raw row with its tables as 'a,b' rather than JSON."""
+    values = list(row)
+    values[_TABLES] = ",".join(json.loads(str(values[_TABLES]) or "[]"))
+    return values
 
 
 def export_records(log: AuditLog, fmt: ExportFormat, out: Path, where: AuditFilter,
                    *, user: str, channel: Channel = "cli") -> int:
     """Write the filtered records to `out`; returns how many. The export is audited."""
     count = 0
-    records = log.records(where)
+    rows = log.rows(where)
     if fmt == "csv":
         with out.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(EXPORT_COLUMNS)
-            for record_id, record in records:
-                writer.writerow(_row(record_id, record))
+            for row in rows:
+                writer.writerow(_plain(row))
                 count += 1
     elif fmt == "jsonl":
         with out.open("w", encoding="utf-8") as handle:
-            for record_id, record in records:
-                data = {"id": record_id, **asdict(record), "tables": list(record.tables)}
+            for row in rows:
+                data = dict(zip(EXPORT_COLUMNS, row, strict=True))
+                data["tables"] = json.loads(str(data["tables"]) or "[]")
                 handle.write(json.dumps(data, ensure_ascii=False) + "\n")
                 count += 1
     else:
@@ -47,8 +52,8 @@ def export_records(log: AuditLog, fmt: ExportFormat, out: Path, where: AuditFilt
         workbook = Workbook(write_only=True)  # streams rows: a million fit in memory
         sheet = workbook.create_sheet("audit")
         sheet.append(list(EXPORT_COLUMNS))
-        for record_id, record in records:
-            sheet.append(_row(record_id, record))
+        for row in rows:
+            sheet.append(_plain(row))
             count += 1
         workbook.save(out)
     log.append(AuditRecord(

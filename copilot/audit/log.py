@@ -160,6 +160,19 @@ class AuditLog:
             for row in result.mappings():
                 yield row["id"], _record(row)
 
+    def rows(self, where: AuditFilter | None = None, batch: int = 20_000
+             ) -> Iterator[tuple[object, ...]]:
+        """Raw rows (id, then the record's fields) in chain order: the fast path exports
+        take, without building a record per row."""
+        columns = [audit_table.c.id, *(audit_table.c[name] for name in _RECORD_FIELDS)]
+        query = select(*columns).order_by(audit_table.c.id)
+        for condition in _conditions(where or AuditFilter()):
+            query = query.where(condition)
+        with self._engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+            for row in result:
+                yield tuple(row)
+
     def verify(self) -> VerifyResult:
         """Walk the chain from the first record; name the first whose hash does not hold."""
         previous = GENESIS
