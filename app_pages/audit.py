@@ -1,0 +1,79 @@
+"""Audit page: filter the log by dates, user, channel, outcome and text; view one record
+whole; check the chain; export the filtered records (the export is itself audited)."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.state import services
+from copilot.audit import AuditFilter
+from copilot.audit.export import EXPORT_COLUMNS, ExportFormat, export_records
+from copilot.errors import CopilotError
+
+SHOWN = 500  # rows on the page; exports hold every filtered record
+MIME = {"csv": "text/csv", "jsonl": "application/x-ndjson",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def render() -> None:
+    """Draw the Audit page."""
+    st.title("Audit")
+    try:
+        svc = services()
+    except CopilotError as exc:
+        st.error(str(exc))
+        return
+    today = date.today()
+    left, middle, right = st.columns(3)
+    since = left.date_input("From", value=today - timedelta(days=30), key="audit_since")
+    until = left.date_input("To", value=today, key="audit_until")
+    user = middle.text_input("User", key="audit_user")
+    channel = middle.selectbox("Channel", ["", "ask", "cli", "dashboard", "report",
+                                           "training", "audit"], key="audit_channel")
+    outcome = right.selectbox("Outcome", ["", "answered", "refused", "error", "blocked",
+                                          "recorded"], key="audit_outcome")
+    text = right.text_input("Text in question, SQL or reason", key="audit_text")
+    where = AuditFilter(since=since.isoformat(), until=until.isoformat(), user=user or None,
+                        channel=channel or None, outcome=outcome or None, text=text or None)
+    try:
+        rows = []
+        for row in svc.audit.rows(where):
+            rows.append(row)
+            if len(rows) > SHOWN:
+                break
+    except CopilotError as exc:
+        st.error(str(exc))
+        return
+    frame = pd.DataFrame(rows[:SHOWN], columns=list(EXPORT_COLUMNS))
+    st.caption(f"{len(frame):,} records" + (f" shown (first {SHOWN})" if len(rows) > SHOWN
+                                             else ""))
+    st.dataframe(frame[["id", "ts", "user", "channel", "outcome", "question", "row_count",
+                        "duration_ms"]], hide_index=True)
+    if not frame.empty:
+        chosen = st.selectbox("Record", frame["id"].tolist(), key="audit_record")
+        st.json(frame.set_index("id").loc[chosen].to_dict(), expanded=False)
+
+    check, export = st.columns(2)
+    if check.button("Verify the chain", key="audit_verify"):
+        result = svc.audit.verify()
+        if result.ok:
+            check.success(f"The chain holds over {result.records:,} records.")
+        else:
+            check.error(f"Record {result.broken_id} is broken: {result.reason}.")
+    fmt: ExportFormat = export.selectbox("Export format", ["csv", "xlsx", "jsonl"],
+                                         key="audit_format")
+    if export.button("Prepare export", key="audit_export"):
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / f"audit.{fmt}"
+            count = export_records(svc.audit, fmt, out, where, user=svc.settings.user,
+                                   channel="audit")
+            st.session_state["audit_file"] = (out.read_bytes(), fmt, count)
+    if prepared := st.session_state.get("audit_file"):
+        data, kind, count = prepared
+        export.download_button(f"Download {count:,} records ({kind})", data,
+                               file_name=f"audit.{kind}", mime=MIME[kind], key="audit_download")

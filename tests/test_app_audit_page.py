@@ -1,0 +1,50 @@
+"""The Audit page through AppTest: records listed and filtered, the chain verified, an export
+prepared and itself audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from copilot.config import load_settings
+from copilot.services import build_services
+
+
+def _audit_page() -> None:
+    from app_pages import audit
+
+    audit.render()
+
+
+@pytest.fixture
+def env(trained_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPSCOPILOT_DATA_DIR", str(trained_data))
+    monkeypatch.setenv("OPSCOPILOT_AS_OF", "2026-11-20")
+    monkeypatch.setenv("OPSCOPILOT_USER", "n.singh")
+    services = build_services(load_settings())
+    services.ask("fails by counterparty this month")
+    services.ask("fails by colour")
+    return trained_data
+
+
+def test_records_filter_verify_and_export(env: Path) -> None:
+    app = AppTest.from_function(_audit_page, default_timeout=60)
+    app.run()
+    assert not app.exception, app.exception
+    shown = app.dataframe[0].value
+    assert {"fails by counterparty this month", "fails by colour"} <= set(shown["question"])
+
+    app.selectbox(key="audit_outcome").select("refused").run()
+    assert list(app.dataframe[0].value["question"]) == ["fails by colour"]
+
+    app.button(key="audit_verify").click().run()
+    assert "The chain holds" in app.success[0].value
+
+    app.button(key="audit_export").click().run()
+    assert not app.exception
+    services = build_services(load_settings())
+    last = [r for _, r in services.audit.records()][-1]
+    assert last.channel == "audit" and last.row_count == 1 and "export" in last.question
