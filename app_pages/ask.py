@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_pages.state import services
+from app_pages.state import current_user, services
 from copilot.engine.answer import Answer, plural
 from copilot.errors import CopilotError
 from copilot.services import Services
@@ -92,7 +92,7 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
         edited = st.text_area("Edit and re-run (checked by the SQL guard again)",
                               value=answer.sql or "", key=f"edit_{key}")
         if st.button("Re-run", key=f"rerun_{key}"):
-            _record(svc.run_sql(edited))
+            _record(svc.run_sql(edited, user=current_user(svc.settings)))
     _downloads(frame, key)
     for number, follow_up in enumerate(answer.follow_ups):
         if st.button(follow_up, key=f"follow_{key}_{number}"):
@@ -110,7 +110,8 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
 
 def _feedback(svc: Services, answer: Answer, correct: bool, comment: str) -> None:
     try:
-        svc.feedback(answer, correct=correct, comment=comment)
+        svc.feedback(answer, correct=correct, comment=comment,
+                     user=current_user(svc.settings))
     except CopilotError as exc:
         st.error(str(exc))
         return
@@ -150,7 +151,7 @@ def render() -> None:
         "ask_pending", None)
     if question:
         try:
-            answer = svc.ask(question, as_of=as_of)
+            answer = svc.ask(question, as_of=as_of, user=current_user(svc.settings))
         except CopilotError as exc:  # the audit could not be written: show nothing else
             st.error(str(exc))
             return

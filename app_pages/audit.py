@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import services
+from app_pages.state import current_user, services
 from copilot.audit import AuditFilter
 from copilot.audit.export import EXPORT_COLUMNS, ExportFormat, export_records
 from copilot.errors import CopilotError
@@ -70,8 +70,8 @@ def render() -> None:
     if export.button("Prepare export", key="audit_export"):
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder) / f"audit.{fmt}"
-            count = export_records(svc.audit, fmt, out, where, user=svc.settings.user,
-                                   channel="audit")
+            count = export_records(svc.audit, fmt, out, where,
+                                   user=current_user(svc.settings), channel="audit")
             st.session_state["audit_file"] = (out.read_bytes(), fmt, count)
     if prepared := st.session_state.get("audit_file"):
         data, kind, count = prepared

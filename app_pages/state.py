@@ -18,3 +18,14 @@ def services() -> Services:
     """The services for the settings in force; errors propagate as CopilotError."""
     settings = load_settings()
     return _cached_services(settings, repr(settings))
+
+
+def current_user(settings: Settings) -> str:
+    """Who is asking: the logged-in user when Streamlit login is configured, else the
+    configured or operating-system user."""
+    try:
+        if st.user.get("is_logged_in"):
+            return str(st.user.get("email") or st.user.get("name") or settings.user)
+    except Exception:  # no login configured, or an older Streamlit: fall back, never fail
+        pass
+    return settings.user
