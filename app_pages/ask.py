@@ -93,6 +93,16 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
                               value=answer.sql or "", key=f"edit_{key}")
         if st.button("Re-run", key=f"rerun_{key}"):
             _record(svc.run_sql(edited, user=current_user(svc.settings)))
+    if answer.truncated and st.button("Prepare the full result for download",
+                                      key=f"full_{key}"):
+        try:
+            whole = svc.full_result(answer, user=current_user(svc.settings))
+        except CopilotError as exc:
+            st.error(str(exc))
+        else:
+            frame = pd.DataFrame([list(r) for r in whole.rows], columns=list(whole.columns))
+            st.caption(f"Full result: {whole.row_count:,} rows"
+                       + (" (cut at 1,000,000)" if whole.truncated else ""))
     _downloads(frame, key)
     for number, follow_up in enumerate(answer.follow_ups):
         if st.button(follow_up, key=f"follow_{key}_{number}"):

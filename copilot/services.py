@@ -118,6 +118,27 @@ class Services:
         ))
         return answer
 
+    def full_result(self, answer: Answer, *, user: str | None = None,
+                    limit: int = 1_000_000) -> QueryResult:
+        """The whole result of an answered question, for downloads: its SQL through the
+        guard again with a download-sized row cap; audited like any other statement."""
+        guard = Guard(self.guard.schema, dialect=self.guard.dialect, row_cap=limit,
+                      policy=self.guard.policy)
+        verdict = guard.check(answer.generated_sql or answer.sql or "", read="sqlite"
+                              if answer.source != "user" else None)
+        if verdict.statement is None:
+            raise GuardRefusal(verdict.rule or "input", verdict.reason)
+        started = time.perf_counter()
+        result = self.warehouse.execute(verdict.statement)
+        self.audit.append(AuditRecord(
+            channel="ask", outcome="answered", user=user or self.settings.user,
+            question=f"{answer.question} (full download)", sql_run=verdict.sql or "",
+            engine="user" if answer.source == "user" else "parser", tables=verdict.tables,
+            row_count=result.row_count, duration_ms=_now_ms(started),
+            result_sha256=result_sha256(result.columns, result.rows), app_version=__version__,
+        ))
+        return result
+
     def feedback(self, answer: Answer, *, correct: bool, comment: str = "",
                  user: str | None = None) -> None:
         """Record feedback on an answer; "correct" trains its question/SQL as a verified pair

@@ -89,3 +89,24 @@ def test_the_page_refuses_until_trained(env: Path, tmp_path: Path,
     app = _page()
     assert "python -m copilot train" in app.warning[0].value
     assert not app.get("chat_input")
+
+
+def test_truncated_answer_downloads_the_full_result(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPSCOPILOT_ROW_CAP", "50")
+    app = _ask(_page(), "show live trades")
+    assert "cut at the row cap" in app.caption[0].value and len(app.dataframe[0].value) == 50
+    app.button(key="full_0").click().run()
+    assert not app.exception
+    full = next(c.value for c in app.caption if c.value.startswith("Full result"))
+    assert int(full.split()[2].replace(",", "")) > 50
+    assert _audit(env)[-1].question.endswith("(full download)")
+
+
+def test_feedback_is_audited(env: Path) -> None:
+    app = _ask(_page(), "how many live trades do we have")
+    app.text_input(key="comment_0").input("counts cancelled too").run()
+    app.button(key="wrong_0").click().run()
+    last = _audit(env)[-1]
+    assert last.reason == "feedback: wrong" and "cancelled too" in last.details
