@@ -72,3 +72,12 @@ def trained_data(tmp_path: Path, trained_demo_dir: Path) -> Path:
     import shutil
 
     return Path(shutil.copytree(trained_demo_dir, tmp_path / "data"))
+
+
+@pytest.fixture
+def page_env(trained_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Settings for page tests: the trained demo copy, as of 2026-11-20, no stray .env."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPSCOPILOT_DATA_DIR", str(trained_data))
+    monkeypatch.setenv("OPSCOPILOT_AS_OF", "2026-11-20")
+    return trained_data

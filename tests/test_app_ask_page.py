@@ -17,14 +17,6 @@ def _ask_page() -> None:
     ask.render()
 
 
-@pytest.fixture
-def env(trained_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OPSCOPILOT_DATA_DIR", str(trained_data))
-    monkeypatch.setenv("OPSCOPILOT_AS_OF", "2026-11-20")
-    return trained_data
-
-
 def _page() -> AppTest:
     app = AppTest.from_function(_ask_page, default_timeout=60)
     app.run()
@@ -38,11 +30,11 @@ def _ask(app: AppTest, question: str) -> AppTest:
     return app
 
 
-def _audit(env: Path) -> list:
-    return [r for _, r in AuditLog(f"sqlite:///{env / 'audit.db'}").records()]
+def _audit(page_env: Path) -> list:
+    return [r for _, r in AuditLog(f"sqlite:///{page_env / 'audit.db'}").records()]
 
 
-def test_a_question_is_answered_with_table_sql_and_chart(env: Path) -> None:
+def test_a_question_is_answered_with_table_sql_and_chart(page_env: Path) -> None:
     app = _ask(_page(), "Fails by counterparty this month")
     text = " ".join(m.value for m in app.markdown)
     assert "grouped by counterparty, largest first" in text
@@ -51,28 +43,28 @@ def test_a_question_is_answered_with_table_sql_and_chart(env: Path) -> None:
     assert "JOIN counterparties" in app.code[0].value
     assert app.radio(key="chart_0").value == "bar"
     assert len(app.get("plotly_chart")) == 1
-    assert _audit(env)[-1].question == "Fails by counterparty this month"
+    assert _audit(page_env)[-1].question == "Fails by counterparty this month"
 
 
-def test_a_refused_question_offers_suggestions(env: Path) -> None:
+def test_a_refused_question_offers_suggestions(page_env: Path) -> None:
     app = _ask(_page(), "fails by conterparty")
     assert "'conterparty'" in app.warning[0].value
     suggestion = app.button(key="suggest_0_0")
     assert suggestion.label == "counterparty"
-    assert _audit(env)[-1].outcome == "refused"
+    assert _audit(page_env)[-1].outcome == "refused"
 
 
-def test_edited_destructive_sql_is_refused_and_audited(env: Path) -> None:
+def test_edited_destructive_sql_is_refused_and_audited(page_env: Path) -> None:
     app = _ask(_page(), "how many live trades do we have")
     app.text_area(key="edit_0").set_value("DELETE FROM trades").run()
     app.button(key="rerun_0").click().run()
     assert "refused" in app.warning[0].value and "DELETE" in app.warning[0].value
-    last = _audit(env)[-1]
+    last = _audit(page_env)[-1]
     assert last.outcome == "blocked" and last.engine == "user"
 
 
 def test_feedback_correct_makes_the_next_identical_question_come_from_the_pair(
-    env: Path,
+    page_env: Path,
 ) -> None:
     app = _ask(_page(), "how many disputed confirmations are on paper")
     app.button(key="correct_0").click().run()
@@ -82,9 +74,9 @@ def test_feedback_correct_makes_the_next_identical_question_come_from_the_pair(
     assert "Answered with the verified question" in " ".join(m.value for m in again.markdown)
 
 
-def test_the_page_refuses_until_trained(env: Path, tmp_path: Path,
+def test_the_page_refuses_until_trained(page_env: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    own = Path(shutil.copy(env / "otc_demo.db", tmp_path / "own.db"))
+    own = Path(shutil.copy(page_env / "otc_demo.db", tmp_path / "own.db"))
     monkeypatch.setenv("OPSCOPILOT_WAREHOUSE_URL", f"sqlite:///{own}")
     app = _page()
     assert "python -m copilot train" in app.warning[0].value
@@ -92,7 +84,7 @@ def test_the_page_refuses_until_trained(env: Path, tmp_path: Path,
 
 
 def test_truncated_answer_downloads_the_full_result(
-    env: Path, monkeypatch: pytest.MonkeyPatch
+    page_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPSCOPILOT_ROW_CAP", "50")
     app = _ask(_page(), "show live trades")
@@ -101,12 +93,12 @@ def test_truncated_answer_downloads_the_full_result(
     assert not app.exception
     full = next(c.value for c in app.caption if c.value.startswith("Full result"))
     assert int(full.split()[2].replace(",", "")) > 50
-    assert _audit(env)[-1].question.endswith("(full download)")
+    assert _audit(page_env)[-1].question.endswith("(full download)")
 
 
-def test_feedback_is_audited(env: Path) -> None:
+def test_feedback_is_audited(page_env: Path) -> None:
     app = _ask(_page(), "how many live trades do we have")
     app.text_input(key="comment_0").input("counts cancelled too").run()
     app.button(key="wrong_0").click().run()
-    last = _audit(env)[-1]
+    last = _audit(page_env)[-1]
     assert last.reason == "feedback: wrong" and "cancelled too" in last.details

@@ -19,15 +19,12 @@ def _audit_page() -> None:
 
 
 @pytest.fixture
-def env(trained_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OPSCOPILOT_DATA_DIR", str(trained_data))
-    monkeypatch.setenv("OPSCOPILOT_AS_OF", "2026-11-20")
+def env(page_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("OPSCOPILOT_USER", "n.singh")
     services = build_services(load_settings())
     services.ask("fails by counterparty this month")
     services.ask("fails by colour")
-    return trained_data
+    return page_env
 
 
 def test_records_filter_verify_and_export(env: Path) -> None:

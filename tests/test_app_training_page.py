@@ -19,14 +19,6 @@ def _training_page() -> None:
     training.render()
 
 
-@pytest.fixture
-def env(trained_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OPSCOPILOT_DATA_DIR", str(trained_data))
-    monkeypatch.setenv("OPSCOPILOT_AS_OF", "2026-11-20")
-    return trained_data
-
-
 def _page() -> AppTest:
     app = AppTest.from_function(_training_page, default_timeout=60)
     app.run()
@@ -34,7 +26,7 @@ def _page() -> AppTest:
     return app
 
 
-def test_page_shows_the_active_version_and_what_it_holds(env: Path) -> None:
+def test_page_shows_the_active_version_and_what_it_holds(page_env: Path) -> None:
     app = _page()
     assert "answers from version **1**" in app.caption[0].value
     metrics = {m.label: m.value for m in app.metric}
@@ -43,7 +35,7 @@ def test_page_shows_the_active_version_and_what_it_holds(env: Path) -> None:
     assert list(versions["version"]) == [1] and versions["active"][0] == "●"
 
 
-def test_diff_and_roll_back_from_the_page(env: Path) -> None:
+def test_diff_and_roll_back_from_the_page(page_env: Path) -> None:
     services = build_services(load_settings())
     services.trainer.add_pairs(
         [PairUpload("fails today", "SELECT COUNT(*) FROM settlements WHERE status = 'FAILED'")],
@@ -61,7 +53,7 @@ def test_diff_and_roll_back_from_the_page(env: Path) -> None:
     assert services.trainer.active().version == 1
 
 
-def test_probe_shows_retrieved_items(env: Path) -> None:
+def test_probe_shows_retrieved_items(page_env: Path) -> None:
     app = _page()
     app.text_input(key="training_probe").input("netting breaks this week").run()
     texts = " ".join(m.value for m in app.markdown)
@@ -69,10 +61,10 @@ def test_probe_shows_retrieved_items(env: Path) -> None:
 
 
 def test_untrained_profile_says_how_to_train(
-    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    page_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The same data in a warehouse of the bank's own: never trained on its own.
-    own = Path(shutil.copy(env / "otc_demo.db", tmp_path / "own.db"))
+    own = Path(shutil.copy(page_env / "otc_demo.db", tmp_path / "own.db"))
     monkeypatch.setenv("OPSCOPILOT_WAREHOUSE_URL", f"sqlite:///{own}")
     app = _page()
     assert "python -m copilot train" in app.warning[0].value
