@@ -114,12 +114,24 @@ class Trainer:
         # Told of every new or activated version (version, what happened, by whom), so the
         # audit log records each training change.
         self._on_change = on_change or (lambda version, what, by: None)
+        self._active_cache: ProfileVersion | None = None
 
     # ---- reading -----------------------------------------------------------------------
 
     def active(self) -> ProfileVersion | None:
-        """The active version with its content, or None before the first training."""
-        return self._repo.active(self.profile)
+        """The active version with its content, or None before the first training.
+
+        Versions never change once written, so the last one read is kept and only the
+        active number is asked each time: a 500-table profile is not re-parsed per question.
+        """
+        number = self._repo.active_number(self.profile)
+        if number is None:
+            return None
+        cached = self._active_cache
+        if cached is None or cached.version != number:
+            cached = self._repo.get(self.profile, number)
+            self._active_cache = cached
+        return replace(cached, active=True)
 
     def versions(self) -> list[ProfileVersion]:
         return self._repo.versions(self.profile)
