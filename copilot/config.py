@@ -172,6 +172,16 @@ class Settings:
         """True when the warehouse is the embedded demo, which the app may build itself."""
         return self.warehouse_url == f"sqlite:///{self.demo_warehouse_path}"
 
+    def for_warehouse(self, url: str | None, profile: str | None = None) -> Settings:
+        """These settings pointed at another warehouse (and profile) for one command.
+
+        Another warehouse answers from its own profile, never the demo's.
+        """
+        if url:
+            default = "main" if self.profile == "demo" else self.profile
+            return dataclasses.replace(self, warehouse_url=url, profile=profile or default)
+        return dataclasses.replace(self, profile=profile) if profile else self
+
     def effective_as_of(self, today: date | None = None) -> date:
         """The as-of date questions resolve against: the override, else today."""
         return self.as_of or today or date.today()

@@ -37,11 +37,7 @@ def _answer_json(answer: Answer) -> dict[str, object]:
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question from the active training profile (the gate applies)."""
-    if args.db:
-        settings = dataclasses.replace(settings, warehouse_url=args.db,
-                                       profile="main" if settings.profile == "demo"
-                                       else settings.profile)
-    services = build_services(settings)
+    services = build_services(settings.for_warehouse(args.db))
     services.trainer.require_trained()  # the gate: a clear error before anything runs
     answer = services.ask(args.question, as_of=args.as_of, channel="cli")
     if args.json:

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 from copilot.config import Settings
 from copilot.errors import CopilotError
-from copilot.services import Services, build_services
+from copilot.services import build_services
 from training.glossary import load_glossary
 from training.profiles import ProfileVersion
 from training.uploads import parse_pairs
 
 __all__ = ["run_train"]
-
-
-def _services(args: argparse.Namespace, settings: Settings) -> Services:
-    if args.db:
-        # Another warehouse trains its own profile, never the demo's.
-        profile = args.profile or ("main" if settings.profile == "demo" else settings.profile)
-        settings = dataclasses.replace(settings, warehouse_url=args.db, profile=profile)
-    elif args.profile:
-        settings = dataclasses.replace(settings, profile=args.profile)
-    return build_services(settings)
 
 
 def _print_version(version: ProfileVersion) -> None:
@@ -42,7 +31,7 @@ def _read(path: Path) -> str:
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
     """Run the train command; returns the exit status (3: not trained, for --status)."""
-    services = _services(args, settings)
+    services = build_services(settings.for_warehouse(args.db, args.profile))
     trainer, user = services.trainer, settings.user
     if args.status:
         active = trainer.active()
