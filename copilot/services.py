@@ -71,17 +71,10 @@ class Services:
                 self._engines[version_key] = Engine(version.content)
             answer = self._engines[version_key].answer(
                 question, day, check=self.guard.check, warehouse=self.warehouse)
-        self.audit.append(AuditRecord(
-            channel=channel, outcome=answer.status, user=user or self.settings.user,
-            question=question, sql_generated=answer.generated_sql or "",
-            sql_run=answer.sql or "", engine="parser" if answer.source == "engine"
-            else answer.source, profile_version=version_key, tables=answer.tables,
-            row_count=len(answer.rows) if answer.status == "answered" else None,
-            result_sha256=result_sha256(answer.columns, answer.rows)
-            if answer.status == "answered" else "",
-            duration_ms=answer.total_ms,
-            reason="" if answer.status == "answered" else answer.interpretation,
-            app_version=__version__, details=f'{{"as_of": "{day.isoformat()}"}}',
+        self.audit.append(_answer_record(
+            answer, channel=channel, user=user or self.settings.user, question=question,
+            outcome=answer.status, profile_version=version_key,
+            details=json.dumps({"as_of": day.isoformat()}),
         ))
         return answer
 
@@ -106,15 +99,9 @@ class Services:
                                 columns=result.columns, rows=result.rows,
                                 truncated=result.truncated, confidence=1.0,
                                 total_ms=_now_ms(started))
-        self.audit.append(AuditRecord(
-            channel=channel, user=user or self.settings.user, question="(edited SQL)",
+        self.audit.append(_answer_record(
+            answer, channel=channel, user=user or self.settings.user, question="(edited SQL)",
             outcome="blocked" if verdict.statement is None else answer.status,
-            sql_generated=sql, sql_run=answer.sql or "", engine="user", tables=answer.tables,
-            row_count=len(answer.rows) if answer.status == "answered" else None,
-            result_sha256=result_sha256(answer.columns, answer.rows)
-            if answer.status == "answered" else "",
-            duration_ms=answer.total_ms, app_version=__version__,
-            reason="" if answer.status == "answered" else answer.interpretation,
         ))
         return answer
 
@@ -165,6 +152,19 @@ class Services:
         """The first `limit` rows of a warehouse table, as the Data page shows them."""
         source = exp.table_(table, db=self.warehouse.db_schema, quoted=True)
         return self.query(sqlglot.select("*").from_(source).limit(limit))
+
+
+def _answer_record(answer: Answer, **fields: object) -> AuditRecord:
+    """The audit record of an answer: what ran, what came back, how long it took."""
+    answered = answer.status == "answered"
+    return AuditRecord(
+        sql_generated=answer.generated_sql or "", sql_run=answer.sql or "",
+        engine="parser" if answer.source == "engine" else answer.source,
+        tables=answer.tables, row_count=len(answer.rows) if answered else None,
+        result_sha256=result_sha256(answer.columns, answer.rows) if answered else "",
+        duration_ms=answer.total_ms, reason="" if answered else answer.interpretation,
+        app_version=__version__, **fields,  # type: ignore[arg-type]
+    )
 
 
 def _now_ms(started: float) -> float:
