@@ -220,8 +220,13 @@ def _settings(_args: argparse.Namespace) -> int:
     settings = load_settings()
     for doc in setting_docs():
         value = getattr(settings, doc.env_var.removeprefix("OPSCOPILOT_").lower())
-        shown = redact_url(value) if doc.env_var.endswith("_URL") else value
-        print(f"{doc.env_var}={'' if shown is None else shown}")
+        if doc.secret:
+            shown = "(set)" if value else ""
+        elif doc.env_var.endswith("_URL") and value:
+            shown = redact_url(value)
+        else:
+            shown = json.dumps(dict(value)) if isinstance(value, tuple) and value else value
+        print(f"{doc.env_var}={'' if shown in (None, ()) else shown}")
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -28,8 +29,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_WAREHOUSE_FILE = "otc_demo.db"
 
 
-def _doc(text: str, default_text: str) -> dict[str, str]:
-    return {"doc": text, "default_text": default_text}
+def _doc(text: str, default_text: str, *, secret: bool = False) -> dict[str, object]:
+    return {"doc": text, "default_text": default_text, "secret": secret}
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,73 @@ class Settings:
         metadata=_doc("Number of trades in the demo warehouse built on first launch.", "`20000`"),
     )
 
+    llm_base_url: str = field(
+        default="",
+        metadata=_doc(
+            "Base URL of an OpenAI-compatible chat-completions API (a bank's gateway, Groq, "
+            "vLLM, Ollama, Azure OpenAI; see \"Using an LLM\"). Empty: no LLM, the engine "
+            "alone answers.",
+            "empty (no LLM)",
+        ),
+    )
+    llm_model: str = field(
+        default="", metadata=_doc("Model name sent with every LLM request.", "empty")
+    )
+    llm_api_key: str = field(
+        default="", repr=False,
+        metadata=_doc(
+            "API key of the LLM endpoint. Never shown back, logged or written to the audit "
+            "log.", "empty (no key, as for a local Ollama)", secret=True,
+        ),
+    )
+    llm_key_header: str = field(
+        default="Authorization",
+        metadata=_doc(
+            "Header that carries the key: `Authorization` sends `Bearer KEY`; any other "
+            "name (Azure's `api-key`) sends the key as it is.", "`Authorization`",
+        ),
+    )
+    llm_headers: tuple[tuple[str, str], ...] = field(
+        default=(),
+        metadata=_doc(
+            "Extra HTTP headers for the LLM endpoint as a JSON object, for example "
+            "`{\"X-Desk\": \"ops\"}`. Not for secrets: they are shown on the Settings page.",
+            "none",
+        ),
+    )
+    llm_timeout_s: float = field(
+        default=30.0,
+        metadata=_doc(
+            "Seconds the LLM may take for one question, retries and corrections included; "
+            "then the engine's answer stands.", "`30`",
+        ),
+    )
+    llm_retries: int = field(
+        default=2,
+        metadata=_doc("Retries of one LLM request answered 429 or 5xx, with backoff.", "`2`"),
+    )
+    llm_max_corrections: int = field(
+        default=2,
+        metadata=_doc(
+            "Times the LLM may correct its SQL after the guard or the warehouse rejected it.",
+            "`2`",
+        ),
+    )
+    llm_token_budget: int = field(
+        default=12_000,
+        metadata=_doc(
+            "Most tokens (prompt and reply, estimated) one question may spend on the LLM; the "
+            "prompt's context is trimmed to fit.", "`12000`",
+        ),
+    )
+    llm_send_rows: bool = field(
+        default=False,
+        metadata=_doc(
+            "Whether the LLM may see sample rows of the tables it is given (three per table). "
+            "Off: it sees names, types, keys and the trained code lists only.", "`false`",
+        ),
+    )
+
     def __post_init__(self) -> None:
         # Fill the defaults that depend on data_dir, so every consumer sees concrete values.
         data = self.data_dir
@@ -207,6 +275,7 @@ class SettingDoc:
     env_var: str
     doc: str
     default_text: str
+    secret: bool = False  # never printed or shown back
 
 
 def setting_docs() -> tuple[SettingDoc, ...]:
@@ -216,6 +285,7 @@ def setting_docs() -> tuple[SettingDoc, ...]:
             env_var=ENV_PREFIX + f.name.upper(),
             doc=f.metadata["doc"],
             default_text=f.metadata["default_text"],
+            secret=f.metadata["secret"],
         )
         for f in dataclasses.fields(Settings)
     )
@@ -233,6 +303,37 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise ValueError("must be a number of seconds above 0")
     return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be a whole number, 0 or more")
+    return value
+
+
+def _flag(text: str) -> bool:
+    lowered = text.lower()
+    if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+        raise ValueError("must be true or false")
+    return lowered in {"1", "true", "yes", "on"}
+
+
+def _headers(text: str) -> tuple[tuple[str, str], ...]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError('must be a JSON object of header names and texts, like {"X-Desk": "ops"}')
+    return tuple(sorted(value.items()))
+
+
+def _http_url(text: str) -> str:
+    if not re.match(r"https?://[^/\s]+", text):
+        raise ValueError("must start with http:// or https://")
+    return text.rstrip("/")
 
 
 def _url(text: str) -> str:
@@ -261,6 +362,16 @@ _PARSERS: Mapping[str, Callable[[str], Any]] = {
     "as_of": date.fromisoformat,
     "demo_seed": int,
     "demo_trades": _positive_int,
+    "llm_base_url": _http_url,
+    "llm_model": str.strip,
+    "llm_api_key": str.strip,
+    "llm_key_header": str.strip,
+    "llm_headers": _headers,
+    "llm_timeout_s": _positive_float,
+    "llm_retries": _count,
+    "llm_max_corrections": _count,
+    "llm_token_budget": _positive_int,
+    "llm_send_rows": _flag,
 }
 
 

@@ -13,6 +13,9 @@ __all__ = [
     "DriverMissing",
     "GlossaryError",
     "GuardRefusal",
+    "LLMError",
+    "LLMTimeout",
+    "LLMUnavailable",
     "QueryFailed",
     "QueryTimeout",
     "ReadOnlyViolation",
@@ -72,3 +75,15 @@ class GlossaryError(ConfigError):
 
 class TrainingRequired(CopilotError):
     """The active training profile lacks what answering needs; says what and how to train."""
+
+
+class LLMError(CopilotError):
+    """The LLM endpoint failed or answered something unusable; the engine's answer stands."""
+
+
+class LLMUnavailable(LLMError):
+    """The LLM endpoint cannot be reached, refused the key, or kept failing after retries."""
+
+
+class LLMTimeout(LLMError):
+    """The LLM took longer than the question's time allowance."""

@@ -1,0 +1,138 @@
+"""An OpenAI-compatible chat-completions server for tests: real HTTP on a loopback port,
+replies scripted by the test, every request recorded.
+
+No model can run here, so the "model" is a script: a list of steps consumed one per
+request, or a function of the request. A step is a reply text, or a `Step` with a status,
+headers, a raw body or a delay.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Step:
+    text: str = ""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as the body instead of a chat completion
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the server received it."""
+
+    path: str
+    query: str
+    headers: dict[str, str]  # names in lower case: HTTP headers ignore case
+    body: dict[str, Any]
+    raw: str
+
+    @property
+    def messages(self) -> list[dict[str, str]]:
+        return self.body.get("messages", [])
+
+    @property
+    def prompt(self) -> str:
+        return "\n".join(m["content"] for m in self.messages)
+
+    @property
+    def question(self) -> str:
+        """The analyst's question, from the first user message's 'Question:' line."""
+        first = next(m["content"] for m in self.messages if m["role"] == "user")
+        for line in first.splitlines():
+            if line.startswith("Question:"):
+                return line.removeprefix("Question:").strip()
+        return ""
+
+
+Script = list[Step | str] | Callable[[Seen], Step | str]
+
+
+def chat_body(text: str) -> bytes:
+    return json.dumps({
+        "id": "chatcmpl-test", "object": "chat.completion", "model": "scripted",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": text}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+    }).encode()
+
+
+class ScriptedLLM:
+    """Start with `with ScriptedLLM(script) as llm:`; `llm.base_url` ends in /v1."""
+
+    def __init__(self, script: Script | None = None) -> None:
+        self.script: Script = script if script is not None else []
+        self.requests: list[Seen] = []
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                parts = urlsplit(self.path)
+                seen = Seen(parts.path, parts.query,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            json.loads(raw or "{}"), raw)
+                step = owner._next(seen)
+                if step.delay_s:
+                    time.sleep(step.delay_s)
+                body = step.raw if step.raw is not None else (
+                    chat_body(step.text) if step.status == 200
+                    else json.dumps({"error": {"message": f"scripted {step.status}"}}).encode())
+                try:
+                    self.send_response(step.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    for name, value in step.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
+
+    @property
+    def root(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.root + "/v1"
+
+    def _next(self, seen: Seen) -> Step:
+        with self._lock:
+            self.requests.append(seen)
+            if callable(self.script):
+                step = self.script(seen)
+            elif self.script:
+                step = self.script.pop(0)
+            else:
+                step = Step(status=500)
+        return Step(text=step) if isinstance(step, str) else step
+
+    def __enter__(self) -> ScriptedLLM:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
