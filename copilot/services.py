@@ -21,8 +21,12 @@ from copilot.audit.record import Channel
 from copilot.config import Settings
 from copilot.demo import DemoSummary, build_demo_warehouse
 from copilot.engine.answer import Answer, Engine
-from copilot.errors import CopilotError, GuardRefusal, TrainingRequired
+from copilot.errors import CopilotError, GuardRefusal, LLMError, TrainingRequired
 from copilot.guard import Guard, GuardSchema, Policy, Verdict, default_policy, load_policy
+from copilot.llm.client import ChatMessage, OpenAICompatibleClient
+from copilot.llm.config import LLMConfig
+from copilot.llm.route import LLMWriter, route
+from copilot.llm.store import LLMSettingsStore
 from copilot.warehouse import QueryResult, Warehouse
 from training.embedding import MiniLMEmbedder
 from training.glossary import load_glossary
@@ -49,7 +53,10 @@ class Services:
     guard: Guard
     trainer: Trainer
     audit: AuditLog
+    llm_settings: LLMSettingsStore
     _engines: dict[str, Engine] = field(default_factory=dict, repr=False, compare=False)
+    _writers: dict[LLMConfig, LLMWriter] = field(default_factory=dict, repr=False,
+                                                 compare=False)
 
     def ask(self, question: str, *, as_of: date | None = None, channel: Channel = "ask",
             user: str | None = None) -> Answer:
@@ -69,14 +76,68 @@ class Services:
                 assert version.content is not None
                 self._engines.clear()  # one profile version answers at a time
                 self._engines[version_key] = Engine(version.content)
-            answer = self._engines[version_key].answer(
-                question, day, check=self.guard.check, warehouse=self.warehouse)
+            answer = route(question, day, engine=self._engines[version_key],
+                           check=self.guard.check, warehouse=self.warehouse,
+                           writer=self.llm_writer(), retrieve=partial(self.trainer.retrieve, k=12),
+                           sample=partial(self.sample, limit=3))
+        details: dict[str, object] = {"as_of": day.isoformat(), "confidence": answer.confidence}
+        if answer.llm is not None:
+            details["llm"] = answer.llm.as_dict()
         self.audit.append(_answer_record(
             answer, channel=channel, user=user or self.settings.user, question=question,
             outcome=answer.status, profile_version=version_key,
-            details=json.dumps({"as_of": day.isoformat()}),
+            details=json.dumps(details, default=str),
         ))
         return answer
+
+    # ---- the LLM ------------------------------------------------------------------------
+
+    def llm_config(self) -> LLMConfig:
+        """The configuration saved on the Settings page, else the environment's."""
+        saved = self.llm_settings.load()
+        return saved.config if saved else LLMConfig.from_settings(self.settings)
+
+    def llm_writer(self) -> LLMWriter | None:
+        """The LLM writer for the configuration in force, or None when no LLM is set."""
+        config = self.llm_config()
+        if not config.enabled:
+            return None
+        if config not in self._writers:
+            self._writers.clear()
+            self._writers[config] = LLMWriter(OpenAICompatibleClient(config), config)
+        return self._writers[config]
+
+    def save_llm_config(self, config: LLMConfig | None, *, by: str) -> None:
+        """Save the page's LLM configuration (None: back to the environment's); audited
+        without the key."""
+        if config is None:
+            self.llm_settings.clear()
+        else:
+            self.llm_settings.save(config, by=by)
+        shown = self.llm_config().public()
+        self.audit.append(AuditRecord(
+            channel="settings", outcome="recorded", user=by,
+            question="LLM settings " + ("saved" if config else "reset to the environment"),
+            details=json.dumps(shown, sort_keys=True), app_version=__version__))
+
+    def test_llm(self, config: LLMConfig, *, by: str) -> str:
+        """Send one tiny request to `config`'s endpoint; what it answered, or LLMError."""
+        started = time.perf_counter()
+        outcome, reason = "error", ""
+        try:
+            reply = OpenAICompatibleClient(config).complete(
+                [ChatMessage("user", "Reply with the word OK.")], max_tokens=5,
+                deadline=time.monotonic() + config.timeout_s)
+            outcome = "recorded"
+            return reply.text.strip()[:200]
+        except LLMError as exc:
+            reason = str(exc)
+            raise
+        finally:
+            self.audit.append(AuditRecord(
+                channel="settings", outcome=outcome, user=by,  # type: ignore[arg-type]
+                question=f"LLM connection test: {config.endpoint}", reason=reason,
+                duration_ms=_now_ms(started), app_version=__version__))
 
     def run_sql(self, sql: str, *, user: str | None = None, channel: Channel = "ask") -> Answer:
         """Run SQL a person wrote or edited: the guard first, like any other; audited."""
@@ -243,6 +304,6 @@ def build_services(settings: Settings) -> Services:
         on_change=training_changed,
     )
     services = Services(settings=settings, warehouse=warehouse, guard=guard, trainer=trainer,
-                        audit=audit)
+                        audit=audit, llm_settings=LLMSettingsStore(settings.state_url))
     ensure_demo_trained(services)
     return services

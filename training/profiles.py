@@ -14,7 +14,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -25,14 +24,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    create_engine,
     func,
     select,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from copilot.errors import CopilotError
 from copilot.schema import WarehouseSchema
+from copilot.statedb import state_engine
 from training.glossary import Glossary
 
 __all__ = [
@@ -163,10 +162,7 @@ class ProfileRepository:
     """Profile versions in the state database (SQLite or PostgreSQL)."""
 
     def __init__(self, state_url: str) -> None:
-        url = make_url(state_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self._engine: Engine = create_engine(url)
+        self._engine: Engine = state_engine(state_url)
         _metadata.create_all(self._engine)
 
     def create_version(

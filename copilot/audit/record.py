@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 __all__ = ["GENESIS", "AuditRecord", "Channel", "Outcome", "chain_hash", "result_sha256"]
 
-Channel = Literal["ask", "dashboard", "report", "cli", "training", "audit"]
+Channel = Literal["ask", "dashboard", "report", "cli", "training", "audit", "settings"]
 Outcome = Literal["answered", "refused", "error", "blocked", "recorded"]
 GENESIS = "0" * 64  # the "previous hash" of the first record
 

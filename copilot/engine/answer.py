@@ -22,10 +22,11 @@ from copilot.engine.periods import format_period
 from copilot.engine.plan import QueryPlan
 from copilot.errors import CopilotError
 from copilot.guard import Verdict
+from copilot.llm.trace import LLMTrace
 from copilot.warehouse import QueryResult, Warehouse
 from training.profiles import ProfileContent
 
-__all__ = ["Answer", "ChartSpec", "Engine", "interpret", "plural"]
+__all__ = ["Answer", "ChartSpec", "Engine", "interpret", "plural", "result_chart"]
 
 Status = Literal["answered", "refused", "error"]
 
@@ -61,6 +62,9 @@ class Answer:
     plan: QueryPlan | None = None
     to_sql_ms: float = 0.0
     total_ms: float = 0.0
+    final: bool = False  # a refusal no other reader may overturn (empty, too long, a write)
+    notes: tuple[str, ...] = ()  # what the page says beside the answer (an LLM that failed)
+    llm: LLMTrace | None = None  # what the LLM was asked and did, when it was asked
 
 
 def plural(noun: str) -> str:
@@ -130,7 +134,7 @@ def _follow_ups(plan: QueryPlan, content: ProfileContent) -> tuple[str, ...]:
     return tuple(ideas[:3])
 
 
-def _result_chart(columns: tuple[str, ...], rows: tuple[tuple[object, ...], ...]) -> ChartSpec:
+def result_chart(columns: tuple[str, ...], rows: tuple[tuple[object, ...], ...]) -> ChartSpec:
     if len(rows) == 1 and len(columns) == 1:
         return ChartSpec("number", y=columns[0])
     numeric = rows and isinstance(rows[0][-1], int | float) and len(columns) == 2
@@ -169,7 +173,7 @@ class Engine:
         if parsed.plan is None:
             return Answer(question, "refused", "engine", parsed.reason,
                           suggestions=parsed.suggestions, unused_words=parsed.unused,
-                          total_ms=(time.perf_counter() - started) * 1000)
+                          final=parsed.final, total_ms=(time.perf_counter() - started) * 1000)
         plan = parsed.plan
         try:
             tree = self.to_sql(plan, as_of)
@@ -220,6 +224,6 @@ class Engine:
             sql=verdict.sql, generated_sql=pair.sql, tables=verdict.tables,
             columns=result.columns, rows=result.rows,
             truncated=result.truncated, confidence=0.98,
-            chart=_result_chart(result.columns, result.rows), to_sql_ms=to_sql_ms,
+            chart=result_chart(result.columns, result.rows), to_sql_ms=to_sql_ms,
             total_ms=(time.perf_counter() - started) * 1000,
         )

@@ -67,6 +67,7 @@ class ParseResult:
     suggestions: tuple[str, ...] = ()
     unused: tuple[str, ...] = ()
     confidence: float = 0.0
+    final: bool = False  # a refusal no other reader may overturn (empty, too long, a write)
 
 
 def _has(words: list[str], phrases: set[str]) -> bool:
@@ -74,23 +75,26 @@ def _has(words: list[str], phrases: set[str]) -> bool:
     return any(f" {p} " in joined for p in phrases)
 
 
-def _refuse(reason: str, suggestions: tuple[str, ...] = (), unused: tuple[str, ...] = ()
-            ) -> ParseResult:
-    return ParseResult(None, reason, suggestions, unused, 0.0)
+def _refuse(reason: str, suggestions: tuple[str, ...] = (), unused: tuple[str, ...] = (),
+            *, final: bool = False) -> ParseResult:
+    return ParseResult(None, reason, suggestions, unused, 0.0, final)
 
 
 def parse_question(question: str, content: ProfileContent, lexicon: Lexicon,
                    as_of: date) -> ParseResult:
     """Read `question` against the profile's lexicon into a plan, or refuse."""
     if not question or not question.strip():
-        return _refuse(f"The question is empty; ask about {_things(content)}.")
+        return _refuse(f"The question is empty; ask about {_things(content)}.", final=True)
     if len(question) > MAX_QUESTION_CHARS:
         return _refuse(f"The question is longer than {MAX_QUESTION_CHARS} characters; ask one "
-                       "thing at a time.")
+                       "thing at a time.", final=True)
     text = normalise(question)
     if _WRITE_START.search(text) or re.search(r"\b(delete|drop|truncate|insert|update)\b", text):
+        # Final when it opens with the verb ("delete all cancelled trades"): an order to
+        # change data. A word in the middle ("trades with an update") may be a question.
         return _refuse("The copilot only reads the warehouse; it cannot change, delete or "
-                       "create data. Ask a question about the data instead.")
+                       "create data. Ask a question about the data instead.",
+                       final=bool(_WRITE_START.search(text)))
     if re.search(r"\bor\b", text):
         return _refuse("I can't combine conditions with 'or' yet, and reading it as 'and' "
                        "would give a wrong number; ask for each one separately.")

@@ -1,0 +1,163 @@
+"""Who answers: the deterministic engine first; the LLM only when the engine refuses (for a
+reason another reader could overcome) or is unsure, and only when one is configured.
+
+The LLM's SQL goes through the same guard and read-only warehouse as the engine's. When the
+guard or the warehouse rejects it, the reason goes back to the LLM for a bounded number of
+corrections. Any failure of the LLM leaves the engine's own answer or refusal standing, with
+a note saying what happened; the whole exchange is bounded by the configured time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from sqlglot import exp
+
+from copilot.engine.answer import Answer, Engine, result_chart
+from copilot.errors import CopilotError, LLMError, QueryFailed, QueryTimeout
+from copilot.guard import Verdict
+from copilot.llm.client import LLMClient
+from copilot.llm.config import LLMConfig
+from copilot.llm.prompt import build_prompt, correction
+from copilot.llm.reply import read_reply
+from copilot.llm.trace import LLMAttempt, LLMTrace
+from copilot.warehouse import QueryResult, Warehouse
+from training.profiles import ProfileContent
+from training.store import Hit
+
+__all__ = ["LLM_CONFIDENCE", "UNSURE_BELOW", "LLMWriter", "needs_llm", "route"]
+
+UNSURE_BELOW = 0.8  # an engine answer below this confidence is checked by the LLM
+LLM_CONFIDENCE = 0.5  # what an LLM-written answer is worth until someone confirms it
+
+Retrieve = Callable[[str], Mapping[str, Sequence[Hit]]]
+Check = Callable[[str | exp.Expression], Verdict]
+
+
+def needs_llm(answer: Answer) -> bool:
+    """Whether the engine's answer leaves room for the LLM."""
+    if answer.final:
+        return False
+    return answer.status == "refused" or (
+        answer.status == "answered" and answer.confidence < UNSURE_BELOW)
+
+
+class LLMWriter:
+    """Asks one LLM for SQL from the trained context and runs it through the guard."""
+
+    def __init__(self, client: LLMClient, config: LLMConfig) -> None:
+        self.client = client
+        self.config = config
+
+    def answer(self, fallback: Answer, *, as_of: date, content: ProfileContent,
+               retrieve: Retrieve, check: Check, warehouse: Warehouse,
+               sample: Callable[[str], QueryResult] | None = None) -> Answer:
+        """The LLM's answer to `fallback.question`, or `fallback` with a note on why not."""
+        started = time.monotonic()
+        deadline = started + self.config.timeout_s
+        trace = LLMTrace(model=self.client.model)
+        try:
+            prompt = build_prompt(
+                fallback.question, content=content, hits=retrieve(fallback.question),
+                dialect=warehouse.dialect, as_of=as_of,
+                budget_tokens=self.config.token_budget - self.config.max_reply_tokens,
+                sample=sample if self.config.send_rows else None)
+        except CopilotError as exc:
+            return _fall_back(fallback, replace(trace, error=str(exc)), started)
+        trace = replace(trace, prompt_sha256=prompt.sha256, prompt_chars=prompt.chars,
+                        prompt_tokens=prompt.tokens, prompt_tables=prompt.tables)
+        for _ in range(1 + self.config.max_corrections):
+            if trace.tokens_used + prompt.tokens + self.config.max_reply_tokens > \
+                    self.config.token_budget and trace.requests:
+                trace = replace(trace, error="The question's LLM token budget is spent.")
+                break
+            try:
+                reply = self.client.complete(prompt.messages, deadline=deadline,
+                                             max_tokens=self.config.max_reply_tokens)
+            except LLMError as exc:
+                trace = replace(trace, error=str(exc))
+                break
+            trace = replace(trace, requests=trace.requests + reply.attempts,
+                            tokens_used=trace.tokens_used + reply.prompt_tokens
+                            + reply.completion_tokens)
+            draft = read_reply(reply.text)
+            if draft.declined:
+                trace = replace(trace, error=f"The LLM says it cannot answer: {draft.declined}")
+                break
+            outcome = _try(draft.sql, check, warehouse)
+            trace = replace(trace, attempts=(*trace.attempts,
+                                             LLMAttempt(draft.sql or "", outcome.problem)))
+            if outcome.result is not None:
+                return _llm_answer(fallback, draft.sql or "", draft.explanation,
+                                   draft.follow_ups, outcome, trace, started, self.client.model)
+            if outcome.final:
+                trace = replace(trace, error=outcome.problem)
+                break
+            prompt = correction(prompt, reply.text, outcome.problem)
+        else:
+            trace = replace(trace, error=f"No usable SQL after {self.config.max_corrections} "
+                                         "corrections.")
+        return _fall_back(fallback, trace, started)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    problem: str = ""
+    verdict: Verdict | None = None
+    result: QueryResult | None = None
+    final: bool = False  # no correction can help (the warehouse is down)
+
+
+def _try(sql: str | None, check: Check, warehouse: Warehouse) -> _Outcome:
+    if not sql:
+        return _Outcome("it has no SQL query in a ```sql block.")
+    verdict = check(sql)
+    if verdict.statement is None:
+        return _Outcome(f"the SQL guard refused it: {verdict.reason}", verdict)
+    try:
+        return _Outcome(verdict=verdict, result=warehouse.execute(verdict.statement))
+    except (QueryFailed, QueryTimeout) as exc:
+        return _Outcome(f"the warehouse rejected it: {exc}", verdict)
+    except CopilotError as exc:
+        return _Outcome(str(exc), verdict, final=True)
+
+
+def _llm_answer(fallback: Answer, sql: str, explanation: str, follow_ups: tuple[str, ...],
+                outcome: _Outcome, trace: LLMTrace, started: float, model: str) -> Answer:
+    verdict, result = outcome.verdict, outcome.result
+    assert verdict is not None and result is not None
+    why = ("The engine was unsure of its reading" if fallback.status == "answered"
+           else "The engine could not answer")
+    note = (f"{why}, so the LLM ({model or 'configured model'}) wrote this SQL. It is not "
+            "verified: check the SQL, and mark it correct to make it a verified example.")
+    return Answer(
+        question=fallback.question, status="answered", source="llm",
+        interpretation=explanation or "SQL written by the LLM; it gave no explanation.",
+        sql=verdict.sql, generated_sql=sql, tables=verdict.tables, columns=result.columns,
+        rows=result.rows, truncated=result.truncated, confidence=LLM_CONFIDENCE,
+        follow_ups=follow_ups, chart=result_chart(result.columns, result.rows),
+        notes=(note,), llm=replace(trace, ms=(time.monotonic() - started) * 1000),
+        total_ms=fallback.total_ms + (time.monotonic() - started) * 1000,
+    )
+
+
+def _fall_back(fallback: Answer, trace: LLMTrace, started: float) -> Answer:
+    what = "answer" if fallback.status == "answered" else "refusal"
+    note = f"The LLM could not help ({trace.error}); this is the engine's own {what}."
+    return replace(fallback, notes=(*fallback.notes, note),
+                   llm=replace(trace, ms=(time.monotonic() - started) * 1000),
+                   total_ms=fallback.total_ms + (time.monotonic() - started) * 1000)
+
+
+def route(question: str, as_of: date, *, engine: Engine, check: Check, warehouse: Warehouse,
+          writer: LLMWriter | None = None, retrieve: Retrieve | None = None,
+          sample: Callable[[str], QueryResult] | None = None) -> Answer:
+    """The engine's answer, or the LLM's when the engine leaves room and one is configured."""
+    first = engine.answer(question, as_of, check=check, warehouse=warehouse)
+    if writer is None or retrieve is None or not needs_llm(first):
+        return first
+    return writer.answer(first, as_of=as_of, content=engine.content, retrieve=retrieve,
+                         check=check, warehouse=warehouse, sample=sample)

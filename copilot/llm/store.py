@@ -1,0 +1,74 @@
+"""The LLM configuration an administrator saved on the Settings page.
+
+It lives in the state database (one row) and, while present, replaces the environment's
+OPSCOPILOT_LLM_* settings as a whole; clearing it returns to the environment. The key is
+stored in its own column so that nothing that shows the configuration can pick it up by
+accident; a platform team that would rather keep keys out of the state database sets
+OPSCOPILOT_LLM_API_KEY from its secret store and leaves the page's key field empty.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, insert, select
+
+from copilot.llm.config import LLMConfig
+from copilot.statedb import state_engine
+
+__all__ = ["LLMSettingsStore", "SavedLLMConfig"]
+
+_metadata = MetaData()
+_table = Table(
+    "llm_settings",
+    _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("config", Text, nullable=False),  # LLMConfig.public() as JSON, without the key
+    Column("api_key", Text, nullable=False, default=""),
+    Column("saved_by", String(128), nullable=False),
+    Column("saved_at", String(32), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class SavedLLMConfig:
+    config: LLMConfig
+    saved_by: str
+    saved_at: str
+
+
+class LLMSettingsStore:
+    def __init__(self, state_url: str) -> None:
+        self._engine = state_engine(state_url)
+        _metadata.create_all(self._engine)
+
+    def load(self) -> SavedLLMConfig | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(_table).where(_table.c.id == 1)).first()
+        if row is None:
+            return None
+        data = json.loads(row.config)
+        config = LLMConfig(
+            base_url=data["base_url"], model=data["model"], api_key=row.api_key,
+            key_header=data["key_header"], headers=tuple(sorted(data["headers"].items())),
+            timeout_s=float(data["timeout_s"]), retries=int(data["retries"]),
+            max_corrections=int(data["max_corrections"]),
+            token_budget=int(data["token_budget"]), send_rows=bool(data["send_rows"]),
+        )
+        return SavedLLMConfig(config, row.saved_by, row.saved_at)
+
+    def save(self, config: LLMConfig, *, by: str) -> SavedLLMConfig:
+        saved_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        public = {k: v for k, v in config.public().items() if k != "key_set"}
+        with self._engine.begin() as conn:
+            conn.execute(delete(_table))
+            conn.execute(insert(_table).values(id=1, config=json.dumps(public, sort_keys=True),
+                                               api_key=config.api_key, saved_by=by,
+                                               saved_at=saved_at))
+        return SavedLLMConfig(config, by, saved_at)
+
+    def clear(self) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(delete(_table))

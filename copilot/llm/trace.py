@@ -1,0 +1,41 @@
+"""What the LLM was asked and did for one question: the audit log's account of it.
+
+Kept apart from the router so that the engine's Answer can carry it without importing the
+connector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["LLMAttempt", "LLMTrace"]
+
+
+@dataclass(frozen=True)
+class LLMAttempt:
+    """One SQL the LLM offered and why it was not used ("" when it was)."""
+
+    sql: str
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class LLMTrace:
+    """The prompt's hash and size (never its text, which may hold the question's names),
+    the tokens and requests spent, every attempt and the error that ended it, if any."""
+
+    model: str
+    prompt_sha256: str = ""
+    prompt_chars: int = 0
+    prompt_tokens: int = 0  # estimated, first prompt
+    prompt_tables: tuple[str, ...] = ()
+    tokens_used: int = 0
+    requests: int = 0
+    attempts: tuple[LLMAttempt, ...] = ()
+    error: str = ""
+    ms: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["ms"] = round(self.ms, 1)
+        return data
