@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -16,9 +19,16 @@ from copilot.engine.answer import Answer, Engine
 from copilot.engine.scoring import same_result
 from copilot.errors import CopilotError
 from copilot.guard import Guard, GuardSchema
+from copilot.llm.client import OpenAICompatibleClient
+from copilot.llm.config import LLMConfig
+from copilot.llm.route import LLMWriter, Retrieve, route
 from copilot.services import build_services, guard_policy, run_guarded
 from copilot.warehouse import Warehouse
+from training.corpus import content_items
+from training.embedding import MiniLMEmbedder
 from training.glossary import load_glossary
+from training.profiles import ProfileContent
+from training.store import KINDS, TrainingStore
 from training.trainer import build_content
 
 __all__ = ["run_ask", "run_eval"]
@@ -32,6 +42,7 @@ def _answer_json(answer: Answer) -> dict[str, object]:
         "truncated": answer.truncated, "unused_words": list(answer.unused_words),
         "suggestions": list(answer.suggestions), "follow_ups": list(answer.follow_ups),
         "chart": dataclasses.asdict(answer.chart), "latency_ms": round(answer.total_ms, 2),
+        "source": answer.source, "notes": list(answer.notes),
     }
 
 
@@ -43,6 +54,8 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(_answer_json(answer), default=str))
     else:
+        for note in answer.notes:
+            print(f"note: {note}")
         print(answer.interpretation)
         if answer.sql:
             print(f"\n{answer.sql}\n")
@@ -78,13 +91,16 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     content = build_content(warehouse, load_glossary(args.glossary or settings.glossary_dir),
                             partial(run_guarded, guard, warehouse))
     engine = Engine(content)
-    scored = right = 0
-    with Path(args.out).open("w", encoding="utf-8") as out:
+    scored = right = asked_llm = by_llm = 0
+    with _llm_route(settings, content) as (writer, retrieve), \
+            Path(args.out).open("w", encoding="utf-8") as out:
         for item in questions:
-            answer = engine.answer(item["question"], as_of, check=guard.check,
-                                   warehouse=warehouse)
+            answer = route(item["question"], as_of, engine=engine, check=guard.check,
+                           warehouse=warehouse, writer=writer, retrieve=retrieve)
+            asked_llm += answer.llm is not None
+            by_llm += answer.source == "llm"
             record = {"id": item.get("id"), "question": item["question"],
-                      "status": answer.status, "sql": answer.sql,
+                      "status": answer.status, "source": answer.source, "sql": answer.sql,
                       "interpretation": answer.interpretation,
                       "latency_ms": round(answer.total_ms, 2)}
             correct = _score(item, answer, guard, warehouse)
@@ -96,7 +112,26 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     if scored:
         print(f"accuracy: {right}/{scored} ({100.0 * right / scored:.1f}%) by execution, "
               f"as of {as_of}")
+    if writer is not None:
+        print(f"llm: asked for {asked_llm} of {len(questions)} questions, "
+              f"answered {by_llm}")
     return 0
+
+
+@contextmanager
+def _llm_route(settings: Settings, content: ProfileContent) -> Iterator[
+        tuple[LLMWriter | None, Retrieve | None]]:
+    """The configured LLM, with retrieval over a throwaway store of `content` (eval never
+    writes to the real training store); (None, None) when no LLM is configured."""
+    config = LLMConfig.from_settings(settings)
+    if not config.enabled:
+        yield None, None
+        return
+    with tempfile.TemporaryDirectory(prefix="copilot-eval-") as folder:
+        store = TrainingStore(Path(folder), MiniLMEmbedder())
+        store.write_version("eval-1", content_items(content))
+        yield (LLMWriter(OpenAICompatibleClient(config), config),
+               lambda question: store.search_all("eval-1", question, dict.fromkeys(KINDS, 12)))
 
 
 def _score(item: dict, answer: Answer, guard: Guard, warehouse: Warehouse) -> bool | None:

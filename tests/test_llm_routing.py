@@ -4,8 +4,11 @@ real guard and warehouse, the LLM a scripted OpenAI-compatible server on a loopb
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +17,7 @@ import pytest
 
 from copilot.config import load_settings
 from copilot.services import Services, build_services
-from tests.llmserver import ScriptedLLM, Step
+from tests.llmserver import ScriptedLLM, Seen, Step
 
 AS_OF = "2026-11-20"
 UNKNOWN = "settlements that failed twice in a row this week"  # the engine refuses it
@@ -207,3 +210,31 @@ def test_no_llm_configured_behaves_as_before(trained_data: Path) -> None:
     answer = services.ask(UNKNOWN)
     assert answer.status == "refused" and answer.notes == () and answer.llm is None
     assert "llm" not in _last_details(services)
+
+
+def test_eval_with_the_llm_configured_keeps_the_engine_accuracy(
+        small_demo_db: Path, tmp_path: Path, llm: ScriptedLLM) -> None:
+    """The scripted model answers every question with a wrong query, except that it declines
+    forecasts as the prompt's rules tell it to: any question the engine gave up would lose
+    accuracy, so 100% shows the engine kept first say."""
+
+    def model(seen: Seen) -> str:
+        if " will " in f" {seen.question.lower()} ":
+            return "CANNOT ANSWER: a forecast is not in the warehouse"
+        return "```sql\nSELECT COUNT(*) AS n FROM trades\n```\nExplanation: wrong on purpose."
+
+    llm.script = model
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "pred.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "copilot", "eval",
+         str(root.parent / "shared" / "eval" / "otc_dev_questions.yaml"),
+         "--db", f"sqlite:///{small_demo_db}", "--as-of", AS_OF, "--out", str(out)],
+        cwd=root, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "OPSCOPILOT_DATA_DIR": str(tmp_path / "data"),
+             "OPSCOPILOT_LLM_BASE_URL": llm.base_url, "OPSCOPILOT_LLM_MODEL": "scripted"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "accuracy: 40/40 (100.0%)" in done.stdout
+    assert "llm: asked for 1 of 40 questions, answered 0" in done.stdout
+    assert [s.question for s in llm.requests] == ["What will the EUR/USD rate be next week?"]
