@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages import ask, audit, data, training
+from app_pages import ask, audit, data, settings, training
 
 st.set_page_config(page_title="OTC Ops Copilot", page_icon=":material/query_stats:", layout="wide")
 
@@ -11,5 +11,6 @@ pages = [
     st.Page(data.render, title="Data", icon=":material/table_chart:", url_path="data"),
     st.Page(training.render, title="Training", icon=":material/school:", url_path="training"),
     st.Page(audit.render, title="Audit", icon=":material/verified_user:", url_path="audit"),
+    st.Page(settings.render, title="Settings", icon=":material/settings:", url_path="settings"),
 ]
 st.navigation(pages).run()

@@ -74,13 +74,20 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
     key = str(index)
     if answer.status != "answered":
         (st.warning if answer.status == "refused" else st.error)(answer.interpretation)
+        for note in answer.notes:
+            st.caption(note)
         for number, suggestion in enumerate(answer.suggestions):
             if st.button(suggestion, key=f"suggest_{key}_{number}"):
                 st.session_state["ask_pending"] = suggestion
                 st.rerun()
         return
-    source = {"pair": "verified pair", "user": "your SQL"}.get(answer.source, "engine")
+    source = {"pair": "verified pair", "user": "your SQL",
+              "llm": "written by the LLM"}.get(answer.source, "engine")
+    if answer.source == "llm":
+        st.badge("LLM-written, not verified", icon=":material/smart_toy:", color="orange")
     st.markdown(answer.interpretation)
+    for note in answer.notes:
+        st.caption(note)
     st.caption(f"{source} · confidence {answer.confidence:.0%} · {len(answer.rows):,} rows"
                + (" · cut at the row cap" if answer.truncated else "")
                + f" · {answer.total_ms:.0f} ms")
@@ -161,7 +168,8 @@ def render() -> None:
         "ask_pending", None)
     if question:
         try:
-            answer = svc.ask(question, as_of=as_of, user=current_user(svc.settings))
+            with st.spinner("Answering…"):
+                answer = svc.ask(question, as_of=as_of, user=current_user(svc.settings))
         except CopilotError as exc:  # the audit could not be written: show nothing else
             st.error(str(exc))
             return

@@ -14,8 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from copilot.config import load_settings, setting_docs
-from copilot.connections import redact_url
+from copilot.config import load_settings, settings_in_force
 from copilot.errors import CopilotError
 from copilot.guard.guard import DIALECTS
 
@@ -217,16 +216,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _settings(_args: argparse.Namespace) -> int:
-    settings = load_settings()
-    for doc in setting_docs():
-        value = getattr(settings, doc.env_var.removeprefix("OPSCOPILOT_").lower())
-        if doc.secret:
-            shown = "(set)" if value else ""
-        elif doc.env_var.endswith("_URL") and value:
-            shown = redact_url(value)
-        else:
-            shown = json.dumps(dict(value)) if isinstance(value, tuple) and value else value
-        print(f"{doc.env_var}={'' if shown in (None, ()) else shown}")
+    for doc, shown in settings_in_force(load_settings()):
+        print(f"{doc.env_var}={shown}")
     return 0
 
 

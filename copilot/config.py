@@ -22,7 +22,8 @@ from typing import Any
 
 from copilot.errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "SettingDoc", "Settings", "load_settings", "read_env_file", "setting_docs"]
+__all__ = ["ENV_PREFIX", "SettingDoc", "Settings", "load_settings", "parse_setting",
+           "read_env_file", "setting_docs", "settings_in_force"]
 
 ENV_PREFIX = "OPSCOPILOT_"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -291,6 +292,26 @@ def setting_docs() -> tuple[SettingDoc, ...]:
     )
 
 
+def settings_in_force(settings: Settings) -> list[tuple[SettingDoc, str]]:
+    """Every setting with its value as it may be shown: secrets as "(set)", passwords in
+    URLs hidden, headers as JSON."""
+    from copilot.connections import redact_url  # the one place URLs are redacted
+
+    shown = []
+    for doc in setting_docs():
+        value = getattr(settings, doc.env_var.removeprefix(ENV_PREFIX).lower())
+        if doc.secret:
+            text = "(set)" if value else ""
+        elif doc.env_var.endswith("_URL") and value:
+            text = redact_url(value)
+        elif isinstance(value, tuple):
+            text = json.dumps(dict(value)) if value else ""
+        else:
+            text = "" if value is None else str(value)
+        shown.append((doc, text))
+    return shown
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -373,6 +394,15 @@ _PARSERS: Mapping[str, Callable[[str], Any]] = {
     "llm_token_budget": _positive_int,
     "llm_send_rows": _flag,
 }
+
+
+def parse_setting(name: str, text: str) -> Any:
+    """One setting's value from text, as the environment gives it; ConfigError names the
+    setting when the text is not valid."""
+    try:
+        return _PARSERS[name](text.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()}={text!r} is not valid: {exc}.") from None
 
 
 def read_env_file(path: Path) -> dict[str, tuple[str, int]]:

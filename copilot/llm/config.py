@@ -7,10 +7,11 @@ see.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from copilot.config import Settings
+from copilot.config import Settings, parse_setting
 
 __all__ = ["LLMConfig"]
 
@@ -40,6 +41,14 @@ class LLMConfig:
             retries=settings.llm_retries, max_corrections=settings.llm_max_corrections,
             token_budget=settings.llm_token_budget, send_rows=settings.llm_send_rows,
         )
+
+    @classmethod
+    def from_text(cls, values: Mapping[str, str], *, api_key: str) -> LLMConfig:
+        """A configuration from text fields named like the settings without `llm_`
+        (base_url, model, ...), each checked as its setting is; ConfigError otherwise."""
+        parsed = {name: parse_setting(f"llm_{name}", text) for name, text in values.items()
+                  if text.strip()}
+        return cls(api_key=api_key, **parsed)
 
     @property
     def enabled(self) -> bool:

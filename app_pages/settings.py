@@ -1,0 +1,108 @@
+"""Settings page: the LLM connection (saved in the state database, audited, the key never
+shown back) and, read-only, every setting in force."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.state import current_user, services
+from copilot.config import settings_in_force
+from copilot.errors import CopilotError
+from copilot.llm.config import LLMConfig
+from copilot.services import Services
+
+
+def _form(current: LLMConfig) -> tuple[dict[str, str], str, bool, str | None]:
+    """The form's fields as setting texts, the new key, 'remove the key', and which button."""
+    with st.form("llm_form"):
+        base_url = st.text_input("Base URL", value=current.base_url, key="llm_base_url",
+                                 placeholder="empty: no LLM, the engine alone answers")
+        model = st.text_input("Model", value=current.model, key="llm_model")
+        key = st.text_input("API key", type="password", value="", key="llm_api_key",
+                            placeholder="a key is set: leave empty to keep it"
+                            if current.api_key else "no key set")
+        remove = st.checkbox("Remove the key", key="llm_remove_key",
+                             disabled=not current.api_key)
+        left, right = st.columns(2)
+        key_header = left.text_input("Key header", value=current.key_header,
+                                     key="llm_key_header")
+        headers = right.text_input("Extra headers (JSON)", key="llm_headers",
+                                   value=json.dumps(dict(current.headers)) if current.headers
+                                   else "")
+        a, b, c, d = st.columns(4)
+        timeout = a.number_input("Time per question (s)", min_value=1.0,
+                                 value=float(current.timeout_s), key="llm_timeout_s")
+        retries = b.number_input("Retries", min_value=0, value=current.retries,
+                                 key="llm_retries")
+        corrections = c.number_input("Corrections", min_value=0,
+                                     value=current.max_corrections, key="llm_corrections")
+        budget = d.number_input("Token budget", min_value=1000, value=current.token_budget,
+                                step=1000, key="llm_budget")
+        rows = st.checkbox("Let the LLM see three sample rows per table (off: names, types "
+                           "and code lists only)", value=current.send_rows, key="llm_rows")
+        save, test, reset = st.columns(3)
+        pressed = ("save" if save.form_submit_button("Save", type="primary")
+                   else "test" if test.form_submit_button("Test connection")
+                   else "reset" if reset.form_submit_button("Use the environment's settings")
+                   else None)
+    values = {"base_url": base_url, "model": model, "key_header": key_header,
+              "headers": headers, "timeout_s": str(timeout), "retries": str(retries),
+              "max_corrections": str(corrections), "token_budget": str(budget),
+              "send_rows": str(rows)}
+    return values, key, remove, pressed
+
+
+def _llm_section(svc: Services) -> None:
+    st.subheader("LLM")
+    saved = svc.llm_settings.load()
+    current = svc.llm_config()
+    st.caption(f"Saved on this page by {saved.saved_by} at {saved.saved_at}." if saved else
+               "From the environment (OPSCOPILOT_LLM_*)."
+               + ("" if current.enabled else " No LLM is configured: the engine alone "
+                  "answers, exactly as without one."))
+    values, key, remove, pressed = _form(current)
+    if pressed is None:
+        return
+    user = current_user(svc.settings)
+    try:
+        if pressed == "reset":
+            svc.save_llm_config(None, by=user)
+            st.success("Back to the environment's LLM settings.")
+            return
+        config = LLMConfig.from_text(values, api_key="" if remove else key or current.api_key)
+        if pressed == "test":
+            if not config.enabled:
+                st.warning("Set a base URL first.")
+                return
+            with st.spinner("Asking the endpoint…"):
+                reply = svc.test_llm(config, by=user)
+            st.success(f"The endpoint answered: {reply!r}")
+        else:
+            svc.save_llm_config(config, by=user)
+            st.success("Saved. The next question uses these settings.")
+    except CopilotError as exc:
+        st.error(str(exc))
+
+
+def _in_force(svc: Services) -> None:
+    st.subheader("Settings in force")
+    rows = [{"variable": doc.env_var, "value": shown, "meaning": doc.doc}
+            for doc, shown in settings_in_force(svc.settings)]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="settings_table")
+
+
+def render() -> None:
+    """Draw the Settings page."""
+    st.title("Settings")
+    try:
+        svc = services()
+    except CopilotError as exc:
+        st.error(str(exc))
+        return
+    _llm_section(svc)
+    st.caption("Recipes for a bank's gateway, Groq, vLLM, Ollama and Azure OpenAI: the "
+               "README, \"Using an LLM\".")
+    _in_force(svc)
