@@ -13,14 +13,14 @@ import dataclasses
 import getpass
 import json
 import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from copilot.errors import ConfigError
+from copilot.setting_parsers import PARSERS
 
 __all__ = ["ENV_PREFIX", "SettingDoc", "Settings", "load_settings", "parse_setting",
            "read_env_file", "setting_docs", "settings_in_force"]
@@ -263,12 +263,6 @@ def _os_user() -> str:
         return "unknown"
 
 
-def _profile_name(text: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,40}", text):
-        raise ValueError("must be letters, digits, '-' or '_' (at most 41)")
-    return text
-
-
 @dataclass(frozen=True)
 class SettingDoc:
     """One setting as documented: its variable, meaning and default."""
@@ -312,95 +306,13 @@ def settings_in_force(settings: Settings) -> list[tuple[SettingDoc, str]]:
     return shown
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise ValueError("must be a whole number above 0")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise ValueError("must be a number of seconds above 0")
-    return value
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError("must be a whole number, 0 or more")
-    return value
-
-
-def _flag(text: str) -> bool:
-    lowered = text.lower()
-    if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
-        raise ValueError("must be true or false")
-    return lowered in {"1", "true", "yes", "on"}
-
-
-def _headers(text: str) -> tuple[tuple[str, str], ...]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        value = None
-    if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise ValueError('must be a JSON object of header names and texts, like {"X-Desk": "ops"}')
-    return tuple(sorted(value.items()))
-
-
-def _http_url(text: str) -> str:
-    if not re.match(r"https?://[^/\s]+", text):
-        raise ValueError("must start with http:// or https://")
-    return text.rstrip("/")
-
-
-def _url(text: str) -> str:
-    scheme = text.split(":", 1)[0].lower()
-    if "://" not in text or scheme.split("+", 1)[0] not in {"sqlite", "postgresql", "mssql"}:
-        raise ValueError(
-            "must be a database URL starting with sqlite:///, postgresql+psycopg:// "
-            "or mssql+pyodbc://"
-        )
-    return text
-
-
-_PARSERS: Mapping[str, Callable[[str], Any]] = {
-    "data_dir": lambda text: Path(text).expanduser(),
-    "warehouse_url": _url,
-    "warehouse_schema": str.strip,
-    "state_url": _url,
-    "audit_url": _url,
-    "chroma_dir": lambda text: Path(text).expanduser(),
-    "profile": _profile_name,
-    "glossary_dir": lambda text: Path(text).expanduser(),
-    "user": str.strip,
-    "row_cap": _positive_int,
-    "query_timeout_s": _positive_float,
-    "guard_policy": lambda text: Path(text).expanduser(),
-    "as_of": date.fromisoformat,
-    "demo_seed": int,
-    "demo_trades": _positive_int,
-    "llm_base_url": _http_url,
-    "llm_model": str.strip,
-    "llm_api_key": str.strip,
-    "llm_key_header": str.strip,
-    "llm_headers": _headers,
-    "llm_timeout_s": _positive_float,
-    "llm_retries": _count,
-    "llm_max_corrections": _count,
-    "llm_token_budget": _positive_int,
-    "llm_send_rows": _flag,
-}
 
 
 def parse_setting(name: str, text: str) -> Any:
     """One setting's value from text, as the environment gives it; ConfigError names the
     setting when the text is not valid."""
     try:
-        return _PARSERS[name](text.strip())
+        return PARSERS[name](text.strip())
     except ValueError as exc:
         raise ConfigError(f"{ENV_PREFIX}{name.upper()}={text!r} is not valid: {exc}.") from None
 
@@ -460,7 +372,7 @@ def load_settings(
         if not field_name or raw.strip() == "":
             continue  # an empty value means "use the default", as in most .env tooling
         try:
-            values[field_name] = _PARSERS[field_name](raw.strip())
+            values[field_name] = PARSERS[field_name](raw.strip())
         except ValueError as exc:
             raise ConfigError(f"{name}={raw!r} (from {where}) is not valid: {exc}.") from None
     return Settings(**values)
