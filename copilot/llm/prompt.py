@@ -24,7 +24,7 @@ from copilot.warehouse import QueryResult
 from training.profiles import ProfileContent
 from training.store import Hit
 
-__all__ = ["DIALECT_NAMES", "Prompt", "build_prompt", "correction"]
+__all__ = ["DIALECT_NAMES", "Prompt", "build_prompt", "correction", "describe_tables"]
 
 DIALECT_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL", "tsql": "SQL Server (T-SQL)"}
 MAX_CODE_VALUES = 30  # columns with more distinct values are data, not code lists
@@ -97,7 +97,7 @@ def build_prompt(
         body = "\n\n".join(part for part in (
             f"Question: {question.strip()}",
             _dates(question, as_of),
-            _tables_section(tables, content),
+            describe_tables(tables, content),
             _joins_section(tables, content),
             _hits_section("Glossary", hits.get("terms", ())[:terms_n]),
             _hits_section("Business rules", hits.get("rules", ())[:rules_n]),
@@ -206,7 +206,9 @@ def _describe(table: TableInfo, values: Mapping[str, tuple[str, ...]]) -> str:
     return f"{table.name}({', '.join(columns)}){note}"
 
 
-def _tables_section(tables: Sequence[str], content: ProfileContent) -> str:
+def describe_tables(tables: Sequence[str], content: ProfileContent) -> str:
+    """The prompt's table section: one line per table, columns with types, keys, references
+    and code lists."""
     by_name = {t.name: t for t in content.schema.tables}
     lines = [_describe(by_name[name], content.values) for name in tables if name in by_name]
     return "Tables you may use:\n" + "\n".join(lines) if lines else ""
