@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from copilot.config import Settings, load_settings
@@ -17,7 +19,9 @@ def _cached_services(_settings: Settings, settings_key: str) -> Services:
 def services() -> Services:
     """The services for the settings in force; errors propagate as CopilotError."""
     settings = load_settings()
-    return _cached_services(settings, repr(settings))
+    # The key is kept out of repr(); its hash still tells a rotated key from the old one.
+    key = hashlib.sha256(settings.llm_api_key.encode()).hexdigest()
+    return _cached_services(settings, f"{settings!r} {key}")
 
 
 def current_user(settings: Settings) -> str:

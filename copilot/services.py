@@ -172,8 +172,10 @@ class Services:
         guard again with a download-sized row cap; audited like any other statement."""
         guard = Guard(self.guard.schema, dialect=self.guard.dialect, row_cap=limit,
                       policy=self.guard.policy)
-        verdict = guard.check(answer.generated_sql or answer.sql or "", read="sqlite"
-                              if answer.source != "user" else None)
+        # The engine writes sqlglot's generic SQL, read as SQLite; pairs, LLM and user SQL
+        # are written for the warehouse's own dialect.
+        verdict = guard.check(answer.generated_sql or answer.sql or "",
+                              read="sqlite" if answer.source == "engine" else None)
         if verdict.statement is None:
             raise GuardRefusal(verdict.rule or "input", verdict.reason)
         started = time.perf_counter()
@@ -181,7 +183,7 @@ class Services:
         self.audit.append(AuditRecord(
             channel="ask", outcome="answered", user=user or self.settings.user,
             question=f"{answer.question} (full download)", sql_run=verdict.sql or "",
-            engine="user" if answer.source == "user" else "parser", tables=verdict.tables,
+            engine=_engine_name(answer), tables=verdict.tables,
             row_count=result.row_count, duration_ms=_now_ms(started),
             result_sha256=result_sha256(result.columns, result.rows), app_version=__version__,
         ))
@@ -220,12 +222,17 @@ def _answer_record(answer: Answer, **fields: object) -> AuditRecord:
     answered = answer.status == "answered"
     return AuditRecord(
         sql_generated=answer.generated_sql or "", sql_run=answer.sql or "",
-        engine="parser" if answer.source == "engine" else answer.source,
-        tables=answer.tables, row_count=len(answer.rows) if answered else None,
+        engine=_engine_name(answer), tables=answer.tables,
+        row_count=len(answer.rows) if answered else None,
         result_sha256=result_sha256(answer.columns, answer.rows) if answered else "",
         duration_ms=answer.total_ms, reason="" if answered else answer.interpretation,
         app_version=__version__, **fields,  # type: ignore[arg-type]
     )
+
+
+def _engine_name(answer: Answer) -> str:
+    """The audit log's name for who wrote an answer's SQL: parser, pair, llm or user."""
+    return "parser" if answer.source == "engine" else answer.source
 
 
 def _now_ms(started: float) -> float:

@@ -34,6 +34,14 @@ def test_explanation_and_follow_ups_are_read_whatever_the_markup() -> None:
     assert draft.follow_ups == ("fails by desk", "fails today", "fails by ccy")
 
 
+def test_links_images_and_html_from_the_llm_are_reduced_to_text() -> None:
+    draft = read_reply("```sql\nSELECT 1\n```\nExplanation: Counts ![x](http://x.test/a.png?d=1)"
+                       "[fails](http://x.test) <img src=http://x.test/b.png> today.\n"
+                       "Follow-ups:\n- [fails by desk](http://x.test)")
+    assert draft.explanation == "Counts xfails  today."
+    assert draft.follow_ups == ("fails by desk",)
+
+
 @pytest.mark.parametrize("text", ["CANNOT ANSWER: forecasts are not data",
                                   "**Cannot answer**: forecasts are not data"])
 def test_a_declined_question_has_no_sql(text: str) -> None:

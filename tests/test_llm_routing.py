@@ -113,6 +113,9 @@ def test_a_reply_with_prose_and_a_fenced_block_is_answered_and_marked_llm(
     trace = json.loads(record.details)["llm"]
     assert trace["prompt_sha256"] == answer.llm.prompt_sha256 and trace["prompt_chars"] > 500
     assert trace["requests"] == 1 and trace["attempts"][0]["problem"] == ""
+    whole = services.full_result(answer)  # the download re-reads the LLM's SQL as written
+    assert whole.rows == answer.rows
+    assert list(services.audit.records())[-1][1].engine == "llm"
     assert services.trainer.active().content.pairs == ()  # not verified until "correct"
     services.feedback(answer, correct=True)
     assert services.trainer.active().content.pairs[0].question == UNKNOWN

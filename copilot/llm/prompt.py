@@ -95,7 +95,7 @@ def build_prompt(
                 if name not in samples:
                     samples[name] = sample(name)
         body = "\n\n".join(part for part in (
-            f"Question: {question.strip()}",
+            f"Question: {' '.join(question.split())}",  # one line: no fake sections
             _dates(question, as_of),
             describe_tables(tables, content),
             _joins_section(tables, content),

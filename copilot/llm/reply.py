@@ -17,6 +17,8 @@ _DECLINE = re.compile(r"^\W*cannot answer\W*:?\s*(.*)$", re.I | re.M)
 _SQL_START = re.compile(r"^\s*(select|with)\b", re.I)
 _LABEL = re.compile(r"^\W*(explanation|follow[- ]?ups?)\W*:\s*(.*)$", re.I)
 _ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+(.*\S)")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")  # markdown links and images
+_TAG = re.compile(r"<[^>]*>")
 MAX_EXPLANATION = 400
 
 
@@ -78,6 +80,11 @@ def _notes(text: str) -> tuple[str, tuple[str, ...]]:
             follow_ups.append(item.group(1))
         elif section == "explan" and line.strip() and not explanation:
             explanation = line.strip()
-    clean = [f.strip().strip("*_`").strip() for f in follow_ups if f.strip()]
-    return (explanation.strip("*_ ")[:MAX_EXPLANATION],
-            tuple(f[:200] for f in clean if f)[:3])
+    clean = [_plain(f) for f in follow_ups]
+    return _plain(explanation)[:MAX_EXPLANATION], tuple(f[:200] for f in clean if f)[:3]
+
+
+def _plain(text: str) -> str:
+    """The text without links, images or HTML: the page renders it as Markdown, and an
+    image URL written by the LLM would make every browser that shows it call that URL."""
+    return _TAG.sub("", _LINK.sub(r"\1", text)).strip().strip("*_`").strip()
