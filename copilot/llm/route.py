@@ -22,7 +22,7 @@ from copilot.guard import Verdict
 from copilot.llm.client import LLMClient
 from copilot.llm.config import LLMConfig
 from copilot.llm.prompt import build_prompt, correction
-from copilot.llm.reply import read_reply
+from copilot.llm.reply import Draft, read_reply
 from copilot.llm.trace import LLMAttempt, LLMTrace
 from copilot.warehouse import QueryResult, Warehouse
 from training.profiles import ProfileContent
@@ -91,8 +91,7 @@ class LLMWriter:
             trace = replace(trace, attempts=(*trace.attempts,
                                              LLMAttempt(draft.sql or "", outcome.problem)))
             if outcome.result is not None:
-                return _llm_answer(fallback, draft.sql or "", draft.explanation,
-                                   draft.follow_ups, outcome, trace, started, self.client.model)
+                return _llm_answer(fallback, draft, outcome, trace, started, self.client.model)
             if outcome.final:
                 trace = replace(trace, error=outcome.problem)
                 break
@@ -125,8 +124,8 @@ def _try(sql: str | None, check: Check, warehouse: Warehouse) -> _Outcome:
         return _Outcome(str(exc), verdict, final=True)
 
 
-def _llm_answer(fallback: Answer, sql: str, explanation: str, follow_ups: tuple[str, ...],
-                outcome: _Outcome, trace: LLMTrace, started: float, model: str) -> Answer:
+def _llm_answer(fallback: Answer, draft: Draft, outcome: _Outcome, trace: LLMTrace,
+                started: float, model: str) -> Answer:
     verdict, result = outcome.verdict, outcome.result
     assert verdict is not None and result is not None
     why = ("The engine was unsure of its reading" if fallback.status == "answered"
@@ -135,10 +134,10 @@ def _llm_answer(fallback: Answer, sql: str, explanation: str, follow_ups: tuple[
             "verified: check the SQL, and mark it correct to make it a verified example.")
     return Answer(
         question=fallback.question, status="answered", source="llm",
-        interpretation=explanation or "SQL written by the LLM; it gave no explanation.",
-        sql=verdict.sql, generated_sql=sql, tables=verdict.tables, columns=result.columns,
+        interpretation=draft.explanation or "SQL written by the LLM; it gave no explanation.",
+        sql=verdict.sql, generated_sql=draft.sql, tables=verdict.tables, columns=result.columns,
         rows=result.rows, truncated=result.truncated, confidence=LLM_CONFIDENCE,
-        follow_ups=follow_ups, chart=result_chart(result.columns, result.rows),
+        follow_ups=draft.follow_ups, chart=result_chart(result.columns, result.rows),
         notes=(note,), llm=replace(trace, ms=(time.monotonic() - started) * 1000),
         total_ms=fallback.total_ms + (time.monotonic() - started) * 1000,
     )
