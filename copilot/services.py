@@ -172,10 +172,7 @@ class Services:
         guard again with a download-sized row cap; audited like any other statement."""
         guard = Guard(self.guard.schema, dialect=self.guard.dialect, row_cap=limit,
                       policy=self.guard.policy)
-        # The engine writes sqlglot's generic SQL, read as SQLite; pairs, LLM and user SQL
-        # are written for the warehouse's own dialect.
-        verdict = guard.check(answer.generated_sql or answer.sql or "",
-                              read="sqlite" if answer.source == "engine" else None)
+        verdict = guard.check(answer.generated_sql or answer.sql or "")
         if verdict.statement is None:
             raise GuardRefusal(verdict.rule or "input", verdict.reason)
         started = time.perf_counter()

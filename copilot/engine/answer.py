@@ -113,7 +113,7 @@ def _chart(plan: QueryPlan, columns: tuple[str, ...]) -> ChartSpec:
         return ChartSpec("table")
     if not plan.dimensions:
         return ChartSpec("number", y=columns[-1])
-    if any(d.bucket for d in plan.dimensions):
+    if any(d.bucket in ("day", "month") for d in plan.dimensions):
         return ChartSpec("line", x=columns[0], y=columns[-1])
     return ChartSpec("bar", x=columns[0], y=columns[-1])
 
@@ -182,7 +182,7 @@ class Engine:
             return Answer(question, "error", "engine", str(exc), plan=plan,
                           total_ms=(time.perf_counter() - started) * 1000)
         to_sql_ms = (time.perf_counter() - started) * 1000
-        generated = tree.sql()
+        generated = tree.sql(dialect=warehouse.dialect)  # as pairs and downloads read it
         if verdict.statement is None:
             return Answer(question, "refused", "engine",
                           f"The SQL guard refused the query: {verdict.reason}", plan=plan,

@@ -98,12 +98,26 @@ def _period(ref: str, start: date, end: date, schema: WarehouseSchema) -> exp.Ex
                           exp.Literal.string(end.isoformat()))
 
 
-def _dimension(dim: Dimension, schema: WarehouseSchema) -> exp.Expression:
+# Days before the as-of date, banded; labels sort in band order as text.
+AGE_BANDS = ((1, "00-01 days"), (5, "02-05 days"), (10, "06-10 days"), (30, "11-30 days"))
+OLDEST_BAND = "31+ days"
+
+
+def _dimension(dim: Dimension, schema: WarehouseSchema, as_of: date) -> exp.Expression:
     column = _col(dim.column)
+    if dim.bucket == "age":
+        # Calendar days, so a timestamp's time of day cannot move it across a band.
+        days = exp.DateDiff(this=exp.Literal.string(as_of.isoformat()),
+                            expression=exp.cast(column, "DATE"), unit=exp.var("DAY"))
+        case = exp.Case()
+        for limit, label in AGE_BANDS:
+            case = case.when(exp.LTE(this=days.copy(), expression=exp.Literal.number(limit)),
+                             exp.Literal.string(label))
+        return case.else_(exp.Literal.string(OLDEST_BAND))
     if dim.bucket == "month":
         return exp.TimeToStr(this=column, format=exp.Literal.string("%Y-%m"))
     if dim.bucket == "day" and _is_timestamp(dim.column, schema):
-        return exp.Date(this=column)
+        return exp.cast(column, "DATE")  # DATE() in SQLite, CAST in PostgreSQL and T-SQL
     return column
 
 
@@ -182,7 +196,7 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, glossary: Glossary,
     """The plan as one SELECT over the warehouse's tables."""
     conditions = _conditions(plan, schema, as_of)
 
-    dims = [_dimension(d, schema) for d in plan.dimensions]
+    dims = [_dimension(d, schema, as_of) for d in plan.dimensions]
     projections: list[exp.Expression] = []
     for dim, expression in zip(plan.dimensions, dims, strict=True):
         projections.append(expression.as_(_alias(dim.label)) if dim.bucket else expression)
@@ -224,7 +238,9 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, glossary: Glossary,
         query = query.order_by(exp.Ordered(this=exp.column(measure_alias),
                                            desc=plan.descending))
     elif plan.order_by and plan.order_by != "measure":
-        target = next((d for d, p in zip(dims, plan.dimensions, strict=True)
+        # A bucketed dimension is ordered by its alias rather than its whole expression again.
+        target = next((exp.column(_alias(p.label)) if p.bucket else d
+                       for d, p in zip(dims, plan.dimensions, strict=True)
                        if p.column == plan.order_by), _col(plan.order_by))
         query = query.order_by(exp.Ordered(this=target.copy(), desc=plan.descending))
     if plan.limit:

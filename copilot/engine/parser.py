@@ -42,6 +42,7 @@ _DISTINCT = {"distinct", "unique", "different"}
 _BY = {"by", "per", "for each", "each", "across", "broken down by", "split by", "grouped by"}
 _DAILY = {"daily", "per day", "by day", "each day", "day by day"}
 _MONTHLY = {"monthly", "per month", "by month", "each month"}
+_AGE_BANDS = {"age bucket", "by age", "ageing", "aging", "age band", "age profile"}
 # Words that carry no meaning of their own in an ops question.
 _FILLER = {
     "a", "an", "the", "of", "in", "on", "at", "for", "to", "with", "and", "or", "is", "are", "was",
@@ -144,7 +145,8 @@ def _things(content: ProfileContent) -> str:
 def _unused(words: list[str], matches: list[Match]) -> list[str]:
     covered = {i for m in matches for i in range(m.start, m.end)}
     known = _FILLER | {w for group in (_COUNT, _SUM, _AVG, _MAX, _MIN, _LIST, _BY, _DAILY,
-                                       _MONTHLY, _DISTINCT) for p in group for w in p.split()}
+                                       _MONTHLY, _AGE_BANDS, _DISTINCT)
+                                       for p in group for w in p.split()}
     return [w for i, w in enumerate(words)
             if i not in covered and w not in known and not MARKER.fullmatch(w)]
 
@@ -300,6 +302,15 @@ def _plan(question: str, words: list[str], matches: list[Match], state: Reading,
                               sql=resolve_as_of(glossary.upcoming_condition, as_of.isoformat())))
     if bucket and period_column:
         dims.append(Dimension(period_column, bucket, bucket))
+    if _has(words, _AGE_BANDS):
+        # "unconfirmed trades by age bucket": bands of days before the as-of date, measured
+        # on the date "older than N days" uses.
+        column = dict(glossary.age_columns).get(base) or period_column
+        if column is None:
+            return _refuse(f"I don't know which date the age of {entity_label}s is measured "
+                           "from; name it under age_columns in the glossary.")
+        dims.append(Dimension(column, "age band", "age"))
+        bucket = bucket or "age"
 
     comparisons = _comparisons(state, matches, words, base)
     for words_read, days in state.ages:

@@ -16,7 +16,7 @@ from copilot.engine.periods import Period
 __all__ = ["Aggregate", "Bucket", "Comparison", "Dimension", "Filter", "Measure", "QueryPlan"]
 
 Aggregate = Literal["count", "count_distinct", "sum", "avg", "min", "max", "rate", "list"]
-Bucket = Literal["day", "month"]
+Bucket = Literal["day", "month", "age"]  # age: days before the as-of date, in bands
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Measure:
 
 @dataclass(frozen=True)
 class Dimension:
-    """A column to group by, optionally bucketed by day or month."""
+    """A column to group by, optionally bucketed by day, month or age band."""
 
     column: str
     label: str
