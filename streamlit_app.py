@@ -2,12 +2,14 @@
 
 import streamlit as st
 
-from app_pages import ask, audit, data, settings, training
+from app_pages import ask, audit, dashboards, data, settings, training
 
 st.set_page_config(page_title="OTC Ops Copilot", page_icon=":material/query_stats:", layout="wide")
 
 pages = [
     st.Page(ask.render, title="Ask", icon=":material/chat:", url_path="ask", default=True),
+    st.Page(dashboards.render, title="Dashboards", icon=":material/dashboard:",
+            url_path="dashboards"),
     st.Page(data.render, title="Data", icon=":material/table_chart:", url_path="data"),
     st.Page(training.render, title="Training", icon=":material/school:", url_path="training"),
     st.Page(audit.render, title="Audit", icon=":material/verified_user:", url_path="audit"),

@@ -8,55 +8,29 @@ import io
 from datetime import date
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from app_pages.state import current_user, services
+from app_pages.charts import column_config, figure, table_frame
+from app_pages.state import current_user, dashboards, services
+from app_pages.widget_form import chart_input, refresh_input
 from copilot.engine.answer import Answer, plural
 from copilot.errors import CopilotError
 from copilot.services import Services
+from dashboards.model import Refresh
 
 CHARTS = ("bar", "line", "pie", "table")
+NEW_DASHBOARD = "New dashboard…"
 
 
-def _frame(answer: Answer) -> pd.DataFrame:
-    return pd.DataFrame([list(r) for r in answer.rows], columns=list(answer.columns))
-
-
-def _column_config(frame: pd.DataFrame) -> dict:
-    """Thousands separators; two decimals for amounts; a % sign for rates."""
-    config = {}
-    for name in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[name]) or name.endswith("_id"):
-            continue
-        lowered = name.lower()
-        if "rate" in lowered or "pct" in lowered:
-            config[name] = st.column_config.NumberColumn(format="%.2f%%")
-        elif pd.api.types.is_float_dtype(frame[name]) or any(
-            w in lowered for w in ("amount", "notional", "usd")
-        ):
-            config[name] = st.column_config.NumberColumn(format="%,.2f")
-        else:
-            config[name] = st.column_config.NumberColumn(format="%,d")
-    return config
-
-
-def _chart(answer: Answer, frame: pd.DataFrame, key: str) -> None:
+def _chart(answer: Answer, data: pd.DataFrame, key: str) -> None:
     suggested = answer.chart.kind if answer.chart.kind in CHARTS else "table"
-    if suggested == "table" or len(frame.columns) < 2 or frame.empty:
+    if suggested == "table" or len(data.columns) < 2 or data.empty:
         return
     kind = st.radio("Chart", CHARTS, index=CHARTS.index(suggested), horizontal=True,
                     key=f"chart_{key}", label_visibility="collapsed")
-    x, y = frame.columns[0], frame.columns[-1]
-    if kind == "bar":
-        figure = px.bar(frame, x=x, y=y)
-    elif kind == "line":
-        figure = px.line(frame, x=x, y=y, markers=True)
-    elif kind == "pie":
-        figure = px.pie(frame, names=x, values=y)
-    else:
-        return
-    st.plotly_chart(figure, key=f"plot_{key}")
+    chart = figure(kind, data)
+    if chart is not None:
+        st.plotly_chart(chart, key=f"plot_{key}")
 
 
 def _downloads(frame: pd.DataFrame, key: str) -> None:
@@ -91,8 +65,8 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
     st.caption(f"{source} · confidence {answer.confidence:.0%} · {len(answer.rows):,} rows"
                + (" · cut at the row cap" if answer.truncated else "")
                + f" · {answer.total_ms:.0f} ms")
-    frame = _frame(answer)
-    st.dataframe(frame, hide_index=True, column_config=_column_config(frame), key=f"df_{key}")
+    frame = table_frame(answer.columns, answer.rows)
+    st.dataframe(frame, hide_index=True, column_config=column_config(frame), key=f"df_{key}")
     _chart(answer, frame, key)
     with st.expander("SQL as it ran"):
         st.code(answer.sql or "", language="sql")
@@ -107,10 +81,11 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
         except CopilotError as exc:
             st.error(str(exc))
         else:
-            frame = pd.DataFrame([list(r) for r in whole.rows], columns=list(whole.columns))
+            frame = table_frame(whole.columns, whole.rows)
             st.caption(f"Full result: {whole.row_count:,} rows"
                        + (" (cut at 1,000,000)" if whole.truncated else ""))
     _downloads(frame, key)
+    _save_as_widget(svc, answer, key)
     for number, follow_up in enumerate(answer.follow_ups):
         if st.button(follow_up, key=f"follow_{key}_{number}"):
             st.session_state["ask_pending"] = follow_up
@@ -123,6 +98,35 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
             _feedback(svc, answer, True, note)
         if bad.button("Wrong", key=f"wrong_{key}"):
             _feedback(svc, answer, False, note)
+
+
+def _save_as_widget(svc: Services, answer: Answer, key: str) -> None:
+    with st.popover("Save as widget", icon=":material/dashboard_customize:"):
+        try:
+            boards = dashboards()
+        except CopilotError as exc:
+            st.error(str(exc))
+            return
+        names = [d.name for d in boards.store.dashboards()]
+        with st.form(f"save_{key}"):
+            picked = st.selectbox("Dashboard", [*names, NEW_DASHBOARD], key=f"save_{key}_board")
+            new_name = st.text_input("New dashboard name", key=f"save_{key}_new")
+            title = st.text_input("Title", value=answer.question.strip()[:120],
+                                  key=f"save_{key}_title")
+            chart = chart_input(f"save_{key}", answer.chart.kind)
+            refresh = refresh_input(f"save_{key}", Refresh("minutes", 15))
+            submitted = st.form_submit_button("Save", type="primary")
+        if submitted:
+            board = new_name if picked == NEW_DASHBOARD else picked
+            try:
+                widget = boards.save_answer(answer, dashboard=board, title=title, chart=chart,
+                                            refresh=refresh, by=current_user(svc.settings))
+            except CopilotError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Saved {widget.title!r} to {board!r}"
+                           + ("; it re-asks the question at each refresh." if widget.relative
+                              else "; its SQL runs as saved."))
 
 
 def _feedback(svc: Services, answer: Answer, correct: bool, comment: str) -> None:

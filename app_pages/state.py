@@ -8,6 +8,7 @@ import streamlit as st
 
 from copilot.config import Settings, load_settings
 from copilot.services import Services, build_services
+from dashboards.service import DashboardService
 
 
 @st.cache_resource(show_spinner="Preparing the warehouse (the demo is built on first launch)…")
@@ -16,12 +17,29 @@ def _cached_services(_settings: Settings, settings_key: str) -> Services:
     return build_services(_settings)
 
 
+def _key(settings: Settings) -> str:
+    # The LLM key is kept out of repr(); its hash still tells a rotated key from the old one.
+    return f"{settings!r} {hashlib.sha256(settings.llm_api_key.encode()).hexdigest()}"
+
+
 def services() -> Services:
     """The services for the settings in force; errors propagate as CopilotError."""
     settings = load_settings()
-    # The key is kept out of repr(); its hash still tells a rotated key from the old one.
-    key = hashlib.sha256(settings.llm_api_key.encode()).hexdigest()
-    return _cached_services(settings, f"{settings!r} {key}")
+    return _cached_services(settings, _key(settings))
+
+
+@st.cache_resource(show_spinner="Preparing the dashboards…")
+def _cached_dashboards(_services: Services, settings_key: str) -> DashboardService:
+    # One per process, so its result cache is shared by every browser session.
+    boards = DashboardService(_services)
+    boards.ensure_demo_dashboard(as_of=_services.settings.effective_as_of())
+    return boards
+
+
+def dashboards() -> DashboardService:
+    """The dashboards of the services in force (the demo's seeded on first use)."""
+    svc = services()
+    return _cached_dashboards(svc, _key(svc.settings))
 
 
 def current_user(settings: Settings) -> str:

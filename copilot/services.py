@@ -59,9 +59,10 @@ class Services:
                                                  compare=False)
 
     def ask(self, question: str, *, as_of: date | None = None, channel: Channel = "ask",
-            user: str | None = None) -> Answer:
+            user: str | None = None, use_llm: bool = True) -> Answer:
         """Answer a question from the active profile and audit it before returning.
 
+        `use_llm=False` keeps to the engine (a dashboard re-asking a saved question).
         AuditError propagates: an answer that could not be audited must not be shown.
         """
         day = as_of or self.settings.effective_as_of()
@@ -78,7 +79,8 @@ class Services:
                 self._engines[version_key] = Engine(version.content)
             answer = route(question, day, engine=self._engines[version_key],
                            check=self.guard.check, warehouse=self.warehouse,
-                           writer=self.llm_writer(), retrieve=partial(self.trainer.retrieve, k=12),
+                           writer=self.llm_writer() if use_llm else None,
+                           retrieve=partial(self.trainer.retrieve, k=12),
                            sample=partial(self.sample, limit=3))
         details: dict[str, object] = {"as_of": day.isoformat(), "confidence": answer.confidence}
         if answer.llm is not None:
@@ -139,7 +141,8 @@ class Services:
                 question=f"LLM connection test: {config.endpoint}", reason=reason,
                 duration_ms=_now_ms(started), app_version=__version__))
 
-    def run_sql(self, sql: str, *, user: str | None = None, channel: Channel = "ask") -> Answer:
+    def run_sql(self, sql: str, *, user: str | None = None, channel: Channel = "ask",
+                question: str = "(edited SQL)") -> Answer:
         """Run SQL a person wrote or edited: the guard first, like any other; audited."""
         started = time.perf_counter()
         verdict = self.guard.check(sql)
@@ -161,7 +164,7 @@ class Services:
                                 truncated=result.truncated, confidence=1.0,
                                 total_ms=_now_ms(started))
         self.audit.append(_answer_record(
-            answer, channel=channel, user=user or self.settings.user, question="(edited SQL)",
+            answer, channel=channel, user=user or self.settings.user, question=question,
             outcome="blocked" if verdict.statement is None else answer.status,
         ))
         return answer

@@ -1,0 +1,49 @@
+"""Plotly figures for a result table, shared by the Ask and Dashboards pages: the first
+column on the x axis (or as pie slices), the last column as the value."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+from plotly.graph_objects import Figure
+
+__all__ = ["column_config", "figure", "table_frame"]
+
+
+def table_frame(columns: tuple[str, ...], rows: tuple[tuple[object, ...], ...]) -> pd.DataFrame:
+    return pd.DataFrame([list(r) for r in rows], columns=list(columns))
+
+
+def figure(kind: str, data: pd.DataFrame, *, height: int | None = None) -> Figure | None:
+    """The chart of `data`, or None when it cannot be drawn (a table, one column, no rows)."""
+    if kind not in ("bar", "line", "pie") or len(data.columns) < 2 or data.empty:
+        return None
+    x, y = data.columns[0], data.columns[-1]
+    if kind == "bar":
+        chart = px.bar(data, x=x, y=y)
+    elif kind == "line":
+        chart = px.line(data, x=x, y=y, markers=True)
+    else:
+        chart = px.pie(data, names=x, values=y)
+    if height:
+        chart.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return chart
+
+
+def column_config(frame: pd.DataFrame) -> dict:
+    """Thousands separators; two decimals for amounts; a % sign for rates."""
+    config = {}
+    for name in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[name]) or name.endswith("_id"):
+            continue
+        lowered = name.lower()
+        if "rate" in lowered or "pct" in lowered:
+            config[name] = st.column_config.NumberColumn(format="%.2f%%")
+        elif pd.api.types.is_float_dtype(frame[name]) or any(
+            w in lowered for w in ("amount", "notional", "usd")
+        ):
+            config[name] = st.column_config.NumberColumn(format="%,.2f")
+        else:
+            config[name] = st.column_config.NumberColumn(format="%,d")
+    return config

@@ -1,0 +1,154 @@
+"""Dashboards page: a dashboard's widgets in a grid, each refreshing on its own interval
+(st.fragment) from a result cache shared by all sessions, with edit, reorder, delete,
+export and import. A failing widget shows its error; the others keep working."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from app_pages.charts import column_config, figure, table_frame
+from app_pages.state import current_user, dashboards, services
+from app_pages.widget_form import chart_input, refresh_input
+from copilot.errors import CopilotError
+from dashboards.model import Dashboard, Widget
+from dashboards.refresh import WidgetResult
+from dashboards.service import DashboardService
+
+COLUMNS = 2
+
+
+def _draw(widget: Widget, result: WidgetResult) -> None:
+    if result.error:
+        st.error(result.error, icon=":material/error:")
+        return
+    data = table_frame(result.columns, result.rows)
+    if widget.chart == "number":
+        delta = (None if result.previous is None or result.value is None
+                 else result.value - result.previous)
+        st.metric(widget.title, "—" if result.value is None else f"{result.value:,.0f}",
+                  delta=None if delta is None else f"{delta:+,.0f} since last refresh",
+                  label_visibility="collapsed")
+        return
+    chart = figure(widget.chart, data, height=260)
+    if chart is None:
+        st.dataframe(data, hide_index=True, column_config=column_config(data), height=260,
+                     key=f"w_table_{widget.id}")
+    else:
+        st.plotly_chart(chart, key=f"w_chart_{widget.id}")
+
+
+def _widget(boards: DashboardService, widget: Widget, as_of: date, user: str) -> None:
+    """One widget; runs as a fragment, so its refresh reruns only itself."""
+    with st.container(border=True):
+        head, button = st.columns([5, 1])
+        head.markdown(f"**{widget.title}**")
+        force = button.button("", icon=":material/refresh:", key=f"refresh_{widget.id}",
+                              help="Refresh now")
+        result, _ = boards.refresh(widget, as_of=as_of, by=user, force=force)
+        _draw(widget, result)
+        facts = [f"refreshed {result.refreshed_at:%H:%M:%S}", widget.refresh.label]
+        if not result.error:
+            rows = f"{len(result.rows):,} rows" + (" (cut)" if result.truncated else "")
+            facts = [result.covers, *facts, rows]
+        st.caption(" · ".join(facts))
+        if result.note:
+            st.caption(result.note)
+        _edit(boards, widget, user)
+
+
+def _edit(boards: DashboardService, widget: Widget, user: str) -> None:
+    with st.expander("Edit"):
+        with st.form(f"edit_{widget.id}"):
+            title = st.text_input("Title", value=widget.title, key=f"e{widget.id}_title")
+            chart = chart_input(f"e{widget.id}", widget.chart)
+            refresh = refresh_input(f"e{widget.id}", widget.refresh)
+            sql = st.text_area("SQL (checked by the SQL guard; edited SQL keeps its dates)",
+                               value=widget.sql, key=f"e{widget.id}_sql")
+            saved = st.form_submit_button("Save")
+        if saved:
+            try:
+                boards.edit_widget(widget, title=title, chart=chart, refresh=refresh, sql=sql,
+                                   by=user)
+            except CopilotError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+        up, down, delete = st.columns(3)
+        if up.button("Move up", key=f"up_{widget.id}"):
+            boards.store.move_widget(widget.id or 0, -1)
+            st.rerun()
+        if down.button("Move down", key=f"down_{widget.id}"):
+            boards.store.move_widget(widget.id or 0, +1)
+            st.rerun()
+        if delete.button("Delete", key=f"delete_{widget.id}", type="primary"):
+            boards.delete_widget(widget, by=user)
+            st.rerun()
+
+
+def _manage(boards: DashboardService, current: Dashboard | None, user: str) -> None:
+    with st.expander("New, import, export"):
+        left, right = st.columns(2)
+        name = left.text_input("New dashboard", key="new_dashboard")
+        if left.button("Create", key="create_dashboard") and name.strip():
+            try:
+                st.session_state["dashboard_next"] = boards.dashboard(name, by=user).name
+            except CopilotError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+        upload = right.file_uploader("Import a dashboard (JSON export)", type=["json"],
+                                     key="import_file")
+        pasted = right.text_area("…or paste the export", key="import_text", height=100)
+        as_name = right.text_input("Import as (name)", key="import_name")
+        text = upload.getvalue() if upload is not None else pasted
+        if right.button("Import", key="import_dashboard") and text:
+            try:
+                imported = boards.import_json(text, by=user, name=as_name)
+            except CopilotError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["dashboard_next"] = imported.name
+                st.rerun()
+        if current is not None:
+            st.download_button("Export this dashboard (JSON)", boards.export(current),
+                               file_name=f"{current.name}.json", mime="application/json",
+                               key="export_dashboard")
+            sure = st.checkbox("I want to delete this dashboard", key="delete_sure")
+            if st.button("Delete this dashboard", key="delete_dashboard", disabled=not sure):
+                boards.delete_dashboard(current, by=user)
+                st.session_state.pop("dashboard_pick", None)
+                st.rerun()
+
+
+def render() -> None:
+    """Draw the Dashboards page."""
+    st.title("Dashboards")
+    try:
+        svc = services()
+        boards = dashboards()
+    except CopilotError as exc:
+        st.error(str(exc))
+        return
+    user = current_user(svc.settings)
+    as_of = svc.settings.effective_as_of()
+    names = [d.name for d in boards.store.dashboards()]
+    if "dashboard_next" in st.session_state:  # chosen by Create or Import on the last run
+        st.session_state["dashboard_pick"] = st.session_state.pop("dashboard_next")
+    if st.session_state.get("dashboard_pick") not in names:
+        st.session_state.pop("dashboard_pick", None)
+    picked = st.selectbox("Dashboard", names, key="dashboard_pick") if names else None
+    current = boards.store.dashboard(picked) if picked else None
+    _manage(boards, current, user)
+    if current is None:
+        st.info("No dashboards yet: answer a question on the Ask page and save it as a widget.")
+        return
+    widgets = boards.store.widgets(current.id)
+    if not widgets:
+        st.info("This dashboard has no widgets yet: save an answer from the Ask page.")
+    columns = st.columns(COLUMNS)
+    for index, widget in enumerate(widgets):
+        with columns[index % COLUMNS]:
+            st.fragment(_widget, run_every=widget.refresh.rerun_seconds())(
+                boards, widget, as_of, user)

@@ -1,0 +1,108 @@
+"""Refreshing a widget: re-ask its question (relative widgets) or run its saved SQL, through
+the same services as the Ask page, audited on the dashboard channel, cached per widget."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from copilot.engine.answer import Answer
+from copilot.engine.periods import format_period
+from copilot.services import Services
+from dashboards.cache import ResultCache
+from dashboards.model import Widget
+from dashboards.store import DashboardStore
+
+__all__ = ["ERROR_TTL_S", "WidgetResult", "WidgetRunner"]
+
+ERROR_TTL_S = 30.0  # a failing widget is retried soon, not at its next interval
+
+
+@dataclass(frozen=True)
+class WidgetResult:
+    """One refresh of one widget, as the page shows it."""
+
+    widget_id: int
+    refreshed_at: datetime
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[object, ...], ...] = ()
+    truncated: bool = False
+    covers: str = ""  # the dates the widget's numbers are about
+    sql: str = ""
+    error: str = ""
+    note: str = ""
+    value: float | None = None  # number widgets: this refresh's value and the one before
+    previous: float | None = None
+    ms: float = 0.0
+
+
+class WidgetRunner:
+    def __init__(self, services: Services, store: DashboardStore,
+                 cache: ResultCache[WidgetResult] | None = None) -> None:
+        self.services = services
+        self.store = store
+        self.cache: ResultCache[WidgetResult] = cache or ResultCache()
+
+    def result(self, widget: Widget, *, as_of: date, user: str,
+               force: bool = False) -> tuple[WidgetResult, bool]:
+        """The widget's result (from the cache while fresh) and whether it was cached."""
+        def ttl(result: WidgetResult) -> float | None:
+            fresh = widget.refresh.ttl_seconds(datetime.now())
+            return min(fresh or ERROR_TTL_S, ERROR_TTL_S) if result.error else fresh
+
+        return self.cache.get(widget.id, (widget.updated_at, as_of), ttl,
+                              lambda: self._run(widget, as_of, user), force=force)
+
+    def _run(self, widget: Widget, as_of: date, user: str) -> WidgetResult:
+        started = time.perf_counter()
+        note = ""
+        answer: Answer | None = None
+        if widget.relative:
+            answer = self.services.ask(widget.question, as_of=as_of, channel="dashboard",
+                                       user=user, use_llm=False)
+            if answer.status != "answered":
+                note = (f"The question is no longer understood ({answer.interpretation}); "
+                        "this is its saved SQL, with the dates it was saved with.")
+                answer = None
+        if answer is None:
+            answer = self.services.run_sql(widget.sql, user=user, channel="dashboard",
+                                           question=f"widget: {widget.title}")
+        now = datetime.now()
+        ms = (time.perf_counter() - started) * 1000
+        assert widget.id is not None
+        if answer.status != "answered":
+            return WidgetResult(widget.id, now, error=answer.interpretation, note=note, ms=ms,
+                                sql=answer.sql or widget.sql)
+        value = previous = None
+        if widget.chart == "number":
+            value = _number(answer)
+            if value is not None:
+                previous = self.store.record_value(widget.id, value, now.isoformat())
+        return WidgetResult(
+            widget.id, now, columns=answer.columns, rows=answer.rows,
+            truncated=answer.truncated, covers=_covers(answer, widget, as_of),
+            sql=answer.sql or "", note=note, value=value, previous=previous, ms=ms)
+
+
+def _covers(answer: Answer, widget: Widget, as_of: date) -> str:
+    plan = answer.plan
+    if plan is not None and plan.period is not None and plan.period_column:
+        column = plan.period_column.split(".")[1].replace("_", " ")
+        return f"{column} {format_period(plan.period)}"
+    if widget.relative and answer.source == "engine":
+        return f"as of {as_of.day} {as_of:%b %Y}"
+    return "the dates written in its SQL"
+
+
+def _number(answer: Answer) -> float | None:
+    """A number widget's value: the last column of the first row, when it is a number."""
+    if not answer.rows:
+        return 0.0 if answer.columns else None
+    value = answer.rows[0][-1]
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
