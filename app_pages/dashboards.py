@@ -24,6 +24,10 @@ def _draw(widget: Widget, result: WidgetResult) -> None:
         st.error(result.error, icon=":material/error:")
         return
     data = table_frame(result.columns, result.rows)
+    if data.empty and widget.chart != "number":
+        st.info(f"No rows{': none for ' + result.covers if result.covers else ''}.",
+                icon=":material/check_circle:")
+        return
     if widget.chart == "number":
         delta = (None if result.previous is None or result.value is None
                  else result.value - result.previous)
@@ -50,7 +54,9 @@ def _widget(boards: DashboardService, widget: Widget, as_of: date, user: str) ->
         _draw(widget, result)
         facts = [f"refreshed {result.refreshed_at:%H:%M:%S}", widget.refresh.label]
         if not result.error:
-            rows = f"{len(result.rows):,} rows" + (" (cut)" if result.truncated else "")
+            count = len(result.rows)
+            rows = f"{count:,} row{'' if count == 1 else 's'}" + (
+                " (cut)" if result.truncated else "")
             facts = [result.covers, *facts, rows]
         st.caption(" · ".join(facts))
         if result.note:

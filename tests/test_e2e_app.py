@@ -136,3 +136,26 @@ def test_ask_a_question_in_a_real_browser(served_app: str) -> None:
         page.screenshot(path=str(ARTIFACTS / "ask_page.png"), full_page=True)
         browser.close()
     assert "Counting settlements with fail" in body and "Traceback" not in body
+
+
+def test_seeded_dashboard_in_a_real_browser(served_app: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(f"{served_app}/dashboards")
+        page.get_by_text("Pending settlements, next 5 days, by currency").wait_for(
+            timeout=90_000)
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4",
+                               timeout=90_000)
+        page.get_by_text("since last refresh").or_(page.get_by_text("refreshed")).first.wait_for(
+            timeout=60_000)
+        page.wait_for_timeout(1500)  # let the charts finish their first draw
+        body = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+        browser.close()
+    for title in ("Fails today by counterparty", "Unconfirmed trades by age",
+                  "Open exceptions by priority", "Netting breaks this week",
+                  "Fail rate trend, 30 days"):
+        assert title in body
+    assert "Traceback" not in body and "error" not in body.lower()
