@@ -65,32 +65,35 @@ def _widget(boards: DashboardService, widget: Widget, as_of: date, user: str) ->
 
 
 def _edit(boards: DashboardService, widget: Widget, user: str) -> None:
-    with st.expander("Edit"):
-        with st.form(f"edit_{widget.id}"):
-            title = st.text_input("Title", value=widget.title, key=f"e{widget.id}_title")
-            chart = chart_input(f"e{widget.id}", widget.chart)
-            refresh = refresh_input(f"e{widget.id}", widget.refresh)
-            sql = st.text_area("SQL (checked by the SQL guard; edited SQL keeps its dates)",
-                               value=widget.sql, key=f"e{widget.id}_sql")
-            saved = st.form_submit_button("Save")
-        if saved:
-            try:
-                boards.edit_widget(widget, title=title, chart=chart, refresh=refresh, sql=sql,
-                                   by=user)
-            except CopilotError as exc:
-                st.error(str(exc))
-            else:
-                st.rerun()
-        up, down, delete = st.columns(3)
-        if up.button("Move up", key=f"up_{widget.id}"):
-            boards.store.move_widget(widget.id or 0, -1)
+    # A toggle, not an expander: an expander's content is built on every refresh, and a
+    # dozen edit forms would cost more than the widgets themselves.
+    if not st.toggle("Edit", key=f"editing_{widget.id}"):
+        return
+    with st.form(f"edit_{widget.id}"):
+        title = st.text_input("Title", value=widget.title, key=f"e{widget.id}_title")
+        chart = chart_input(f"e{widget.id}", widget.chart)
+        refresh = refresh_input(f"e{widget.id}", widget.refresh)
+        sql = st.text_area("SQL (checked by the SQL guard; edited SQL keeps its dates)",
+                           value=widget.sql, key=f"e{widget.id}_sql")
+        saved = st.form_submit_button("Save")
+    if saved:
+        try:
+            boards.edit_widget(widget, title=title, chart=chart, refresh=refresh, sql=sql,
+                               by=user)
+        except CopilotError as exc:
+            st.error(str(exc))
+        else:
             st.rerun()
-        if down.button("Move down", key=f"down_{widget.id}"):
-            boards.store.move_widget(widget.id or 0, +1)
-            st.rerun()
-        if delete.button("Delete", key=f"delete_{widget.id}", type="primary"):
-            boards.delete_widget(widget, by=user)
-            st.rerun()
+    up, down, delete = st.columns(3)
+    if up.button("Move up", key=f"up_{widget.id}"):
+        boards.store.move_widget(widget.id or 0, -1)
+        st.rerun()
+    if down.button("Move down", key=f"down_{widget.id}"):
+        boards.store.move_widget(widget.id or 0, +1)
+        st.rerun()
+    if delete.button("Delete", key=f"delete_{widget.id}", type="primary"):
+        boards.delete_widget(widget, by=user)
+        st.rerun()
 
 
 def _manage(boards: DashboardService, current: Dashboard | None, user: str) -> None:

@@ -54,3 +54,7 @@ class ResultCache(Generic[T]):
     def forget(self, key: Hashable) -> None:
         with self._guard:
             self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._guard:
+            self._entries.clear()

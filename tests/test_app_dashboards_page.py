@@ -143,3 +143,21 @@ def test_import_of_destructive_sql_is_refused_and_changes_nothing(page_env: Path
     assert "Nothing was imported" in app.error[0].value
     assert _boards(page_env).store.dashboard("Evil") is None
     assert _audit(page_env)[-1].outcome == "blocked"
+
+
+def test_edit_a_widget_on_the_page_and_refuse_destructive_sql(page_env: Path) -> None:
+    app = _run(_dashboards_page)
+    boards = _boards(page_env)
+    widget = boards.store.widgets(boards.store.dashboard(MORNING_CHECK).id)[0]
+    app.toggle(key=f"editing_{widget.id}").set_value(True).run()
+    app.text_area(key=f"e{widget.id}_sql").set_value("DELETE FROM settlements")
+    app.button(key=f"FormSubmitter:edit_{widget.id}-Save").click().run()
+    assert "guard refused" in app.error[0].value
+    assert boards.store.widget(widget.id).sql == widget.sql
+    app.text_area(key=f"e{widget.id}_sql").set_value(widget.sql)
+    app.text_input(key=f"e{widget.id}_title").set_value("Fails today")
+    app.button(key=f"FormSubmitter:edit_{widget.id}-Save").click().run()
+    assert not app.exception, app.exception
+    saved = boards.store.widget(widget.id)
+    assert saved.title == "Fails today" and saved.relative  # same SQL: still re-asked
+    assert "**Fails today**" in _texts(app)
