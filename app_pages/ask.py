@@ -153,6 +153,7 @@ def render() -> None:
     try:
         svc = services()
         version = svc.trainer.require_trained()
+        dashboards()  # the demo's dashboard is seeded on the first page load, not mid-answer
     except CopilotError as exc:
         st.warning(str(exc))
         return

@@ -222,11 +222,17 @@ def _settings(_args: argparse.Namespace) -> int:
 
 
 def _prepare(_args: argparse.Namespace) -> int:
+    # The command line is a composition root like streamlit_app.py: it may reach the
+    # dashboards package, which itself builds on copilot.
     from copilot.services import build_services
+    from dashboards.service import DashboardService
 
     services = build_services(load_settings())
     tables = services.warehouse.schema().table_names
-    print(f"ready: {services.warehouse.display_url} with {len(tables)} tables")
+    seeded = DashboardService(services).ensure_demo_dashboard(
+        as_of=services.settings.effective_as_of())
+    print(f"ready: {services.warehouse.display_url} with {len(tables)} tables"
+          + (f"; dashboard {seeded.name!r} built" if seeded else ""))
     return 0
 
 

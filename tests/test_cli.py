@@ -69,9 +69,11 @@ def test_prepare_builds_the_demo_warehouse_once(tmp_path: Path) -> None:
     done = _cli("prepare", env=env)
     assert done.returncode == 0, done.stderr
     assert "ready:" in done.stdout and "with 8 tables" in done.stdout
+    assert "dashboard 'Ops morning check' built" in done.stdout
     built = tmp_path / "data" / "otc_demo.db"
     stamp = built.stat().st_mtime_ns
-    assert _cli("prepare", env=env).returncode == 0
+    again = _cli("prepare", env=env)
+    assert again.returncode == 0 and "dashboard" not in again.stdout
     assert built.stat().st_mtime_ns == stamp  # present, so not rebuilt
 
 

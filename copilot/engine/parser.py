@@ -17,47 +17,26 @@ from copilot.engine.lexicon import Lexicon, Match, Meaning, normalise, tokens
 from copilot.engine.periods import Period
 from copilot.engine.plan import Comparison, Dimension, Filter, Measure, QueryPlan
 from copilot.engine.reading import MARKER, Reading, read_numbers, read_period
+from copilot.engine.vocabulary import (
+    AGE_BANDS,
+    AVG,
+    BY,
+    COUNT,
+    DAILY,
+    DISTINCT,
+    FILLER,
+    LIST,
+    MAX,
+    MAX_QUESTION_CHARS,
+    MIN,
+    MONTHLY,
+    SUM,
+    WRITE_START,
+)
 from training.glossary import Glossary, Term, resolve_as_of
 from training.profiles import ProfileContent
 
 __all__ = ["ParseResult", "parse_question"]
-
-MAX_QUESTION_CHARS = 500
-# Verbs that ask to change data. A read-only copilot refuses them outright.
-_WRITES = re.compile(
-    r"\b(delete|drop|remove|update|insert|truncate|alter|modify|purge|wipe|erase|rename|"
-    r"grant|revoke|create|cancel|amend|change|overwrite|replace|restore|reset|approve|"
-    r"reassign|assign|close|resolve|settle|book|release|rebook|send)\b(?!\s*(?:on|date|d\b))"
-)
-_WRITE_START = re.compile(r"^\s*(?:please\s+|can you\s+|could you\s+|i want to\s+|go\s+)?"
-                          + _WRITES.pattern)
-_COUNT = {"how many", "number of", "count of", "count", "no of", "how much of", "tally"}
-_SUM = {"total", "sum", "sum of", "how much", "aggregate", "overall"}
-_AVG = {"average", "avg", "mean"}
-_MAX = {"maximum", "max", "highest", "largest", "biggest"}
-_MIN = {"minimum", "min", "lowest", "smallest"}
-_LIST = {"show", "list", "which", "give", "display", "find", "what are", "who", "detail",
-         "details", "all"}
-_DISTINCT = {"distinct", "unique", "different"}
-_BY = {"by", "per", "for each", "each", "across", "broken down by", "split by", "grouped by"}
-_DAILY = {"daily", "per day", "by day", "each day", "day by day"}
-_MONTHLY = {"monthly", "per month", "by month", "each month"}
-_AGE_BANDS = {"age bucket", "by age", "ageing", "aging", "age band", "age profile"}
-# Words that carry no meaning of their own in an ops question.
-_FILLER = {
-    "a", "an", "the", "of", "in", "on", "at", "for", "to", "with", "and", "or", "is", "are", "was",
-    "were", "be", "been", "do", "does", "did", "we", "our", "us", "i", "me", "my", "you", "your",
-    "it", "its", "there", "their", "this", "that", "these", "those", "what", "whats", "what's",
-    "how", "please", "can", "could", "would", "will", "shall", "should", "currently", "current",
-    "now", "today's", "right", "as", "from", "into", "about", "any", "some", "all", "just", "only",
-    "have", "has", "had", "get", "got", "see", "tell", "give", "show", "list", "which", "who",
-    "where", "when", "whose", "than", "then", "amount", "value", "number", "count", "total", "sum",
-    "average", "per", "by", "each", "across", "split", "grouped", "broken", "down", "breakdown",
-    "distribution", "trend", "over", "under", "above", "below", "more", "less", "fewer", "greater",
-    "least", "most", "top", "bottom", "first", "last", "largest", "biggest", "highest", "smallest",
-    "lowest", "many", "much", "also", "still", "out", "up", "being", "yet", "so", "far"
-}
-
 
 @dataclass(frozen=True)
 class ParseResult:
@@ -90,12 +69,12 @@ def parse_question(question: str, content: ProfileContent, lexicon: Lexicon,
         return _refuse(f"The question is longer than {MAX_QUESTION_CHARS} characters; ask one "
                        "thing at a time.", final=True)
     text = normalise(question)
-    if _WRITE_START.search(text) or re.search(r"\b(delete|drop|truncate|insert|update)\b", text):
+    if WRITE_START.search(text) or re.search(r"\b(delete|drop|truncate|insert|update)\b", text):
         # Final when it opens with the verb ("delete all cancelled trades"): an order to
         # change data. A word in the middle ("trades with an update") may be a question.
         return _refuse("The copilot only reads the warehouse; it cannot change, delete or "
                        "create data. Ask a question about the data instead.",
-                       final=bool(_WRITE_START.search(text)))
+                       final=bool(WRITE_START.search(text)))
     if re.search(r"\bor\b", text):
         return _refuse("I can't combine conditions with 'or' yet, and reading it as 'and' "
                        "would give a wrong number; ask for each one separately.")
@@ -144,8 +123,8 @@ def _things(content: ProfileContent) -> str:
 
 def _unused(words: list[str], matches: list[Match]) -> list[str]:
     covered = {i for m in matches for i in range(m.start, m.end)}
-    known = _FILLER | {w for group in (_COUNT, _SUM, _AVG, _MAX, _MIN, _LIST, _BY, _DAILY,
-                                       _MONTHLY, _AGE_BANDS, _DISTINCT)
+    known = FILLER | {w for group in (COUNT, SUM, AVG, MAX, MIN, LIST, BY, DAILY,
+                                       MONTHLY, AGE_BANDS, DISTINCT)
                                        for p in group for w in p.split()}
     return [w for i, w in enumerate(words)
             if i not in covered and w not in known and not MARKER.fullmatch(w)]
@@ -264,7 +243,7 @@ def _plan(question: str, words: list[str], matches: list[Match], state: Reading,
         else:
             ranked = grouping_entities[0]
             dims.append(Dimension(_entity_dimension(ranked.table, content), ranked.name))
-    bucket = "day" if _has(words, _DAILY) else "month" if _has(words, _MONTHLY) else None
+    bucket = "day" if _has(words, DAILY) else "month" if _has(words, MONTHLY) else None
 
     filters: list[Filter] = []
     for term in condition_terms:
@@ -302,7 +281,7 @@ def _plan(question: str, words: list[str], matches: list[Match], state: Reading,
                               sql=resolve_as_of(glossary.upcoming_condition, as_of.isoformat())))
     if bucket and period_column:
         dims.append(Dimension(period_column, bucket, bucket))
-    if _has(words, _AGE_BANDS):
+    if _has(words, AGE_BANDS):
         # "unconfirmed trades by age bucket": bands of days before the as-of date, measured
         # on the date "older than N days" uses.
         column = dict(glossary.age_columns).get(base) or period_column
@@ -321,7 +300,7 @@ def _plan(question: str, words: list[str], matches: list[Match], state: Reading,
                                       days_before_as_of=days))
 
     measure = _measure(words, measure_terms, dims)
-    if measure.kind == "count" and _has(words, _DISTINCT) and (body_dimensions or
+    if measure.kind == "count" and _has(words, DISTINCT) and (body_dimensions or
                                                                 grouping_entities):
         # "how many distinct counterparties had fails": count the counterparties, not fails.
         if body_dimensions:
@@ -451,9 +430,9 @@ def _measure(words: list[str], measure_terms: list[Term], dims: list[Dimension])
     if term and not re.fullmatch(r"\w+\.\w+", term.measure or ""):
         return Measure("rate", term.name, term.measure, term.unit)
     if term:
-        kind = ("avg" if _has(words, _AVG) else "max" if _has(words, {"maximum", "max"})
+        kind = ("avg" if _has(words, AVG) else "max" if _has(words, {"maximum", "max"})
                 else "min" if _has(words, {"minimum", "min"}) else "sum")
         return Measure(kind, term.name, term.measure, term.unit)
-    if _has(words, _COUNT) or dims:
+    if _has(words, COUNT) or dims:
         return Measure("count", "count")  # "with more than 10 fails" counts too, per group
     return Measure("list", "list")
