@@ -19,6 +19,7 @@ if [ "$for_tests" = "--for-tests" ]; then
   # The tests start their own PostgreSQL server and drive the app in headless Chromium.
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)  # PDF report pages to PNG
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

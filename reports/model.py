@@ -1,0 +1,155 @@
+"""Report templates, their schedules, recipients and alert conditions, and the runs they
+make, as plain values validated once when they are built."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from copilot.errors import CopilotError
+
+__all__ = ["DAYS", "FORMATS", "Alert", "Recipients", "ReportError", "ReportRun",
+           "ReportTemplate", "RunState", "Schedule"]
+
+Format = Literal["csv", "xlsx", "pdf"]
+FORMATS: tuple[Format, ...] = ("csv", "xlsx", "pdf")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+RunState = Literal["working", "success", "error", "skipped", "not triggered"]
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+_EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
+
+
+class ReportError(CopilotError):
+    """A report template is malformed, missing or refused; the message says which."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Daily at a time, weekly on chosen days at a time, or a cron expression; each in a
+    time zone, optionally on weekdays only."""
+
+    kind: Literal["daily", "weekly", "cron"] = "daily"
+    at: str = "07:00"
+    days: tuple[str, ...] = ()
+    cron: str = ""  # five fields: minute hour day-of-month month day-of-week
+    timezone: str = "UTC"
+    weekdays_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("daily", "weekly", "cron"):
+            raise ReportError(f"Unknown schedule {self.kind!r}: daily, weekly or cron.")
+        if self.kind in ("daily", "weekly") and not _TIME.fullmatch(self.at):
+            raise ReportError(f"A {self.kind} schedule needs a time as HH:MM, not {self.at!r}.")
+        if self.kind == "weekly" and (not self.days or set(self.days) - set(DAYS)):
+            raise ReportError(f"A weekly schedule needs days among {', '.join(DAYS)}.")
+        if self.kind == "cron" and len(self.cron.split()) != 5:
+            raise ReportError(f"A cron schedule needs five fields, not {self.cron!r}.")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ReportError(f"Unknown time zone {self.timezone!r}; use a name such as "
+                              "Europe/London.") from None
+
+    @property
+    def label(self) -> str:
+        when = {"daily": f"daily at {self.at}",
+                "weekly": f"{', '.join(self.days)} at {self.at}",
+                "cron": f"cron '{self.cron}'"}[self.kind]
+        return f"{when} {self.timezone}" + (", weekdays only" if self.weekdays_only else "")
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Where a report goes; webhook URLs are secrets and are never shown whole."""
+
+    emails: tuple[str, ...] = ()
+    slack: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    folders: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for email in self.emails:
+            if not _EMAIL.fullmatch(email):
+                raise ReportError(f"{email!r} is not an email address.")
+        for url in (*self.slack, *self.teams):
+            if not re.match(r"https?://[^/\s]+/", url):
+                raise ReportError("A webhook must be an http(s) URL with a path.")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.emails or self.slack or self.teams or self.folders)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Deliver only when the result's value (the last column of the first row) crosses a
+    threshold, or lies beyond k standard deviations of the trailing runs' values; after a
+    delivered alert, stay quiet for the grace period so one breach does not spam."""
+
+    kind: Literal["none", "threshold", "anomaly"] = "none"
+    op: Literal[">", ">=", "<", "<=", "=="] = ">"
+    value: float = 0.0
+    k: float = 3.0
+    trailing: int = 20
+    grace_minutes: int = 60
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("none", "threshold", "anomaly"):
+            raise ReportError(f"Unknown alert {self.kind!r}: none, threshold or anomaly.")
+        if self.op not in (">", ">=", "<", "<=", "=="):
+            raise ReportError(f"Unknown comparison {self.op!r}.")
+        if self.kind == "anomaly" and (self.k <= 0 or self.trailing < 3):
+            raise ReportError("An anomaly alert needs k above 0 and at least 3 trailing runs.")
+        if self.grace_minutes < 0:
+            raise ReportError("The alert's grace period cannot be negative.")
+
+
+@dataclass(frozen=True)
+class ReportTemplate:
+    """A saved query, how it is rendered, when it runs and where it goes."""
+
+    name: str
+    sql: str
+    schedule: Schedule = field(default_factory=Schedule)
+    recipients: Recipients = field(default_factory=Recipients)
+    formats: tuple[Format, ...] = ("csv",)
+    question: str = ""
+    relative: bool = False  # re-ask the question at each run, so periods move with the date
+    interpretation: str = ""
+    skip_when_empty: bool = False
+    subject: str = "{name}: {rows} rows as of {as_of}"
+    body: str = "{interpretation}"
+    alert: Alert = field(default_factory=Alert)
+    paused: bool = False
+    id: int | None = None
+    created_by: str = ""
+    updated_at: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name.strip() or len(self.name) > 120:
+            raise ReportError("A report needs a name of 1 to 120 characters.")
+        if not self.sql.strip():
+            raise ReportError(f"The report {self.name!r} has no SQL.")
+        if not self.formats or set(self.formats) - set(FORMATS):
+            raise ReportError(f"A report renders one or more of {', '.join(FORMATS)}.")
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """One run of a template, as the run log keeps it."""
+
+    template_id: int
+    template_name: str
+    trigger: Literal["schedule", "manual", "catch-up"]
+    started_at: str
+    state: RunState = "working"
+    scheduled_for: str = ""
+    ended_at: str = ""
+    row_count: int | None = None
+    files: tuple[str, ...] = ()
+    deliveries: tuple[dict[str, object], ...] = ()  # DeliveryOutcome as dicts
+    value: float | None = None
+    error: str = ""
+    id: int | None = None
