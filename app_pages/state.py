@@ -9,6 +9,7 @@ import streamlit as st
 from copilot.config import Settings, load_settings
 from copilot.services import Services, build_services
 from dashboards.service import DashboardService
+from reports.service import ReportService
 
 
 @st.cache_resource(show_spinner="Preparing the warehouse (the demo is built on first launch)…")
@@ -51,3 +52,15 @@ def current_user(settings: Settings) -> str:
     except Exception:  # no login configured, or an older Streamlit: fall back, never fail
         pass
     return settings.user
+
+
+@st.cache_resource(show_spinner="Starting the report scheduler…")
+def _cached_reports(_services: Services, settings_key: str) -> ReportService:
+    # Once per process: the scheduler starts here, whatever reruns the script.
+    return ReportService(_services)
+
+
+def reports() -> ReportService:
+    """The report templates, run log and the process's scheduler."""
+    svc = services()
+    return _cached_reports(svc, _key(svc.settings))

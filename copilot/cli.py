@@ -17,6 +17,7 @@ from typing import TextIO
 from copilot.config import load_settings, settings_in_force
 from copilot.errors import CopilotError
 from copilot.guard.guard import DIALECTS
+from copilot.reports_cli import add_report_commands, run_reports, run_scheduler
 
 __all__ = ["main"]
 
@@ -99,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, default=None,
                         help="file to write (default: audit-export.<format>)")
 
+    add_report_commands(commands)
     commands.add_parser("settings", help="print the settings in force (passwords hidden)")
     commands.add_parser(
         "prepare", help="get ready to serve: build the demo warehouse when it is missing"
@@ -248,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": _audit,
         "eval": _eval,
         "prepare": _prepare,
+        "scheduler": lambda a: run_scheduler(a, load_settings()),
+        "reports": lambda a: run_reports(a, load_settings()),
     }
     try:
         return handlers[args.command](args)

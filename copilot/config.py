@@ -213,6 +213,24 @@ class Settings:
         ),
     )
 
+    reports_dir: Path | None = field(
+        default=None, metadata=_doc("Folder where report runs keep their files.",
+                                    "`DATA_DIR/reports`"))
+    smtp_host: str = field(
+        default="", metadata=_doc("SMTP server that sends report emails.", "empty (no email)"))
+    smtp_port: int = field(default=587, metadata=_doc("Port of the SMTP server.", "`587`"))
+    smtp_security: str = field(
+        default="starttls", metadata=_doc("`starttls`, `ssl` or `none`.", "`starttls`"))
+    smtp_user: str = field(
+        default="", metadata=_doc("SMTP login; empty sends without logging in.", "empty"))
+    smtp_password: str = field(
+        default="", repr=False,
+        metadata=_doc("SMTP password; never shown, logged or audited.", "empty", secret=True))
+    smtp_sender: str = field(
+        default="", metadata=_doc("From address of report emails.", "`SMTP_USER`"))
+    app_url: str = field(
+        default="", metadata=_doc("The app's address, linked from report messages.", "none"))
+
     def __post_init__(self) -> None:
         # Fill the defaults that depend on data_dir, so every consumer sees concrete values.
         data = self.data_dir
@@ -226,6 +244,10 @@ class Settings:
                 object.__setattr__(self, name, value)
         if self.chroma_dir is None:
             object.__setattr__(self, "chroma_dir", data / "chroma")
+        if self.reports_dir is None:
+            object.__setattr__(self, "reports_dir", data / "reports")
+        if not self.smtp_sender:
+            object.__setattr__(self, "smtp_sender", self.smtp_user)
         if not self.profile:
             object.__setattr__(self, "profile", "demo" if self.uses_demo_warehouse else "main")
         if not self.user:

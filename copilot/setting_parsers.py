@@ -66,6 +66,12 @@ def _http_url(text: str) -> str:
     return text.rstrip("/")
 
 
+def _smtp_security(text: str) -> str:
+    if text.lower() not in ("starttls", "ssl", "none"):
+        raise ValueError("must be starttls, ssl or none")
+    return text.lower()
+
+
 def _url(text: str) -> str:
     scheme = text.split(":", 1)[0].lower()
     if "://" not in text or scheme.split("+", 1)[0] not in {"sqlite", "postgresql", "mssql"}:
@@ -102,4 +108,12 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "llm_max_corrections": _count,
     "llm_token_budget": _positive_int,
     "llm_send_rows": _flag,
+    "reports_dir": lambda text: Path(text).expanduser(),
+    "smtp_host": str.strip,
+    "smtp_port": _positive_int,
+    "smtp_security": _smtp_security,
+    "smtp_user": str.strip,
+    "smtp_password": str,
+    "smtp_sender": str.strip,
+    "app_url": _http_url,
 }

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -59,6 +60,10 @@ _runs = Table(
     Column("value", Float),
     Column("error", Text, nullable=False, default=""),
 )
+# A scheduled time runs once, even when two processes (the app and `python -m copilot
+# scheduler`) fire the same job: the second insert fails and that run is skipped.
+Index("report_runs_scheduled_once", _runs.c.template_id, _runs.c.scheduled_for, unique=True,
+      sqlite_where=_runs.c.scheduled_for != "", postgresql_where=_runs.c.scheduled_for != "")
 _DEFINITION = ("sql", "schedule", "recipients", "formats", "question", "relative",
                "interpretation", "skip_when_empty", "subject", "body", "alert")
 
@@ -116,8 +121,14 @@ class ReportStore:
     # ---- the run log -------------------------------------------------------------------
 
     def start_run(self, run: ReportRun) -> ReportRun:
-        with self._engine.begin() as conn:
-            new_id = conn.execute(insert(_runs).values(**_run_row(run))).inserted_primary_key[0]
+        """Log a run; ReportError when its scheduled time is already in the log."""
+        try:
+            with self._engine.begin() as conn:
+                new_id = conn.execute(insert(_runs).values(**_run_row(run))
+                                      ).inserted_primary_key[0]
+        except IntegrityError:
+            raise ReportError(f"The run of {run.template_name!r} scheduled for "
+                              f"{run.scheduled_for} has already been made.") from None
         return replace(run, id=new_id)
 
     def finish_run(self, run: ReportRun) -> ReportRun:

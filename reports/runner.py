@@ -1,0 +1,200 @@
+"""One run of a report template: query (through the guard, streamed), render, test the alert,
+deliver on every channel, and log the run and audit it, whatever happens.
+
+One run of a template at a time in a process (a lock per template); a scheduled run is also
+unique in the run log by template and scheduled time, so a second process running the same
+job store cannot send the same report twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from copilot import __version__
+from copilot.audit import AuditRecord
+from copilot.errors import CopilotError
+from copilot.guard import Guard
+from copilot.services import Services
+from reports.alerts import evaluate
+from reports.delivery import (
+    Attachment,
+    Channel,
+    EmailChannel,
+    FolderChannel,
+    ReportMessage,
+    WebhookChannel,
+    deliver_all,
+)
+from reports.model import ReportError, ReportRun, ReportTemplate
+from reports.render import MIME, render_report
+from reports.store import ReportStore, now_text
+
+__all__ = ["ReportRunner"]
+
+FULL_RESULT_ROWS = 1_000_000  # a report's cap: far above any page, below Excel's limit
+_FIELD = re.compile(r"\{(name|rows|as_of|run_at|interpretation|value)\}")
+_LOCKS: dict[tuple[str, int], threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+class ReportRunner:
+    def __init__(self, services: Services, store: ReportStore) -> None:
+        self.services = services
+        self.store = store
+        settings = services.settings
+        assert settings.reports_dir is not None
+        self.output_dir: Path = settings.reports_dir
+
+    def run(self, template: ReportTemplate, *, trigger: str = "manual",
+            scheduled_for: datetime | None = None, as_of: date | None = None,
+            by: str = "") -> ReportRun:
+        """Run `template` now; the logged run (never raises for a failed run)."""
+        assert template.id is not None
+        key = (self.services.settings.state_url, template.id)
+        with _LOCKS_GUARD:
+            lock = _LOCKS.setdefault(key, threading.Lock())
+        started = ReportRun(template.id, template.name, trigger,  # type: ignore[arg-type]
+                            now_text(), "working",
+                            scheduled_for=scheduled_for.isoformat() if scheduled_for else "")
+        if not lock.acquire(blocking=False):
+            busy = replace(started, state="skipped", ended_at=now_text(), scheduled_for="",
+                           error="A run of this report was already working.")
+            return self._log(self.store.start_run(busy), by)
+        try:
+            try:
+                run = self.store.start_run(started)
+            except ReportError as exc:  # this scheduled time is already in the log
+                return replace(started, state="skipped", error=str(exc))
+            try:
+                run = self._run(template, run, as_of or self.services.settings.effective_as_of())
+            except CopilotError as exc:
+                run = replace(run, state="error", error=str(exc))
+            except Exception as exc:  # a bug must still leave an honest run log entry
+                run = replace(run, state="error", error=f"{type(exc).__name__}: {exc}")
+            run = replace(run, ended_at=now_text())
+            self.store.finish_run(run)
+            return self._log(run, by, template)
+        finally:
+            lock.release()
+
+    def _run(self, template: ReportTemplate, run: ReportRun, as_of: date) -> ReportRun:
+        sql, interpretation = self._sql(template, as_of)
+        guard = self.services.guard
+        verdict = Guard(guard.schema, dialect=guard.dialect, row_cap=FULL_RESULT_ROWS,
+                        policy=guard.policy).check(sql)
+        if verdict.statement is None:
+            raise ReportError(f"The SQL guard refused the report's SQL: {verdict.reason}")
+        run_at = datetime.now()
+        rendered = render_report(
+            self.services.warehouse.stream(verdict.statement), formats=template.formats,
+            folder=self.output_dir / f"report-{template.id}", name=template.name,
+            run_at=run_at, as_of=as_of, interpretation=interpretation)
+        value = _value(rendered.head)
+        run = replace(run, row_count=rendered.row_count, value=value,
+                      files=tuple(str(p) for p in rendered.files))
+        if template.skip_when_empty and rendered.row_count == 0:
+            return replace(run, state="skipped", error="The result is empty; nothing was sent.")
+        verdict_alert = evaluate(template.alert, value,
+                                 self.store.values(template.id or 0, template.alert.trailing))
+        if not verdict_alert.triggered:
+            return replace(run, state="not triggered", error=verdict_alert.reason)
+        if template.alert.kind != "none" and self._in_grace(template):
+            return replace(run, state="not triggered",
+                           error=f"{verdict_alert.reason}; still within the "
+                                 f"{template.alert.grace_minutes} min grace period")
+        fields = {"name": template.name, "rows": f"{rendered.row_count:,}",
+                  "as_of": as_of.isoformat(), "run_at": f"{run_at:%Y-%m-%d %H:%M}",
+                  "interpretation": interpretation,
+                  "value": "" if value is None else f"{value:g}"}
+        message = ReportMessage(
+            subject=_fill(template.subject, fields), body=_fill(template.body, fields),
+            columns=rendered.columns, rows=rendered.head[:10],
+            attachments=tuple(Attachment(p.name, p.read_bytes(), MIME[p.suffix[1:]])
+                              for p in rendered.files),
+            link=self.services.settings.app_url)
+        outcomes = deliver_all(message, self._channels(template))
+        deliveries = tuple({"channel": o.channel, "target": o.target, "ok": o.ok,
+                            "attempts": o.attempts, "error": o.error, "files": list(o.files)}
+                           for o in outcomes)
+        failed = [o for o in outcomes if not o.ok]
+        state = "error" if outcomes and len(failed) == len(outcomes) else "success"
+        error = "; ".join(f"{o.channel} {o.target}: {o.error}" for o in failed)
+        return replace(run, state=state, deliveries=deliveries, error=error)  # type: ignore[arg-type]
+
+    def _sql(self, template: ReportTemplate, as_of: date) -> tuple[str, str]:
+        """The SQL to run: a relative template re-asks its question (engine only)."""
+        if template.relative and template.question:
+            answer = self.services.ask(template.question, as_of=as_of, channel="report",
+                                       use_llm=False)
+            if answer.status == "answered" and answer.generated_sql:
+                return answer.generated_sql, answer.interpretation
+        return template.sql, template.interpretation
+
+    def _in_grace(self, template: ReportTemplate) -> bool:
+        last = next(iter(self.store.runs(template_id=template.id, state="success", limit=1)),
+                    None)
+        if last is None or not last.ended_at:
+            return False
+        ended = datetime.strptime(last.ended_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return datetime.now(UTC) - ended < timedelta(minutes=template.alert.grace_minutes)
+
+    def _channels(self, template: ReportTemplate) -> list[Channel]:
+        settings = self.services.settings
+        recipients = template.recipients
+        channels: list[Channel] = []
+        if recipients.emails:
+            if not settings.smtp_host:
+                raise ReportError("The report has email recipients but no SMTP server is set "
+                                  "(OPSCOPILOT_SMTP_HOST).")
+            channels.append(EmailChannel(
+                host=settings.smtp_host, port=settings.smtp_port,
+                security=settings.smtp_security,  # type: ignore[arg-type]
+                username=settings.smtp_user, password=settings.smtp_password,
+                sender=settings.smtp_sender or f"opscopilot@{settings.smtp_host}",
+                recipients=recipients.emails))
+        channels += [WebhookChannel(kind="slack", url=u) for u in recipients.slack]
+        channels += [WebhookChannel(kind="teams", url=u) for u in recipients.teams]
+        channels += [FolderChannel(folder=Path(f)) for f in recipients.folders]
+        return channels
+
+    def _log(self, run: ReportRun, by: str, template: ReportTemplate | None = None) -> ReportRun:
+        outcome = {"success": "answered", "error": "error"}.get(run.state, "recorded")
+        digests = {Path(f).name: _sha256(Path(f)) for f in run.files if Path(f).exists()}
+        self.services.audit.append(AuditRecord(
+            channel="report", outcome=outcome, user=by or self.services.settings.user,  # type: ignore[arg-type]
+            question=f"report {run.template_name!r} ({run.trigger})",
+            sql_run=template.sql if template else "", row_count=run.row_count,
+            reason=run.error if run.state != "success" else "",
+            details=json.dumps({"run_id": run.id, "state": run.state,
+                                "scheduled_for": run.scheduled_for, "files": digests,
+                                "deliveries": list(run.deliveries)}, default=str),
+            app_version=__version__))
+        return run
+
+
+def _fill(text: str, fields: dict[str, str]) -> str:
+    """Only the named fields are replaced: a template is text, not a format string that
+    could reach into objects."""
+    return _FIELD.sub(lambda m: fields[m.group(1)], text)
+
+
+def _value(head: tuple[tuple[object, ...], ...]) -> float | None:
+    if not head:
+        return 0.0
+    value = head[0][-1]
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

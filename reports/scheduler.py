@@ -1,0 +1,114 @@
+"""Report schedules: an APScheduler 3 BackgroundScheduler in the app's process (or in
+`python -m copilot scheduler` on a server), its jobs kept in the state database.
+
+The template table is the source of truth: `sync` rebuilds the jobs from it, keeping a job
+whose trigger is unchanged so that a run missed while the process was down is still due.
+On start, missed runs within the grace time run once (coalesced) and are logged as
+catch-up runs. One scheduler per state database and process, however often Streamlit reruns
+the script or a page asks for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from reports.runner import ReportRunner
+from reports.triggers import trigger_for
+
+__all__ = ["ReportScheduler", "run_job"]
+_RUNNING: dict[str, ReportScheduler] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
+def run_job(state_url: str, template_id: int) -> None:
+    """What the job store keeps (by reference) and APScheduler calls."""
+    scheduler = _RUNNING.get(state_url)
+    if scheduler is not None:
+        scheduler.fire(template_id)
+
+
+class ReportScheduler:
+    def __init__(self, runner: ReportRunner, *, grace_s: int) -> None:
+        self.runner = runner
+        self.grace_s = grace_s
+        self.state_url = runner.services.settings.state_url
+        self._overdue: dict[str, datetime] = {}
+        self._scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=self.state_url,
+                                                     tablename="report_jobs")},
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": grace_s},
+            timezone=UTC)
+
+    @classmethod
+    def start_for(cls, runner: ReportRunner, *, grace_s: int = 3600) -> ReportScheduler:
+        """The process's scheduler for this state database, started on the first call."""
+        url = runner.services.settings.state_url
+        with _RUNNING_LOCK:
+            running = _RUNNING.get(url)
+            if running is None:
+                running = cls(runner, grace_s=grace_s)
+                _RUNNING[url] = running
+                running._scheduler.start(paused=True)  # jobs load; none fires before sync
+                running.sync()
+                # Jobs due before this start were missed while nothing ran: their one
+                # coalesced run is logged as a catch-up of the first missed time.
+                started = datetime.now(UTC)
+                running._overdue = {job.id: job.next_run_time
+                                    for job in running._scheduler.get_jobs()
+                                    if job.next_run_time and job.next_run_time < started}
+                running._scheduler.resume()
+            return running
+
+    def sync(self) -> None:
+        """Make the jobs match the templates: add, change, pause, resume, remove."""
+        jobs = {job.id: job for job in self._scheduler.get_jobs()}
+        for template in self.runner.store.templates():
+            job_id = f"report-{template.id}"
+            trigger = trigger_for(template.schedule)
+            job = jobs.pop(job_id, None)
+            if job is None or str(job.trigger) != str(trigger) or job.name != template.name:
+                job = self._scheduler.add_job(
+                    run_job, trigger, args=[self.state_url, template.id], id=job_id,
+                    name=template.name, replace_existing=True)
+            if template.paused and job.next_run_time is not None:
+                self._scheduler.pause_job(job_id)
+            elif not template.paused and job.next_run_time is None:
+                self._scheduler.resume_job(job_id)
+        for job_id in jobs:
+            self._scheduler.remove_job(job_id)
+
+    def fire(self, template_id: int) -> None:
+        template = self.runner.store.template_by_id(template_id)
+        if template is None or template.paused:
+            return
+        missed = self._overdue.pop(f"report-{template_id}", None)
+        now = datetime.now(UTC)
+        scheduled = missed or _last_fire(trigger_for(template.schedule), now, self.grace_s) or now
+        self.runner.run(template, trigger="catch-up" if missed else "schedule",
+                        scheduled_for=scheduled.astimezone(UTC), by="scheduler")
+
+    def next_run_times(self) -> dict[int, datetime | None]:
+        return {int(job.args[1]): job.next_run_time for job in self._scheduler.get_jobs()}
+
+    def shutdown(self) -> None:
+        with _RUNNING_LOCK:
+            if _RUNNING.get(self.state_url) is self:
+                del _RUNNING[self.state_url]
+        self._scheduler.shutdown(wait=False)
+
+
+def _last_fire(trigger: CronTrigger, now: datetime, grace_s: int) -> datetime | None:
+    """The latest time the trigger fired at or before `now`, looking back the grace time."""
+    cursor, last = now - timedelta(seconds=grace_s + 1), None
+    for _ in range(100_000):  # a once-a-minute cron over a day's grace is 1,440
+        fire = trigger.get_next_fire_time(None, cursor)
+        if fire is None or fire > now:
+            break
+        last, cursor = fire, fire + timedelta(seconds=1)
+    return last

@@ -1,0 +1,78 @@
+"""What the Reports page does: create, edit, pause and delete templates (the scheduler
+follows at once), run one now, read the run log; every change audited on the report
+channel."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from copilot import __version__
+from copilot.audit import AuditRecord
+from copilot.engine.answer import Answer
+from copilot.services import Services
+from reports.model import ReportError, ReportRun, ReportTemplate
+from reports.runner import ReportRunner
+from reports.scheduler import ReportScheduler
+from reports.store import ReportStore
+from reports.triggers import trigger_for
+
+__all__ = ["ReportService"]
+
+
+class ReportService:
+    def __init__(self, services: Services, *, start_scheduler: bool = True) -> None:
+        self.services = services
+        self.store = ReportStore(services.settings.state_url)
+        self.runner = ReportRunner(services, self.store)
+        self.scheduler = ReportScheduler.start_for(self.runner) if start_scheduler else None
+
+    def from_answer(self, answer: Answer, *, name: str, by: str) -> ReportTemplate:
+        """A template's starting point from an answered question: engine answers re-ask
+        their question at each run, so their periods move with the date."""
+        if answer.status != "answered" or not answer.generated_sql:
+            raise ReportError("Only an answered question can become a report.")
+        return ReportTemplate(name=name, sql=answer.generated_sql, question=answer.question,
+                              relative=answer.source == "engine",
+                              interpretation=answer.interpretation, created_by=by)
+
+    def save(self, template: ReportTemplate, *, by: str) -> ReportTemplate:
+        """Check the SQL with the guard and the schedule with the trigger, then save and
+        reschedule."""
+        verdict = self.services.check(template.sql)
+        if not verdict.allowed:
+            self._audit(by, f"report {template.name!r} refused", template.sql, "blocked",
+                        verdict.reason)
+            raise ReportError(f"The SQL guard refused the report's SQL: {verdict.reason}")
+        trigger_for(template.schedule)
+        saved = self.store.save(replace(template, created_by=template.created_by or by))
+        self._sync()
+        self._audit(by, f"report {saved.name!r} saved", saved.sql)
+        return saved
+
+    def set_paused(self, template: ReportTemplate, paused: bool, *, by: str) -> None:
+        self.store.save(replace(template, paused=paused))
+        self._sync()
+        self._audit(by, f"report {template.name!r} {'paused' if paused else 'resumed'}")
+
+    def delete(self, template: ReportTemplate, *, by: str) -> None:
+        assert template.id is not None
+        self.store.delete(template.id)
+        self._sync()
+        self._audit(by, f"report {template.name!r} deleted")
+
+    def run_now(self, template: ReportTemplate, *, by: str) -> ReportRun:
+        return self.runner.run(template, trigger="manual", by=by)
+
+    def next_run_times(self) -> dict[int, datetime | None]:
+        return self.scheduler.next_run_times() if self.scheduler else {}
+
+    def _sync(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.sync()
+
+    def _audit(self, by: str, what: str, sql: str = "", outcome: str = "recorded",
+               reason: str = "") -> None:
+        self.services.audit.append(AuditRecord(
+            channel="report", outcome=outcome, user=by, question=what,  # type: ignore[arg-type]
+            sql_run=sql, reason=reason, app_version=__version__))
