@@ -120,7 +120,8 @@ def _save(svc: ReportService, key: str, current: ReportTemplate | None, user: st
         template = _form(svc, current, key)
         if template is not None:
             saved = svc.save(template, by=user)
-            st.success(f"Saved {saved.name!r}: {saved.schedule.label}.")
+            st.session_state["report_notice"] = f"Saved {saved.name!r}: {saved.schedule.label}."
+            st.rerun()  # so the table above shows the saved report and its next run
     except CopilotError as exc:
         st.error(str(exc))
 
@@ -193,6 +194,8 @@ def render() -> None:
     except CopilotError as exc:
         st.error(str(exc))
         return
+    if notice := st.session_state.pop("report_notice", None):
+        st.success(notice)
     _templates(svc, user)
     with st.expander("New report"):
         _save(svc, "new_report", None, user)

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import QueuePool
 
 from copilot.errors import ConfigError, DriverMissing, WarehouseUnavailable
 from copilot.guard.policy import default_policy
@@ -96,7 +97,11 @@ def _sqlite(url: URL, timeout_s: float) -> ReadOnlyEngine:
         conn.set_authorizer(_sqlite_reads_only)
         return conn
 
-    engine = create_engine("sqlite://", creator=connect)
+    # A queue of connections, each used by one thread at a time. With "sqlite://" alone
+    # SQLAlchemy would pick SingletonThreadPool (meant for :memory:), which closes other
+    # threads' connections once more than five threads query: a crash under a scheduler.
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=5,
+                           max_overflow=20, pool_timeout=60)
     return ReadOnlyEngine(engine, "sqlite", _sqlite_deadline)
 
 

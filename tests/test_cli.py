@@ -179,3 +179,36 @@ def test_train_command_status_train_pairs_diff_rollback(
     assert "active: profile 'main' version 1" in back.stdout
     listing = _cli("train", "--list", env=env).stdout.splitlines()
     assert [line.split()[0] for line in listing] == ["v2", "*"]
+
+
+def test_reports_run_and_the_scheduler_from_the_command_line(trained_data: Path,
+                                                              tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from reports.model import Recipients, ReportTemplate
+    from reports.store import ReportStore
+
+    ReportStore(f"sqlite:///{trained_data / 'state.db'}").save(ReportTemplate(
+        name="Fails by status", sql="SELECT status, COUNT(*) AS n FROM settlements "
+        "GROUP BY status", recipients=Recipients(folders=(str(tmp_path / "share"),))))
+    env = {**os.environ, "OPSCOPILOT_DATA_DIR": str(trained_data),
+           "OPSCOPILOT_AS_OF": "2026-11-20", "OPSCOPILOT_ENV_FILE": str(tmp_path / "none")}
+    done = _cli("reports", "run", "Fails by status", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("success:") and "folder" in done.stdout
+    assert len(list((tmp_path / "share").iterdir())) == 1
+    listed = _cli("reports", "list", env=env)
+    assert "Fails by status\tdaily at 07:00 UTC\tlast success" in listed.stdout
+    missing = _cli("reports", "run", "No such report", env=env)
+    assert missing.returncode == 2 and "no report named" in missing.stderr
+
+    server = subprocess.Popen([sys.executable, "-m", "copilot", "scheduler"], cwd=ROOT,
+                              env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        first = server.stdout.readline()
+        assert first.startswith("scheduler running: 1 reports; next at ")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=30)
+    assert server.returncode == 0 and "scheduler stopped" in out

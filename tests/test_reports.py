@@ -132,3 +132,13 @@ def test_templates_round_trip_through_the_store(tmp_path: Path) -> None:
 def test_malformed_templates_are_refused_with_a_reason(build, message: str) -> None:
     with pytest.raises(ReportError, match=message):
         build()
+
+
+def test_excel_cells_stay_text_whatever_they_start_with(tmp_path: Path) -> None:
+    hostile = (("=HYPERLINK(\"http://x.test\")", "+1", "@SUM(A1)"),)
+    done = render_report(iter([(("a", "b", "c"), hostile)]), formats=("xlsx",),
+                         folder=tmp_path, name="x", run_at=RUN_AT, as_of=date(2026, 11, 20))
+    book = load_workbook(done.files[0])
+    cells = list(book.active[2])
+    assert [c.data_type for c in cells] == ["s", "s", "s"]
+    assert cells[0].value == hostile[0][0]

@@ -258,3 +258,29 @@ def test_sqlite_file_is_unchanged_after_refused_writes(sqlite_url: str) -> None:
     assert path.read_bytes() == before
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM trades").fetchone() == (30,)
+
+
+def test_many_threads_query_one_sqlite_warehouse_at_once(small_demo_db: Path) -> None:
+    """Sessions, dashboard fragments and report jobs query from many threads; the read-only
+    engine once used SQLAlchemy's SingletonThreadPool, which closed other threads'
+    connections beyond five threads and crashed the process."""
+    import threading
+
+    warehouse = Warehouse(f"sqlite:///{small_demo_db}", timeout_s=30)
+    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite", row_cap=10)
+    statement = guard.check("SELECT COUNT(*) FROM trades").statement
+    counts: list[int] = []
+
+    def work() -> None:
+        for _ in range(10):
+            counts.append(warehouse.execute(statement).rows[0][0])
+            for _columns, _rows in warehouse.stream(statement, chunk_rows=1):
+                pass
+
+    threads = [threading.Thread(target=work) for _ in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    warehouse.dispose()
+    assert counts == [2000] * 240
