@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -29,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from copilot.statedb import state_engine
+from copilot.statedb import now_text, state_engine
 from dashboards.model import Dashboard, DashboardError, Refresh, Widget
 
 __all__ = ["DashboardStore"]
@@ -65,10 +64,6 @@ _values = Table(
 )
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 class DashboardStore:
     def __init__(self, state_url: str) -> None:
         self._engine = state_engine(state_url)
@@ -88,7 +83,7 @@ class DashboardStore:
         name = " ".join(name.split())
         if not name or len(name) > 120:
             raise DashboardError("A dashboard needs a name of 1 to 120 characters.")
-        created_at = _now()
+        created_at = now_text()
         try:
             with self._engine.begin() as conn:
                 new_id = conn.execute(insert(_dashboards).values(
@@ -121,12 +116,12 @@ class DashboardStore:
         with self._engine.begin() as conn:
             last = conn.execute(select(func.max(_widgets.c.position)).where(
                 _widgets.c.dashboard_id == widget.dashboard_id)).scalar()
-            saved = replace(widget, position=(last or 0) + 1, updated_at=_now())
+            saved = replace(widget, position=(last or 0) + 1, updated_at=now_text())
             new_id = conn.execute(insert(_widgets).values(**_row(saved))).inserted_primary_key[0]
         return replace(saved, id=new_id)
 
     def update_widget(self, widget: Widget) -> Widget:
-        saved = replace(widget, updated_at=_now())
+        saved = replace(widget, updated_at=now_text())
         with self._engine.begin() as conn:
             conn.execute(update(_widgets).where(_widgets.c.id == widget.id).values(**_row(saved)))
         return saved

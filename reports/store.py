@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -29,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from copilot.statedb import state_engine
+from copilot.statedb import now_text, state_engine
 from reports.model import Alert, Recipients, ReportError, ReportRun, ReportTemplate, Schedule
 
 __all__ = ["ReportStore", "now_text"]
@@ -66,10 +65,6 @@ Index("report_runs_scheduled_once", _runs.c.template_id, _runs.c.scheduled_for, 
       sqlite_where=_runs.c.scheduled_for != "", postgresql_where=_runs.c.scheduled_for != "")
 _DEFINITION = ("sql", "schedule", "recipients", "formats", "question", "relative",
                "interpretation", "skip_when_empty", "subject", "body", "alert")
-
-
-def now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class ReportStore:
