@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from functools import partial
@@ -120,7 +120,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 @contextmanager
 def _llm_route(settings: Settings, content: ProfileContent) -> Iterator[
-        tuple[LLMWriter | None, Retrieve | None]]:
+        tuple[Callable[[], LLMWriter] | None, Retrieve | None]]:
     """The configured LLM, with retrieval over a throwaway store of `content` (eval never
     writes to the real training store); (None, None) when no LLM is configured."""
     config = LLMConfig.from_settings(settings)
@@ -130,7 +130,8 @@ def _llm_route(settings: Settings, content: ProfileContent) -> Iterator[
     with tempfile.TemporaryDirectory(prefix="copilot-eval-") as folder:
         store = TrainingStore(Path(folder), MiniLMEmbedder())
         store.write_version("eval-1", content_items(content))
-        yield (LLMWriter(OpenAICompatibleClient(config), config),
+        writer = LLMWriter(OpenAICompatibleClient(config), config)
+        yield (lambda: writer,
                lambda question: store.search_all("eval-1", question, dict.fromkeys(KINDS, 12)))
 
 

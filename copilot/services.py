@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from copilot import __version__
 from copilot.audit import AuditLog, AuditRecord, result_sha256
-from copilot.audit.record import Channel
+from copilot.audit.record import Channel, Outcome
 from copilot.config import Settings
 from copilot.demo import DemoSummary, build_demo_warehouse
 from copilot.engine.answer import Answer, Engine
@@ -79,7 +79,7 @@ class Services:
                 self._engines[version_key] = Engine(version.content)
             answer = route(question, day, engine=self._engines[version_key],
                            check=self.guard.check, warehouse=self.warehouse,
-                           writer=self.llm_writer() if use_llm else None,
+                           writer=self.llm_writer if use_llm else None,
                            retrieve=partial(self.trainer.retrieve, k=12),
                            sample=partial(self.sample, limit=3))
         details: dict[str, object] = {"as_of": day.isoformat(), "confidence": answer.confidence}
@@ -91,6 +91,15 @@ class Services:
             details=json.dumps(details, default=str),
         ))
         return answer
+
+    def record(self, channel: Channel, by: str, what: str, sql: str = "",
+               outcome: Outcome = "recorded", reason: str = "", *, details: str = "",
+               duration_ms: float | None = None) -> None:
+        """Audit something a person or the scheduler did (a saved widget, a paused report,
+        changed settings) beside the questions and their answers."""
+        self.audit.append(AuditRecord(
+            channel=channel, outcome=outcome, user=by, question=what, sql_run=sql,
+            reason=reason, details=details, duration_ms=duration_ms, app_version=__version__))
 
     # ---- the LLM ------------------------------------------------------------------------
 
@@ -116,16 +125,15 @@ class Services:
             self.llm_settings.clear()
         else:
             self.llm_settings.save(config, by=by)
-        shown = self.llm_config().public()
-        self.audit.append(AuditRecord(
-            channel="settings", outcome="recorded", user=by,
-            question="LLM settings " + ("saved" if config else "reset to the environment"),
-            details=json.dumps(shown, sort_keys=True), app_version=__version__))
+        self.record("settings", by,
+                    "LLM settings " + ("saved" if config else "reset to the environment"),
+                    details=json.dumps(self.llm_config().public(), sort_keys=True))
 
     def test_llm(self, config: LLMConfig, *, by: str) -> str:
         """Send one tiny request to `config`'s endpoint; what it answered, or LLMError."""
         started = time.perf_counter()
-        outcome, reason = "error", ""
+        outcome: Outcome = "error"
+        reason = ""
         try:
             reply = OpenAICompatibleClient(config).complete(
                 [ChatMessage("user", "Reply with the word OK.")], max_tokens=5,
@@ -136,10 +144,8 @@ class Services:
             reason = str(exc)
             raise
         finally:
-            self.audit.append(AuditRecord(
-                channel="settings", outcome=outcome, user=by,  # type: ignore[arg-type]
-                question=f"LLM connection test: {config.endpoint}", reason=reason,
-                duration_ms=_now_ms(started), app_version=__version__))
+            self.record("settings", by, f"LLM connection test: {config.endpoint}",
+                        outcome=outcome, reason=reason, duration_ms=_now_ms(started))
 
     def run_sql(self, sql: str, *, user: str | None = None, channel: Channel = "ask",
                 question: str = "(edited SQL)") -> Answer:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import partial
 
-from copilot import __version__
-from copilot.audit import AuditRecord
 from copilot.engine.answer import Answer
 from copilot.services import Services
 from dashboards.model import ChartKind, Dashboard, DashboardError, Refresh, Widget
@@ -22,6 +21,7 @@ __all__ = ["DashboardService"]
 class DashboardService:
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._audit = partial(services.record, "dashboard")
         self.store = DashboardStore(services.settings.state_url)
         self.runner = WidgetRunner(services, self.store)
 
@@ -116,9 +116,3 @@ class DashboardService:
                 self.save_answer(answer, dashboard=MORNING_CHECK, title=title, chart=chart,
                                  refresh=refresh, by=settings.user)
         return dashboard
-
-    def _audit(self, by: str, what: str, sql: str = "", outcome: str = "recorded",
-               reason: str = "") -> None:
-        self.services.audit.append(AuditRecord(
-            channel="dashboard", outcome=outcome, user=by, question=what,  # type: ignore[arg-type]
-            sql_run=sql, reason=reason, app_version=__version__))

@@ -8,7 +8,6 @@ job store cannot send the same report twice.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
@@ -17,10 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from copilot import __version__
-from copilot.audit import AuditRecord
+from copilot.audit import AuditRecord, file_sha256
 from copilot.errors import CopilotError
 from copilot.guard import Guard
 from copilot.services import Services
+from copilot.statedb import now_text
 from reports.alerts import evaluate
 from reports.delivery import (
     Attachment,
@@ -33,7 +33,7 @@ from reports.delivery import (
 )
 from reports.model import ReportError, ReportRun, ReportTemplate
 from reports.render import MIME, render_report
-from reports.store import ReportStore, now_text
+from reports.store import ReportStore
 
 __all__ = ["ReportRunner"]
 
@@ -165,7 +165,7 @@ class ReportRunner:
 
     def _log(self, run: ReportRun, by: str, template: ReportTemplate | None = None) -> ReportRun:
         outcome = {"success": "answered", "error": "error"}.get(run.state, "recorded")
-        digests = {Path(f).name: _sha256(Path(f)) for f in run.files if Path(f).exists()}
+        digests = {Path(f).name: file_sha256(Path(f)) for f in run.files if Path(f).exists()}
         self.services.audit.append(AuditRecord(
             channel="report", outcome=outcome, user=by or self.services.settings.user,  # type: ignore[arg-type]
             question=f"report {run.template_name!r} ({run.trigger})",
@@ -192,9 +192,3 @@ def _value(head: tuple[tuple[object, ...], ...]) -> float | None:
         else None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

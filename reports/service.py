@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
-from copilot import __version__
-from copilot.audit import AuditRecord
 from copilot.engine.answer import Answer
 from copilot.services import Services
 from reports.model import ReportError, ReportRun, ReportTemplate
@@ -23,6 +22,7 @@ __all__ = ["ReportService"]
 class ReportService:
     def __init__(self, services: Services, *, start_scheduler: bool = True) -> None:
         self.services = services
+        self._audit = partial(services.record, "report")
         self.store = ReportStore(services.settings.state_url)
         self.runner = ReportRunner(services, self.store)
         self.scheduler = ReportScheduler.start_for(self.runner) if start_scheduler else None
@@ -70,9 +70,3 @@ class ReportService:
     def _sync(self) -> None:
         if self.scheduler is not None:
             self.scheduler.sync()
-
-    def _audit(self, by: str, what: str, sql: str = "", outcome: str = "recorded",
-               reason: str = "") -> None:
-        self.services.audit.append(AuditRecord(
-            channel="report", outcome=outcome, user=by, question=what,  # type: ignore[arg-type]
-            sql_run=sql, reason=reason, app_version=__version__))

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from copilot.statedb import now_text, state_engine
 from reports.model import Alert, Recipients, ReportError, ReportRun, ReportTemplate, Schedule
 
-__all__ = ["ReportStore", "now_text"]
+__all__ = ["ReportStore"]
 
 _metadata = MetaData()
 _templates = Table(

@@ -13,9 +13,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.loopback import LoopbackHTTPServer
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def chat_body(text: str) -> bytes:
     }).encode()
 
 
-class ScriptedLLM:
+class ScriptedLLM(LoopbackHTTPServer):
     """Start with `with ScriptedLLM(script) as llm:`; `llm.base_url` ends in /v1."""
 
     def __init__(self, script: Script | None = None) -> None:
@@ -104,15 +106,7 @@ class ScriptedLLM:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
-
-    @property
-    def root(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(Handler)
 
     @property
     def base_url(self) -> str:
@@ -128,11 +122,3 @@ class ScriptedLLM:
             else:
                 step = Step(status=500)
         return Step(text=step) if isinstance(step, str) else step
-
-    def __enter__(self) -> ScriptedLLM:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()

@@ -14,11 +14,13 @@ import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.loopback import LoopbackHTTPServer
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ class Post:
     body: Any  # the JSON document
 
 
-class WebhookReceiver:
+class WebhookReceiver(LoopbackHTTPServer):
     """An incoming-webhook endpoint: `statuses` are answered one per request, then
     `then_status` for ever (e.g. `statuses=(500, 500)` fails twice, then accepts).
 
@@ -172,28 +174,12 @@ class WebhookReceiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
+        super().__init__(Handler)
 
     def _record(self, post: Post) -> int:
         with self._lock:
             self.posts.append(post)
             return self.statuses.pop(0) if self.statuses else self.then_status
 
-    @property
-    def root(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
     def url(self, path: str = "/services/T000/B000/s3cr3tT0ken") -> str:
         return self.root + path
-
-    def __enter__(self) -> WebhookReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()

@@ -65,6 +65,18 @@ def served_app(tmp_path_factory: pytest.TempPathFactory, trained_demo_dir: Path)
         process.wait(timeout=20)
 
 
+@contextlib.contextmanager
+def _browser_page(height: int) -> Iterator[Page]:
+    """A page in Debian's headless Chromium, 1400 px wide; screenshots go to ARTIFACTS."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": height})
+        finally:
+            browser.close()
+
+
 def _wait_grid_text(page: Page, index: int, text: str) -> None:
     # Data grids draw on a canvas and fill their accessible text once rendered.
     page.wait_for_function(
@@ -78,10 +90,7 @@ def _wait_grid_text(page: Page, index: int, text: str) -> None:
 
 
 def test_data_page_in_a_real_browser(served_app: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with _browser_page(height=1000) as page:
         page.goto(f"{served_app}/data")
         frames = page.locator('[data-testid="stDataFrame"]')
         _wait_grid_text(page, 0, "ops_exceptions")  # the tables grid has drawn its cells
@@ -94,7 +103,6 @@ def test_data_page_in_a_real_browser(served_app: str) -> None:
         _wait_grid_text(page, 1, "netting_sets.netting_set_id")
         columns = frames.nth(1).text_content() or ""
         page.screenshot(path=str(ARTIFACTS / "data_page.png"), full_page=True)
-        browser.close()
     assert "Fri 20 Nov 2026" in header and "embedded demo" in header
     assert "Traceback" not in header
     for table in ("settlements", "netting_sets", "ops_exceptions", "counterparties"):
@@ -103,10 +111,7 @@ def test_data_page_in_a_real_browser(served_app: str) -> None:
 
 
 def test_training_page_in_a_real_browser(served_app: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    with _browser_page(height=1400) as page:
         page.goto(f"{served_app}/training")
         page.get_by_text("Versions", exact=True).wait_for(timeout=60_000)
         page.get_by_label("Try a question: what does training retrieve for it?").fill(
@@ -115,15 +120,11 @@ def test_training_page_in_a_real_browser(served_app: str) -> None:
         page.get_by_text("netting break (").first.wait_for(timeout=60_000)
         body = page.inner_text("body")
         page.screenshot(path=str(ARTIFACTS / "training_page.png"), full_page=True)
-        browser.close()
     assert "answers from version 1" in body and "Traceback" not in body
 
 
 def test_ask_a_question_in_a_real_browser(served_app: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    with _browser_page(height=1400) as page:
         page.goto(served_app)
         box = page.get_by_placeholder("Ask about")
         box.wait_for(timeout=60_000)
@@ -134,15 +135,11 @@ def test_ask_a_question_in_a_real_browser(served_app: str) -> None:
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
         body = page.inner_text("body")
         page.screenshot(path=str(ARTIFACTS / "ask_page.png"), full_page=True)
-        browser.close()
     assert "Counting settlements with fail" in body and "Traceback" not in body
 
 
 def test_seeded_dashboard_in_a_real_browser(served_app: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    with _browser_page(height=1600) as page:
         page.goto(f"{served_app}/dashboards")
         page.get_by_text("Pending settlements, next 5 days, by currency").wait_for(
             timeout=90_000)
@@ -153,7 +150,6 @@ def test_seeded_dashboard_in_a_real_browser(served_app: str) -> None:
         page.wait_for_timeout(1500)  # let the charts finish their first draw
         body = page.inner_text("body")
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
-        browser.close()
     for title in ("Fails today by counterparty", "Unconfirmed trades by age",
                   "Open exceptions by priority", "Netting breaks this week",
                   "Fail rate trend, 30 days"):

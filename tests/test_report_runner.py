@@ -12,9 +12,10 @@ import pytest
 
 from copilot.config import load_settings
 from copilot.services import build_services
+from copilot.statedb import now_text
 from reports.model import Alert, Recipients, ReportRun, ReportTemplate
 from reports.runner import ReportRunner
-from reports.store import ReportStore, now_text
+from reports.store import ReportStore
 from tests.mailserver import MailServer, WebhookReceiver
 
 FAILS_SQL = ("SELECT s.currency, COUNT(*) AS fails FROM settlements s WHERE s.status = 'FAILED' "

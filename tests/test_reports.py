@@ -13,10 +13,11 @@ import pytest
 from openpyxl import load_workbook
 
 from copilot.guard import Guard, GuardSchema
+from copilot.statedb import now_text
 from copilot.warehouse import Warehouse
 from reports.model import Alert, Recipients, ReportError, ReportRun, ReportTemplate, Schedule
 from reports.render import PDF_ROWS, render_report
-from reports.store import ReportStore, now_text
+from reports.store import ReportStore
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 RUN_AT = datetime(2026, 11, 20, 7, 0)

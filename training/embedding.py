@@ -17,7 +17,6 @@ over the attention mask, L2 normalisation. Vectors agree with the fp32 model to 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import threading
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from copilot.audit import file_sha256
 from copilot.errors import CopilotError
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class PackagedFile:
                 f"The package '{self.distribution}' is installed but has no {self.relative_path}; "
                 f"reinstall it (pip install --force-reinstall '{self.distribution}')."
             )
-        if _sha256(path) != self.sha256:
+        if file_sha256(path) != self.sha256:
             raise EmbeddingUnavailable(
                 f"{path} from the package '{self.distribution}' is not the file this version of "
                 f"the copilot was built and tested with (sha256 mismatch); install the version "
@@ -116,12 +116,6 @@ TOKENIZER_FILE = PackagedFile(
 )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["GENESIS", "AuditRecord", "Channel", "Outcome", "chain_hash", "result_sha256"]
+__all__ = ["GENESIS", "AuditRecord", "Channel", "Outcome", "chain_hash", "file_sha256",
+           "result_sha256"]
 
 Channel = Literal["ask", "dashboard", "report", "cli", "training", "audit", "settings"]
 Outcome = Literal["answered", "refused", "error", "blocked", "recorded"]
@@ -79,3 +81,12 @@ def result_sha256(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
         separators=(",", ":"), ensure_ascii=False,
     )
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read a megabyte at a time (model files, report outputs)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -152,11 +152,18 @@ def _fall_back(fallback: Answer, trace: LLMTrace, started: float) -> Answer:
 
 
 def route(question: str, as_of: date, *, engine: Engine, check: Check, warehouse: Warehouse,
-          writer: LLMWriter | None = None, retrieve: Retrieve | None = None,
+          writer: Callable[[], LLMWriter | None] | None = None,
+          retrieve: Retrieve | None = None,
           sample: Callable[[str], QueryResult] | None = None) -> Answer:
-    """The engine's answer, or the LLM's when the engine leaves room and one is configured."""
+    """The engine's answer, or the LLM's when the engine leaves room and one is configured.
+
+    `writer` is asked for only then, so a question the engine answers costs no look-up of
+    the LLM configuration."""
     first = engine.answer(question, as_of, check=check, warehouse=warehouse)
     if writer is None or retrieve is None or not needs_llm(first):
         return first
-    return writer.answer(first, as_of=as_of, content=engine.content, retrieve=retrieve,
+    llm = writer()
+    if llm is None:
+        return first
+    return llm.answer(first, as_of=as_of, content=engine.content, retrieve=retrieve,
                          check=check, warehouse=warehouse, sample=sample)
