@@ -28,6 +28,7 @@ __all__ = [
     "JoinPath",
     "Rule",
     "Term",
+    "ValueSet",
     "ValueSynonym",
     "load_glossary",
     "resolve_as_of",
@@ -48,12 +49,14 @@ class Entity:
     list_columns: tuple[str, ...] = ()
     description: str = ""
     source: str = ""
+    label: str = ""  # the column that names one row when grouping or ranking by the entity
+    measure: str = ""  # the default measure: what "how much", "biggest", "above 5m" use
 
 
 @dataclass(frozen=True)
 class Term:
-    """An ops word: a condition, a measure or a dimension (exactly one of the three, except
-    that a measure may carry the condition of its base population)."""
+    """An ops word: a condition, a measure, a dimension or a duration (exactly one of the
+    four, except that a measure or a duration may carry the condition of its population)."""
 
     name: str
     synonyms: tuple[str, ...] = ()
@@ -64,11 +67,15 @@ class Term:
     unit: str | None = None
     description: str = ""
     source: str = ""
+    start: str | None = None  # a duration: from this table.column ...
+    end: str | None = None  # ... to this one, in `unit` (days or hours)
 
     @property
     def kind(self) -> str:
         if self.measure:
             return "measure"
+        if self.start:
+            return "duration"
         return "dimension" if self.dimension else "condition"
 
 
@@ -79,6 +86,16 @@ class ValueSynonym:
     column: str
     value: str
     synonyms: tuple[str, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ValueSet:
+    """An adjective for several stored values of one column ("manual" platforms)."""
+
+    column: str
+    name: str
+    values: tuple[str, ...]
     source: str = ""
 
 
@@ -117,6 +134,7 @@ class Glossary:
     entities: tuple[Entity, ...] = ()
     terms: tuple[Term, ...] = ()
     values: tuple[ValueSynonym, ...] = ()
+    value_sets: tuple[ValueSet, ...] = ()
     period_columns: tuple[tuple[str, str], ...] = ()
     age_columns: tuple[tuple[str, str], ...] = ()
     date_words: tuple[DateWord, ...] = ()
@@ -132,7 +150,7 @@ class Glossary:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Glossary:
         """The inverse of `as_dict`."""
-        nested = {"entities": Entity, "terms": Term, "values": ValueSynonym,
+        nested = {"entities": Entity, "terms": Term, "values": ValueSynonym, "value_sets": ValueSet,
                   "date_words": DateWord, "join_paths": JoinPath, "rules": Rule}
         args: dict[str, Any] = {}
         for f in fields(cls):
@@ -262,11 +280,13 @@ def _entities(path: Path, document: dict[str, Any]) -> list[Entity]:
     out = []
     for item in _items(path, document, "entities"):
         r = _Reader(path, item, "an entity",
-                    ("name", "table", "synonyms", "list_columns", "description"))
+                    ("name", "table", "synonyms", "list_columns", "description", "label",
+                     "measure"))
         out.append(Entity(name=r.text("name"), table=r.text("table"), synonyms=r.words("synonyms"),
                           list_columns=r.words("list_columns"),
                           description=r.text("description", required=False) or "",
-                          source=r.source))
+                          source=r.source, label=r.text("label", required=False) or "",
+                          measure=r.text("measure", required=False) or ""))
     return out
 
 
@@ -275,32 +295,50 @@ def _terms(path: Path, document: dict[str, Any]) -> list[Term]:
     for item in _items(path, document, "terms"):
         r = _Reader(path, item, f"the term {item.get('name', '?')!r}" if isinstance(item, dict)
                     else "a term", ("name", "synonyms", "table", "condition", "measure",
-                                    "dimension", "unit", "description"))
+                                    "dimension", "unit", "description", "duration"))
+        start, end = _duration(r, item.get("duration"))
         term = Term(
             name=r.text("name"), synonyms=r.words("synonyms"), table=r.text("table", False),
             condition=r.sql("condition", condition=True), measure=r.sql("measure", condition=False),
             dimension=r.column("dimension"), unit=r.text("unit", False),
             description=r.text("description", False) or "", source=r.source,
+            start=start, end=end,
         )
-        if not (term.condition or term.measure or term.dimension):
-            r.fail(f"{r.where} needs one of 'condition', 'measure' or 'dimension'")
-        if term.dimension and (term.condition or term.measure):
+        if not (term.condition or term.measure or term.dimension or term.start):
+            r.fail(f"{r.where} needs one of 'condition', 'measure', 'dimension' or 'duration'")
+        if term.dimension and (term.condition or term.measure or term.start):
             r.fail(f"{r.where} is a dimension; it cannot also have a condition or measure")
-        if (term.condition or term.measure) and not term.table:
+        if term.start and term.measure:
+            r.fail(f"{r.where} is a duration; it cannot also have a measure")
+        if term.start and (term.unit or "days") not in ("days", "hours"):
+            r.fail(f"the unit of the duration {r.where} must be days or hours")
+        if (term.condition or term.measure or term.start) and not term.table:
             r.fail(f"{r.where} needs the 'table' its condition or measure is about")
         out.append(term)
     return out
 
 
+def _duration(r: _Reader, raw: Any) -> tuple[str | None, str | None]:
+    """`duration: {start: t.col, end: t.col}`: the two dates a duration runs between."""
+    if raw is None:
+        return None, None
+    d = _Reader(r.path, raw, f"the duration of {r.where}", ("start", "end"))
+    start, end = d.column("start"), d.column("end")
+    if not start or not end:
+        d.fail(f"the duration of {r.where} needs 'start' and 'end' (table.column)")
+    return start, end
+
+
 def _values(path: Path, document: dict[str, Any]) -> list[ValueSynonym]:
     out = []
     for item in _items(path, document, "values"):
-        r = _Reader(path, item, "a values entry", ("column", "synonyms"))
+        r = _Reader(path, item, "a values entry", ("column", "synonyms", "sets"))
         column = r.column("column")
         if column is None:
             r.fail("a values entry needs 'column' (table.column)")
-        synonyms = item.get("synonyms")
-        if not isinstance(synonyms, dict) or not [k for k in synonyms if k != "__line__"]:
+        synonyms = item.get("synonyms", {} if "sets" in item else None)
+        if not isinstance(synonyms, dict) or not (
+                [k for k in synonyms if k != "__line__"] or "sets" in item):
             r.fail(f"'synonyms' of {column} must map each stored value to a list of words")
         for value, words in synonyms.items():
             if value == "__line__":
@@ -309,6 +347,27 @@ def _values(path: Path, document: dict[str, Any]) -> list[ValueSynonym]:
                 r.fail(f"the synonyms of {column} = {value!r} must be a list of words")
             out.append(ValueSynonym(column=column, value=str(value),
                                     synonyms=tuple(w.strip() for w in words), source=r.source))
+    return out
+
+
+def _value_sets(path: Path, document: dict[str, Any]) -> list[ValueSet]:
+    """`sets: {manual: [PAPER, EMAIL]}` of a values entry: adjectives for several values."""
+    out = []
+    for item in _items(path, document, "values"):
+        if not isinstance(item, dict) or "sets" not in item:
+            continue
+        r = _Reader(path, item, "a values entry", ("column", "synonyms", "sets"))
+        sets = item["sets"]
+        if not isinstance(sets, dict) or not [k for k in sets if k != "__line__"]:
+            r.fail(f"'sets' of {item.get('column')} must map each word to a list of stored values")
+        for name, values in sets.items():
+            if name == "__line__":
+                continue
+            if not isinstance(values, list) or not all(
+                    isinstance(v, str | int) and str(v).strip() for v in values):
+                r.fail(f"the set {name!r} of {item.get('column')} must be a list of stored values")
+            out.append(ValueSet(column=str(item["column"]), name=str(name),
+                                values=tuple(str(v).strip() for v in values), source=r.source))
     return out
 
 
@@ -362,7 +421,7 @@ def load_glossary(folder: Path) -> Glossary:
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     if not folder.is_dir() or not files:
         raise GlossaryError(f"{folder} holds no glossary files (*.yaml).")
-    parts: dict[str, list[Any]] = {"entities": [], "terms": [], "values": []}
+    parts: dict[str, list[Any]] = {"entities": [], "terms": [], "values": [], "value_sets": []}
     rules: dict[str, Any] = {}
     for path in files:
         try:
@@ -384,8 +443,11 @@ def load_glossary(folder: Path) -> Glossary:
         else:
             parts[kind].extend({"entities": _entities, "terms": _terms, "values": _values}[kind](
                 path, document))
+            if kind == "values":
+                parts["value_sets"].extend(_value_sets(path, document))
     glossary = Glossary(entities=tuple(parts["entities"]), terms=tuple(parts["terms"]),
-                        values=tuple(parts["values"]), **rules)
+                        values=tuple(parts["values"]), value_sets=tuple(parts["value_sets"]),
+                        **rules)
     _check_duplicates(glossary)
     return glossary
 

@@ -34,17 +34,18 @@ def check_against_schema(glossary: Glossary, schema: WarehouseSchema) -> None:
 
     for entity in glossary.entities:
         need_table(entity.table, entity.source)
-        for column in entity.list_columns:
-            need_column(f"{entity.table}.{column}", entity.source)
+        for column in (*entity.list_columns, *[c for c in (entity.label, entity.measure) if c]):
+            need_column(column if "." in column else f"{entity.table}.{column}", entity.source)
     for term in glossary.terms:
         if term.table:
             need_table(term.table, term.source)
         for sql in (term.condition, term.measure):
             if sql:
                 need_sql(sql, term.source)
-        if term.dimension:
-            need_column(term.dimension, term.source)
-    for value in glossary.values:
+        for column in (term.dimension, term.start, term.end):
+            if column:
+                need_column(column, term.source)
+    for value in (*glossary.values, *glossary.value_sets):
         need_column(value.column, value.source)
     for table, column in glossary.period_columns:
         need_column(f"{table}.{column}", "rules: period_columns")

@@ -14,12 +14,10 @@ from typing import Literal
 
 from sqlglot import exp
 
-from copilot.engine.compiler import compile_plan
-from copilot.engine.lexicon import Lexicon
+from copilot.engine.interpret import interpret, plural
 from copilot.engine.pairs import PairMatch, match_pair
-from copilot.engine.parser import ParseResult, parse_question
-from copilot.engine.periods import format_period
 from copilot.engine.plan import QueryPlan
+from copilot.engine.reader import ParseResult, Reader
 from copilot.errors import CopilotError
 from copilot.guard import Verdict
 from copilot.llm.trace import LLMTrace
@@ -28,7 +26,7 @@ from training.profiles import ProfileContent
 
 __all__ = ["Answer", "ChartSpec", "Engine", "interpret", "plural", "result_chart"]
 
-Status = Literal["answered", "refused", "error"]
+Status = Literal["answered", "refused", "clarify", "error"]
 
 
 @dataclass(frozen=True)
@@ -67,53 +65,12 @@ class Answer:
     llm: LLMTrace | None = None  # what the LLM was asked and did, when it was asked
 
 
-def plural(noun: str) -> str:
-    """'settlement' -> 'settlements', 'counterparty' -> 'counterparties'."""
-    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        return noun[:-1] + "ies"
-    return noun if noun.endswith("s") else noun + "s"
-
-
-def interpret(plan: QueryPlan) -> str:
-    """'Counting settlements with fail, value date 1-20 Nov 2026, grouped by counterparty,
-    largest first.'"""
-    verbs = {"count": "Counting", "count_distinct": "Counting", "list": "Listing",
-             "sum": "Summing", "avg": "Averaging", "min": "Finding the smallest",
-             "max": "Finding the largest", "rate": "Computing"}
-    measure = plan.measure
-    entities = plural(plan.entity)
-    what = {"count": entities, "list": entities,
-            "count_distinct": f"{measure.label} among {entities}"}.get(
-        measure.kind, f"{measure.label} of {entities}")
-    parts = [f"{verbs[measure.kind]} {what}"]
-    conditions = [f.label for f in plan.filters if not f.label.endswith("population")]
-    conditions += [c.label for c in plan.comparisons]
-    if conditions:
-        parts[0] += " with " + ", ".join(conditions)
-    if plan.period and plan.period_column:
-        column = plan.period_column.split(".")[1].replace("_", " ")
-        parts.append(f"{column} {format_period(plan.period)}")
-    if plan.dimensions:
-        parts.append("grouped by " + " and ".join(d.label for d in plan.dimensions))
-    if plan.order_by == "measure":
-        parts.append("largest first" if plan.descending else "smallest first")
-    elif plan.order_by and plan.measure.kind == "list":
-        column = plan.order_by.split(".")[1].replace("_", " ")
-        parts.append(f"by {column}, {'largest' if plan.descending else 'smallest'} first")
-    if plan.having:
-        words = {">": "more than", ">=": "at least", "<": "fewer than", "<=": "at most"}
-        parts.append(f"keeping groups with {words[plan.having[0]]} {plan.having[1]:g}")
-    if plan.limit:
-        parts.append(f"top {plan.limit}")
-    return ", ".join(parts) + "."
-
-
 def _chart(plan: QueryPlan, columns: tuple[str, ...]) -> ChartSpec:
     if plan.measure.kind == "list" or not columns:
         return ChartSpec("table")
     if not plan.dimensions:
         return ChartSpec("number", y=columns[-1])
-    if any(d.bucket in ("day", "month") for d in plan.dimensions):
+    if any(d.bucket in ("day", "week", "month") for d in plan.dimensions):
         return ChartSpec("line", x=columns[0], y=columns[-1])
     return ChartSpec("bar", x=columns[0], y=columns[-1])
 
@@ -146,13 +103,12 @@ class Engine:
 
     def __init__(self, content: ProfileContent) -> None:
         self.content = content
-        self.lexicon = Lexicon.from_content(content)
+        self.reader = Reader(content)
+        self.lexicon = self.reader.lexicon
 
     def plan(self, question: str, as_of: date) -> ParseResult:
-        return parse_question(question, self.content, self.lexicon, as_of)
-
-    def to_sql(self, plan: QueryPlan, as_of: date) -> exp.Select:
-        return compile_plan(plan, self.content.schema, self.content.glossary, as_of)
+        """The pure reading: plan and SQL tree, a refusal, or readings to choose from."""
+        return self.reader.read(question, as_of)
 
     def answer(
         self,
@@ -170,13 +126,16 @@ class Engine:
             if verdict.statement is not None:
                 return self._from_pair(question, paired, verdict, warehouse, started)
         parsed = self.plan(question, as_of)
-        if parsed.plan is None:
+        if parsed.status == "clarify":
+            return Answer(question, "clarify", "engine", parsed.reason,
+                          suggestions=parsed.options,
+                          total_ms=(time.perf_counter() - started) * 1000)
+        if parsed.plan is None or parsed.tree is None:
             return Answer(question, "refused", "engine", parsed.reason,
                           suggestions=parsed.suggestions, unused_words=parsed.unused,
                           final=parsed.final, total_ms=(time.perf_counter() - started) * 1000)
-        plan = parsed.plan
+        plan, tree = parsed.plan, parsed.tree
         try:
-            tree = self.to_sql(plan, as_of)
             verdict = check(tree)
         except CopilotError as exc:
             return Answer(question, "error", "engine", str(exc), plan=plan,

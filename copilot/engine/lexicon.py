@@ -1,166 +1,234 @@
 """The words the engine knows, built from a training profile version alone.
 
-Entity names, glossary terms, date words, value synonyms, stored values of the value index
-and humanised column names become phrases; a question is read by matching the longest known
-phrase at each position. Nothing here knows the OTC demo: a bank's profile brings its own.
+From the schema: every table is an entity (its name split from snake_case or CamelCase,
+with abbreviations expanded from abbreviations.yaml), every column an attribute, qualified
+by its entity too ("settlement status"); stored low-cardinality values are values; text
+primary keys read IDs. The glossary's entities, terms, value synonyms and value sets, date
+words and upcoming words come on top and take precedence. Phrases are keyed by lemmas, so
+"failed to receive" also matches "fails to receive"; a match on the exact words is kept
+over one through the lemma only.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
+import yaml
+
+from copilot.engine.text import Token, is_english_word, tokenize
+from copilot.schema import ColumnInfo, WarehouseSchema
 from training.glossary import Entity, Term
 from training.profiles import ProfileContent
 
-__all__ = ["Lexicon", "Match", "Meaning", "normalise", "tokens"]
+__all__ = ["KIND_COST", "Lexicon", "Match", "Meaning", "split_name"]
 
-MeaningKind = Literal["entity", "term", "date_word", "upcoming", "value", "column"]
-# When two meanings cover the same words, the earlier kind wins: a glossary word is more
-# deliberate than a stored value, and a stored value more than a column's name.
-_PRIORITY = {"term": 0, "entity": 1, "date_word": 2, "upcoming": 3, "value": 4, "column": 5}
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9_.&'/-]*[a-z0-9.]|[a-z0-9]|[<>]=?")
+MeaningKind = Literal["entity", "term", "value", "column", "date_word", "upcoming", "id"]
+# The documented order of preference between meanings of the same words: a glossary term
+# beats an entity name, which beats a date word, a stored value, and last a column's name.
+KIND_COST = {"term": 0, "entity": 1, "date_word": 2, "upcoming": 2, "id": 2, "value": 3,
+             "column": 4}
 MAX_PHRASE = 6
+_NUMERIC = ("INT", "DEC", "NUM", "REAL", "FLOAT", "DOUBLE", "MONEY", "BIGINT", "SMALLINT")
+_DATES = ("DATE", "TIME")
 
 
 @dataclass(frozen=True)
 class Meaning:
-    """What a phrase means."""
+    """What a phrase means; `table` is the table it is about."""
 
     kind: MeaningKind
     label: str
+    table: str
     entity: Entity | None = None
     term: Term | None = None
-    column: str | None = None  # table.column for date words, values and columns
-    value: str | None = None
-    synonym: bool = False  # a value matched through a synonym rather than the stored text
+    column: str | None = None  # table.column of a value, a column or a date word
+    values: tuple[str, ...] = ()  # the stored value(s) a value or a value set stands for
+    synonym: bool = False  # written in the glossary rather than read from the warehouse
 
 
 @dataclass(frozen=True)
 class Match:
-    """A run of question tokens [start, end) and what it may mean (best first)."""
+    """Tokens [start, end) and one thing they may mean; `exact` when the words, not only
+    their lemmas, are the phrase's."""
 
     start: int
     end: int
     words: str
-    meanings: tuple[Meaning, ...]
-
-    @property
-    def best(self) -> Meaning:
-        return self.meanings[0]
+    meaning: Meaning
+    exact: bool = True
 
 
-def singular(word: str) -> str:
-    """A light plural folding, applied to the question and the lexicon alike."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+@lru_cache(maxsize=1)
+def _abbreviations() -> dict[str, str]:
+    data = yaml.safe_load((Path(__file__).with_name("abbreviations.yaml")).read_text("utf-8"))
+    return {str(k).lower(): str(v).lower() for k, v in data.items()}
 
 
-def normalise(text: str) -> str:
-    """Lower case, curly quotes straightened, question marks and commas dropped."""
-    text = text.replace("\u2019", "'").replace("\u2018", "'").lower()
-    return re.sub(r"[?!,;:()\"]", " ", text)
+def split_name(name: str) -> str:
+    """'cpty_ccy_amt' -> 'counterparty currency amount'; 'TradeDate' -> 'trade date'."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").lower()
+    return " ".join(_abbreviations().get(w, w) for w in spaced.split())
 
 
-def tokens(text: str) -> list[str]:
-    """The question's words, plural-folded, punctuation at the ends stripped."""
-    return [singular(t.rstrip(".'")) or t for t in _TOKEN.findall(normalise(text))]
+def is_numeric(column: ColumnInfo) -> bool:
+    return column.type.upper().startswith(_NUMERIC) and not column.type.upper().startswith(
+        ("INTERVAL",))
 
 
-def _key(phrase: str) -> tuple[str, ...]:
-    return tuple(tokens(phrase))
+def is_date(column: ColumnInfo) -> bool:
+    return any(k in column.type.upper() for k in _DATES)
+
+
+def _singular(words: str) -> str:
+    parts = words.split()
+    return " ".join([*parts[:-1], tokenize(parts[-1])[0].lemma]) if parts else words
 
 
 @dataclass
 class Lexicon:
-    """Phrase -> meanings, and the matching of a question against them."""
+    """Phrase (lemmas) -> meanings, the entities of every table, and matching."""
 
-    phrases: dict[tuple[str, ...], list[Meaning]] = field(default_factory=dict)
+    schema: WarehouseSchema
+    phrases: dict[tuple[str, ...], list[tuple[tuple[str, ...], Meaning]]] = field(
+        default_factory=dict)
+    entities: dict[str, Entity] = field(default_factory=dict)
     short_values: set[tuple[str, ...]] = field(default_factory=set)
+    id_columns: tuple[str, ...] = ()
 
     def add(self, phrase: str, meaning: Meaning) -> None:
-        key = _key(phrase)
+        tokens = tokenize(phrase)
+        key = tuple(t.lemma for t in tokens)
         if not key or len(key) > MAX_PHRASE:
             return
         known = self.phrases.setdefault(key, [])
-        if meaning not in known:
-            known.append(meaning)
-            known.sort(key=lambda m: (_PRIORITY[m.kind], m.synonym is False))
+        entry = (tuple(t.text for t in tokens), meaning)
+        if entry not in known:
+            known.append(entry)
 
     @classmethod
     def from_content(cls, content: ProfileContent) -> Lexicon:
         """Every phrase a profile version knows."""
-        lexicon = cls()
+        lexicon = cls(schema=content.schema)
         glossary = content.glossary
-        for term in glossary.terms:
-            for phrase in (term.name, *term.synonyms):
-                lexicon.add(phrase, Meaning("term", term.name, term=term))
         for entity in glossary.entities:
-            for phrase in (entity.name, *entity.synonyms, entity.table.replace("_", " ")):
-                lexicon.add(phrase, Meaning("entity", entity.name, entity=entity))
+            lexicon.entities.setdefault(entity.table, entity)
+        for table in content.schema.tables:  # a table the glossary does not name is one too
+            name = _singular(split_name(table.name))
+            lexicon.entities.setdefault(table.name, Entity(name=name, table=table.name))
+        for entity in lexicon.entities.values():
+            meaning = Meaning("entity", entity.name, entity.table, entity=entity)
+            for phrase in {entity.name, *entity.synonyms, split_name(entity.table)}:
+                lexicon.add(phrase, meaning)
+        for term in glossary.terms:
+            table = term.table or (term.dimension or "").split(".")[0]
+            for phrase in (term.name, *term.synonyms):
+                lexicon.add(phrase, Meaning("term", term.name, table, term=term))
         for word in glossary.date_words:
             for phrase in word.words:
-                lexicon.add(phrase, Meaning("date_word", phrase, column=word.column))
+                lexicon.add(phrase, Meaning("date_word", phrase, word.column.split(".")[0],
+                                            column=word.column))
         for phrase in glossary.upcoming_words:
-            lexicon.add(phrase, Meaning("upcoming", phrase))
-        for synonym in glossary.values:
-            for phrase in synonym.synonyms:
-                lexicon.add(phrase, Meaning("value", f"{synonym.column} {synonym.value}",
-                                            column=synonym.column, value=synonym.value,
-                                            synonym=True))
-        for column, values in content.values.items():
-            for value in values:
-                meaning = Meaning("value", f"{column} {value}", column=column, value=value)
-                key = _key(value)
-                if len(value) <= 3:
-                    lexicon.short_values.add(key)  # "A", "FX", "EUR": only when written in capitals
-                lexicon.add(value, meaning)
-                if "_" in value:
-                    lexicon.add(value.replace("_", " "), meaning)
-        for table in content.schema.tables:
-            for column in table.columns:
-                ref = f"{table.name}.{column.name}"
-                for phrase in {column.name, column.name.replace("_", " ")}:
-                    lexicon.add(phrase, Meaning("column", ref, column=ref))
+            table = next((c.table for c in _columns(glossary.upcoming_condition)), "")
+            lexicon.add(phrase, Meaning("upcoming", phrase, table))
+        lexicon._add_values(content)
+        lexicon._add_columns()
+        lexicon._prefer_entities()
         return lexicon
 
-    def match(self, question: str, original: str | None = None,
-              skip: Iterable[int] = ()) -> list[Match]:
-        """Longest known phrases, left to right, over the question's tokens.
+    def _prefer_entities(self) -> None:
+        """Words that name both an entity and a dimension of its own table ("counterparty")
+        mean the entity: grouping by an entity groups by that very column."""
+        for key, entries in self.phrases.items():
+            tables = {m.table for _, m in entries if m.kind == "entity"}
+            if tables:
+                entries[:] = [(s, m) for s, m in entries if not (
+                    m.kind == "term" and m.term is not None and m.term.dimension
+                    and m.term.dimension.split(".")[0] in tables)]
 
-        `original` is the question as typed: short stored values ("EUR", "FX", "A") count
-        only where they were written in capitals there.
-        """
-        words = tokens(question)
-        capitals = {singular(t.lower())
-                    for t in re.findall(r"\b[A-Z][A-Z0-9_]*\b", original or question)}
-        blocked = set(skip)
+    def _add_values(self, content: ProfileContent) -> None:
+        glossary = content.glossary
+        for synonym in glossary.values:
+            meaning = Meaning("value", f"{synonym.column} {synonym.value}",
+                              synonym.column.split(".")[0], column=synonym.column,
+                              values=(synonym.value,), synonym=True)
+            for phrase in synonym.synonyms:
+                self.add(phrase, meaning)
+        for value_set in glossary.value_sets:
+            self.add(value_set.name, Meaning(
+                "value", f"{value_set.column} {value_set.name}", value_set.column.split(".")[0],
+                column=value_set.column, values=value_set.values, synonym=True))
+        for column, values in content.values.items():
+            for value in values:
+                meaning = Meaning("value", f"{column} {value}", column.split(".")[0],
+                                  column=column, values=(value,))
+                key = tuple(t.lemma for t in tokenize(value))
+                if len(value) <= 3:
+                    self.short_values.add(key)  # "A", "US", "ICE": as typed in capitals
+                self.add(value, meaning)
+        self.id_columns = tuple(
+            f"{t.name}.{c.name}" for t in self.schema.tables for c in t.columns
+            if c.primary_key and not is_numeric(c) and not is_date(c))
+
+    def _add_columns(self) -> None:
+        for table in self.schema.tables:
+            entity = self.entities[table.name]
+            for column in table.columns:
+                ref = f"{table.name}.{column.name}"
+                meaning = Meaning("column", split_name(column.name), table.name, column=ref)
+                words = split_name(column.name)
+                for phrase in {words, column.name.lower(), f"{entity.name} {words}"}:
+                    self.add(phrase, meaning)
+                own = split_name(table.name).split()
+                if words.split()[:1] == own[-1:] or words.split()[:1] == [entity.name]:
+                    self.add(" ".join(words.split()[1:]), meaning)
+
+    def match(self, tokens: tuple[Token, ...]) -> list[Match]:
+        """Every known phrase at every position (overlaps kept: the lattice chooses)."""
         found: list[Match] = []
-        i = 0
-        while i < len(words):
-            if i in blocked:
-                i += 1
-                continue
-            for length in range(min(MAX_PHRASE, len(words) - i), 0, -1):
-                key = tuple(words[i:i + length])
-                if any(j in blocked for j in range(i, i + length)):
-                    continue
-                meanings = self.phrases.get(key)
-                if meanings and key in self.short_values and not (
-                    len(key) == 1 and key[0] in capitals
-                ):
-                    meanings = [m for m in meanings if m.kind != "value" or m.synonym]
-                if meanings:
-                    found.append(Match(i, i + length, " ".join(key), tuple(meanings)))
-                    i += length
+        for i in range(len(tokens)):
+            for n in range(1, min(MAX_PHRASE, len(tokens) - i) + 1):
+                span = tokens[i:i + n]
+                if any(t.kind in ("period", "symbol") and t.text not in "&%" for t in span):
                     break
-            else:
-                i += 1
+                key = tuple(t.lemma for t in span)
+                entries = self.phrases.get(key)
+                if not entries:
+                    continue
+                texts = tuple(t.text for t in span)
+                if key in self.short_values and not _typed_as_value(span):
+                    entries = [e for e in entries if e[1].kind != "value" or e[1].synonym]
+                exact = [e for e in entries if e[0] == texts]
+                for surface, meaning in (exact or entries):
+                    found.append(Match(i, i + n, " ".join(texts), meaning, surface == texts))
+        for i, token in enumerate(tokens):
+            if token.kind == "id":
+                for column in self.id_columns:
+                    found.append(Match(i, i + 1, token.text, Meaning(
+                        "id", f"{column} {token.original.upper()}", column.split(".")[0],
+                        column=column, values=(token.original.upper(),))))
         return found
+
+    def known_words(self) -> set[str]:
+        """Every word of every phrase, for suggestions when a word is not known."""
+        return {w for entries in self.phrases.values() for surface, _ in entries
+                for w in surface if len(w) > 2}
+
+
+def _typed_as_value(span: tuple[Token, ...]) -> bool:
+    # A short stored value counts where it was typed in capitals, or where it is not an
+    # English word at all ("eur"); "us" and "a" stay words unless typed "US" and "A".
+    return len(span) == 1 and (span[0].original.isupper() or not is_english_word(span[0].text))
+
+
+@dataclass(frozen=True)
+class _Col:
+    table: str
+    name: str
+
+
+def _columns(sql: str | None) -> list[_Col]:
+    return [_Col(*m.groups()) for m in re.finditer(r"\b(\w+)\.(\w+)\b", sql or "")]

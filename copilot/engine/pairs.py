@@ -10,8 +10,9 @@ from datetime import date
 import sqlglot
 from sqlglot import exp
 
-from copilot.engine.lexicon import Lexicon, tokens
+from copilot.engine.lexicon import Lexicon
 from copilot.engine.periods import find_period
+from copilot.engine.text import tokenize
 from training.profiles import Pair
 
 __all__ = ["PairMatch", "match_pair"]
@@ -30,13 +31,24 @@ class PairMatch:
 
 def _shape(question: str, lexicon: Lexicon) -> tuple[tuple[str, ...], dict[str, str]]:
     """The question's words with each stored value replaced by its column's placeholder."""
-    words = tokens(question)
+    tokens = tokenize(question)
+    words = [t.lemma for t in tokens]
     values: dict[str, str] = {}
-    for match in reversed(lexicon.match(question, original=question)):
-        if match.best.kind == "value" and match.best.column and match.best.value:
-            values[match.best.column] = match.best.value
-            words[match.start:match.end] = [f"<{match.best.column}>"]
-    return tuple(words), values
+    taken: set[int] = set()
+    # Longest stored values first, each word replaced once: the question's shape.
+    found = sorted((m for m in lexicon.match(tokens) if m.meaning.kind == "value"
+                    and len(m.meaning.values) == 1 and m.meaning.column),
+                   key=lambda m: (m.start - m.end, m.start))
+    for match in found:
+        span = set(range(match.start, match.end))
+        if span & taken or match.meaning.column in values:
+            continue
+        taken |= span
+        values[match.meaning.column] = match.meaning.values[0]  # type: ignore[index]
+        words[match.start] = f"<{match.meaning.column}>"
+        for i in range(match.start + 1, match.end):
+            words[i] = ""
+    return tuple(w for w in words if w), values
 
 
 def match_pair(question: str, pairs: tuple[Pair, ...], lexicon: Lexicon) -> PairMatch | None:

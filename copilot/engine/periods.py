@@ -21,6 +21,7 @@ _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
             "eight": 8, "nine": 9, "ten": 10, "fourteen": 14, "thirty": 30, "ninety": 90}
 _N = r"(\d{1,4}|" + "|".join(_NUMBERS) + r")"
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,23 @@ def _rules(today: date) -> list[tuple[str, Resolver]]:
                     f"last {_n(m.group(1))} months")),
         (r"\bsince\s+(\d{4}-\d{2}-\d{2})\b",
          lambda m: (date.fromisoformat(m.group(1)), today, f"since {m.group(1)}")),
+        (r"\bsince\s+(?:the\s+)?(?:start|beginning)\s+of\s+(?:the\s+)?(week|month|year)\b",
+         lambda m: ({"week": monday, "month": first, "year": today.replace(month=1, day=1)}[
+             m.group(1)], today, f"since the start of the {m.group(1)}")),
+        (r"\bsince\s+(?:the\s+)?(?:start\s+of\s+|beginning\s+of\s+)?q([1-4])\b",
+         lambda m: (_quarter(today.year, int(m.group(1)))[0], today,
+                    f"since Q{m.group(1)} {today.year}")),
+        (r"\bsince\s+(?:the\s+)?(?:start\s+of\s+|beginning\s+of\s+)?(?:(\d{1,2})(?:st|nd|rd|th)?"
+         r"\s+)?(" + _MONTH_NAMES + r")\b(?:\s+(\d{1,2})(?:st|nd|rd|th)?\b)?",
+         lambda m: _since_month(today, m.group(2), m.group(1) or m.group(3))),
+        (r"\bbefore\s+(\d{4})\b",
+         lambda m: (date(1900, 1, 1), date(int(m.group(1)) - 1, 12, 31),
+                    f"before {m.group(1)}")),
+        (r"\bafter\s+(\d{4})\b",
+         lambda m: (date(int(m.group(1)) + 1, 1, 1), date(9999, 12, 31),
+                    f"after {m.group(1)}")),
+        (r"\b(?:in|during|for|of)\s+((?:19|20)\d{2})\b",
+         lambda m: (date(int(m.group(1)), 1, 1), date(int(m.group(1)), 12, 31), m.group(1))),
         (r"\b(?:today|today's|todays)\b", fixed(today, today, "today")),
         (r"\byesterday(?:'s)?\b", fixed(today - timedelta(days=1), today - timedelta(days=1),
                                         "yesterday")),
@@ -93,6 +111,14 @@ def _rules(today: date) -> list[tuple[str, Resolver]]:
          + r")\b(?:\s+(\d{4}))?",
          lambda m: _named_month(today, m.group(1), m.group(2))),
     ]
+
+
+def _since_month(today: date, name: str, day: str | None) -> tuple[date, date, str]:
+    """'since 1 September', 'since October': from that day (the 1st) of the last such month."""
+    month = _MONTHS[name.lower()]
+    year = today.year - (month > today.month)
+    start = date(year, month, min(int(day or 1), calendar.monthrange(year, month)[1]))
+    return start, today, f"since {start.isoformat()}"
 
 
 def _quarter(year: int, quarter: int) -> tuple[date, date]:

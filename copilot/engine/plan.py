@@ -1,9 +1,11 @@
 """The query plan: what a question asks for, before it is SQL.
 
-A plan names the entity counted or listed, its measure, dimensions, filters, period, order
-and limit. Every part carries a label for the interpretation sentence. Column references are
-`table.column`; conditions are SQL text from the glossary (parsed again by the compiler) or
-built here from matched values, never from the question's raw words.
+A plan names the table counted or listed, its measure, dimensions, filters (on that table
+or the tables it references), populations of the tables that reference it (EXISTS, NOT
+EXISTS), HAVING conditions, order and limit. Column references are `table.column`;
+condition SQL comes from the glossary or is built with sqlglot from matched values, never
+from the question's raw words. `constructs` names what the reader applied, for the
+interpretation sentence and the evaluation's breakdown.
 """
 
 from __future__ import annotations
@@ -13,50 +15,70 @@ from typing import Literal
 
 from copilot.engine.periods import Period
 
-__all__ = ["Aggregate", "Bucket", "Comparison", "Dimension", "Filter", "Measure", "QueryPlan"]
+__all__ = ["Aggregate", "Bucket", "Dimension", "Exists", "Filter", "Having", "Measure", "Order",
+           "QueryPlan"]
 
-Aggregate = Literal["count", "count_distinct", "sum", "avg", "min", "max", "rate", "list"]
-Bucket = Literal["day", "month", "age"]  # age: days before the as-of date, in bands
+Aggregate = Literal["count", "count_distinct", "sum", "avg", "min", "max", "rate", "share",
+                    "list"]
+Bucket = Literal["day", "week", "month", "age"]  # age: days before the as-of date, in bands
 
 
 @dataclass(frozen=True)
 class Filter:
-    """A condition: glossary SQL (`sql`) or a column compared with literal values."""
+    """A condition in SQL over table.column names, and how it reads."""
 
     label: str
-    sql: str | None = None
-    column: str | None = None
-    values: tuple[str, ...] = ()
+    sql: str
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """`column op number` ("notional over 100 million") or an age ("older than 5 days")."""
+class Exists:
+    """Rows of `table` (which references the plan's table) meeting `filters` exist, or not."""
 
+    table: str
     label: str
-    column: str
-    op: Literal[">", ">=", "<", "<="]
-    number: float | None = None
-    days_before_as_of: int | None = None
+    filters: tuple[Filter, ...] = ()
+    negated: bool = False
 
 
 @dataclass(frozen=True)
 class Measure:
-    """What is computed: COUNT(*), SUM/AVG/MIN/MAX of an expression, a rate, or a list."""
+    """What is computed. `expression` is SQL over table.column names (None for a count or a
+    list); a share computes the percentage of rows meeting `numerator`."""
 
     kind: Aggregate
     label: str
-    expression: str | None = None  # SQL over table.column names; None for count and list
+    expression: str | None = None
     unit: str | None = None
+    numerator: tuple[Filter, ...] = ()
+    duration: tuple[str, str] | None = None  # (start, end) columns: days or hours between
 
 
 @dataclass(frozen=True)
 class Dimension:
-    """A column to group by, optionally bucketed by day, month or age band."""
+    """A column to group by, optionally bucketed by day, week, month or age band."""
 
     column: str
     label: str
     bucket: Bucket | None = None
+
+
+@dataclass(frozen=True)
+class Having:
+    """Keep the groups whose measure passes `op number`."""
+
+    op: Literal[">", ">=", "<", "<=", "between"]
+    number: float
+    upper: float | None = None
+    count: bool = False  # on the number of rows of each group, not on the measure
+
+
+@dataclass(frozen=True)
+class Order:
+    """Order by the measure (`key` "measure") or by a table.column."""
+
+    key: str
+    descending: bool = True
 
 
 @dataclass(frozen=True)
@@ -68,12 +90,11 @@ class QueryPlan:
     measure: Measure
     dimensions: tuple[Dimension, ...] = ()
     filters: tuple[Filter, ...] = ()
-    comparisons: tuple[Comparison, ...] = ()
+    exists: tuple[Exists, ...] = ()
+    having: tuple[Having, ...] = ()
+    list_columns: tuple[str, ...] = ()
+    order: tuple[Order, ...] = ()
+    limit: int | None = None
     period: Period | None = None
     period_column: str | None = None
-    list_columns: tuple[str, ...] = ()
-    order_by: str | None = None  # "measure", a table.column, or None
-    descending: bool = True
-    limit: int | None = None
-    having: tuple[str, float] | None = None  # (">", 10): keep groups whose measure passes
-    absent: QueryPlan | None = None  # "with no trades this year": rows that have none of these
+    constructs: tuple[str, ...] = ()

@@ -1,0 +1,289 @@
+"""The reader's condition stages: comparisons, filters, EXISTS populations and the period.
+
+A condition on the subject's table or a table it references is a filter (joined); one on a
+table that references the subject is a population that must exist ("counterparties with
+fails") or must not ("books with no live trades"), one EXISTS per table. A condition on a
+table that is neither makes this reading impossible. Values are literals built by sqlglot.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlglot import exp
+
+from copilot.engine.draft import Comparison, Draft, Refusal
+from copilot.engine.joins import col
+from copilot.engine.lexicon import is_date
+from copilot.engine.periods import format_period
+from copilot.engine.plan import Filter, Having
+from copilot.engine.stages import measure_like, population
+from copilot.engine.subject import default_measure
+from training.glossary import resolve_as_of
+
+__all__ = ["COMPARISON_STAGES", "CONDITION_STAGES", "place"]
+
+_OPS = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
+
+
+def _number(value: float) -> exp.Literal:
+    return exp.Literal.number(int(value) if float(value).is_integer() else value)
+
+
+def _compare(left: exp.Expression, c: Comparison) -> exp.Expression:
+    if c.op == "between":
+        return left.between(_number(c.number), _number(c.upper or c.number))
+    return _OPS[c.op](this=left, expression=_number(c.number))
+
+
+def place(d: Draft, table: str, item: Filter, negated: bool = False) -> None:
+    """Put a condition where it belongs: a filter, or the EXISTS of a referencing table."""
+    relation = d.graph.relation(d.subject or "", table)
+    if relation is None:
+        raise Refusal(f"{item.label} is about {table}, which I can't relate to "
+                      f"{d.entity(d.subject or '').name}s.")
+    d.cost += relation[1] * (3 if relation[0] == "down" else 1)
+    if relation[0] == "down":
+        filters, was_negated = d.exists.get(table, ([], False))
+        d.exists[table] = ([*filters, item], was_negated or negated)
+        d.note("existence")
+    elif negated:
+        d.filters.append(Filter(f"not {item.label}", f"NOT ({item.sql})"))
+        d.note("negation")
+    else:
+        d.filters.append(item)
+
+
+def bind_comparisons(d: Draft) -> None:
+    """Each comparison gets its column: the measure beside it, an age, or a count."""
+    for c in d.comparisons:
+        before, after = c.index - 1 - (c.op != "between"), (c.end or c.index) + 1
+        while d.cue(after, "unit") and after in d.used:
+            after += 1
+        while before in d.used and d.items[before:before + 1] and d.items[before].kind == "cue":
+            before -= 1
+        if c.unit in ("days", "hours") and not any(d.term(i, "duration") for i in
+                                                   range(len(d.items))):
+            _age(d, c)
+        elif c.unit == "percent":
+            d.having.append(Having(c.op, c.number, c.upper))  # type: ignore[arg-type]
+            d.note("having")
+        elif before >= 0 and before not in d.used and measure_like(d, before):
+            _on_column(d, c, before)
+        elif after < len(d.items) and after not in d.used and measure_like(d, after):
+            _on_column(d, c, after)
+        elif after < len(d.items) and population(d, after) and d.group_items:
+            d.having.append(Having(c.op, c.number, c.upper, count=True))  # type: ignore[arg-type]
+            d.note("having")
+        elif (column := default_measure(d, d.subject or "")) is not None:
+            d.doubts.append("default measure")
+            place(d, column.split(".")[0], Filter(f"{column.split('.')[1]} {c.words}",
+                                                  _compare(col(column), c).sql()))
+            d.note("comparison")
+        else:
+            raise Refusal(f"'{c.words}': I can't tell what is compared; name the amount.")
+
+
+def _on_column(d: Draft, c: Comparison, index: int) -> None:
+    term = d.term(index, "measure", "duration")
+    meaning = d.meaning(index)
+    assert meaning is not None
+    if term is not None and term.start and term.end:
+        seconds = exp.DateDiff(this=col(term.end), expression=col(term.start),
+                               unit=exp.var("SECOND"))
+        scale = 3600.0 if (c.unit or term.unit) == "hours" else 86400.0
+        left: exp.Expression = exp.Div(this=seconds, expression=exp.Literal.number(scale))
+        table = term.table or term.start.split(".")[0]
+    elif term is not None and term.measure and "(" in term.measure:
+        d.having.append(Having(c.op, c.number, c.upper))  # type: ignore[arg-type]
+        d.use(index)
+        d.measure_item = index
+        d.note("having")
+        return
+    else:
+        column = term.measure if term is not None else meaning.column
+        left, table = col(column or ""), (column or "").split(".")[0]
+    d.use(index)
+    place(d, table, Filter(f"{d.words(index)} {c.words}", _compare(left, c).sql()))
+    if term is not None and term.condition:
+        place(d, term.table or table, Filter(term.name, resolve_as_of(term.condition,
+                                                                      d.as_of.isoformat())))
+    d.note("comparison")
+
+
+def _age(d: Draft, c: Comparison) -> None:
+    """'older than 5 days': the age column of the subject before the as-of date minus 5."""
+    subject = d.subject or ""
+    column = dict(d.content.glossary.age_columns).get(subject) or _period_column(d, subject)
+    if column is None:
+        raise Refusal(f"I don't know which date the age of {d.entity(subject).name}s is "
+                      "measured from; name it under age_columns in the glossary.")
+    days = c.number if c.unit == "days" else c.number / 24
+    limit = exp.Literal.string((d.as_of - timedelta(days=days)).isoformat())
+    op = {">": "<", ">=": "<=", "<": ">", "<=": ">="}.get(c.op, "<")
+    place(d, column.split(".")[0], Filter(f"older than {c.number:g} {c.unit}" if op in "<<="
+                                          else f"newer than {c.number:g} {c.unit}",
+                                          _OPS[op](this=col(column), expression=limit).sql()))
+    d.note("age")
+
+
+def _condition(d: Draft, i: int) -> tuple[str, Filter]:
+    """The table and filter an item stands for."""
+    meaning = d.meaning(i)
+    assert meaning is not None
+    term = d.term(i, "condition")
+    if term is not None and term.condition:
+        sql = resolve_as_of(term.condition, d.as_of.isoformat())
+        return term.table or meaning.table, Filter(term.name, sql)
+    if meaning.kind == "upcoming":
+        sql = resolve_as_of(d.content.glossary.upcoming_condition or "", d.as_of.isoformat())
+        return meaning.table, Filter("due after the as-of date", sql)
+    column = meaning.column or ""
+    return column.split(".")[0], _in(column, list(meaning.values))
+
+
+def _in(column: str, values: list[str]) -> Filter:
+    literals = [exp.Literal.string(v) for v in values]
+    node = col(column).eq(literals[0]) if len(literals) == 1 else col(column).isin(*literals)
+    return Filter(f"{column.split('.')[1].replace('_', ' ')} {' or '.join(values)}", node.sql())
+
+
+def _qualifies(d: Draft, i: int, column: str) -> bool:
+    """A column or dimension word beside a value of that column only names it."""
+    meaning = d.meaning(i)
+    term = d.term(i, "dimension")
+    named = term.dimension if term is not None else (
+        meaning.column if meaning is not None and meaning.kind == "column" else None)
+    return named == column
+
+
+def bind_filters(d: Draft) -> None:
+    for group in d.groups:
+        table = group.column.split(".")[0]
+        for k in group.indices:
+            for near in (group.indices[0] - 1, group.indices[-1] + 1):
+                if near not in d.used and _qualifies(d, near, group.column):
+                    d.use(near)
+        place(d, table, _in(group.column, group.values),
+              negated=group.indices[0] in d.negated)
+    for members in d.or_groups:
+        parts = [_condition(d, i) for i in members]
+        tables = {t for t, _ in parts}
+        if len(tables) != 1:
+            raise Refusal("I can only read 'or' between conditions on the same things.")
+        d.use(*members)
+        sql = " OR ".join(f"({f.sql})" for _, f in parts)
+        place(d, tables.pop(), Filter(" or ".join(f.label for _, f in parts), f"({sql})"))
+    for i, item in enumerate(d.items):
+        if i in d.used or item.kind != "lex" or item.meaning is None:
+            continue
+        kind = item.meaning.kind
+        if kind in ("value", "id", "upcoming") or d.term(i, "condition"):
+            if kind == "upcoming" and d.period_items():
+                d.use(i)  # "due in the next 5 days": the period says when
+                continue
+            table, condition = _condition(d, i)
+            d.use(i)
+            nxt = d.meaning(i + 1)
+            relation = d.graph.relation(d.subject or "", table)
+            if kind in ("term", "value") and nxt is not None and nxt.kind == "entity" and \
+                    nxt.table == d.subject and relation and relation[0] == "down":
+                raise Refusal(f"'{item.words}' describes {d.words(i + 1)} here, but it is a "
+                              f"word for {d.entity(table).name}s; ask it another way.")
+            if kind in ("value", "id"):
+                for near in (i - 1, i + 1):
+                    if near not in d.used and _qualifies(d, near, item.meaning.column or ""):
+                        d.use(near)
+                d.cost += 0 if item.meaning.synonym else 0.5
+            place(d, table, condition, negated=i in d.negated)
+    for i, item in enumerate(d.items):
+        if i in d.used or item.kind != "lex" or item.meaning is None:
+            continue
+        kind = item.meaning.kind
+        if kind == "entity":
+            table = item.meaning.table
+            relation = d.graph.relation(d.subject or "", table)
+            if relation and relation[0] == "down":
+                filters, negated = d.exists.get(table, ([], False))
+                d.exists[table] = (filters, negated or i in d.negated)
+                d.use(i)
+                d.note("existence")
+            elif any(f.sql.find(f"{table}.") >= 0 for f in d.filters) and i not in d.negated:
+                d.use(i)  # "trades with hedge fund clients": the entity names the value's table
+        elif kind == "column" and i in d.negated:
+            column = item.meaning.column or ""
+            place(d, column.split(".")[0], Filter(f"no {d.words(i)}", f"{column} IS NULL"))
+            d.negated.discard(i)
+            d.use(i)
+
+
+def bind_period(d: Draft) -> None:
+    periods = d.period_items()
+    if len(periods) > 1:
+        raise Refusal("The question names two periods; ask about one at a time.")
+    near = {periods[0] - 1, periods[0] + 1} if periods else set()
+    words = [i for i in d.free("date_word")]
+    # A status word that also names a date ("resolved this week") moves the period there,
+    # when it stands beside the period and is not negated.
+    spans = [d.date_spans[(it.start, it.end)] for k, it in enumerate(d.items)
+             if (it.start, it.end) in d.date_spans and it.kind == "lex" and k in near
+             and k not in d.negated]
+    if not periods:
+        words = [i for i in d.free("date_word")]
+        for i in words:
+            item = d.items[i]
+            if d.alternatives.get((item.start, item.end), set()) - {"date_word"}:
+                raise Refusal(f"'{d.words(i)}' names a date; with no period it means "
+                              "something else.")
+            d.use(i)  # "trades we booked": the date word only says which date
+        return
+    index = periods[0]
+    period = d.items[index].token.period  # type: ignore[union-attr]
+    d.use(index, *words)
+    named = [i for i in d.free("column") if _is_date_column(d, i)]
+    if named and not words:  # "for value date tomorrow": the date column is named
+        words = named[:1]
+        d.use(named[0])
+    column = (d.items[words[0]].meaning.column if words else None) or (  # type: ignore[union-attr]
+        spans[0] if spans else None)
+    if column is None:
+        # The period of a population that must exist when it stands beside it ("with fails
+        # this week"), else of the rows counted ("this week's trades with no fails").
+        beside = {d.meaning(k).table for k in near if d.meaning(k)}  # type: ignore[union-attr]
+        children = [t for t in d.exists if t in beside]
+        table = children[0] if len(children) == 1 else d.subject or ""
+        column = _period_column(d, table)
+        if column is None:
+            raise Refusal(f"I don't know which date '{period.words}' applies to for "
+                          f"{d.entity(table).name}s; set period_columns in the glossary.")
+    if period.start is None or period.end is None:
+        raise Refusal(f"I can't read the period '{period.words}'.")
+    table, name = column.split(".")
+    info = next(c for c in d.content.schema.table(table).columns if c.name == name)
+    start, end = exp.Literal.string(period.start.isoformat()), period.end
+    if "TIME" in info.type.upper():  # half-open: every moment of the last day counts
+        node = exp.and_(col(column) >= start, col(column) < exp.Literal.string(
+            (end + timedelta(days=1)).isoformat()))
+    else:
+        node = col(column).between(start, exp.Literal.string(end.isoformat()))
+    d.period, d.period_column = period, column
+    place(d, table, Filter(f"{name.replace('_', ' ')} {format_period(period)}", node.sql()))
+    d.note("period")
+
+
+def _is_date_column(d: Draft, i: int) -> bool:
+    column = d.meaning(i).column or ""  # type: ignore[union-attr]
+    table, name = column.split(".")
+    return any(c.name == name and is_date(c) for c in d.content.schema.table(table).columns)
+
+
+def _period_column(d: Draft, table: str) -> str | None:
+    columns = dict(d.content.glossary.period_columns)
+    if table in columns:
+        return f"{table}.{columns[table]}"
+    dates = [c for c in d.content.schema.table(table).columns if is_date(c)]
+    return f"{table}.{dates[0].name}" if len(dates) == 1 else None
+
+
+COMPARISON_STAGES = (bind_comparisons,)
+CONDITION_STAGES = (bind_filters, bind_period)

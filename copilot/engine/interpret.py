@@ -1,0 +1,62 @@
+"""The interpretation sentence: every construct the reader applied, in words, so a person
+sees a misreading at a glance ("Counting confirmations with status PENDING, with
+product type IRS, grouped by desk, most first, top 1.")."""
+
+from __future__ import annotations
+
+from copilot.engine.plan import QueryPlan
+
+__all__ = ["interpret", "plural"]
+
+_VERBS = {"count": "Counting", "count_distinct": "Counting", "list": "Listing",
+          "sum": "Summing", "avg": "Averaging", "min": "Finding the smallest",
+          "max": "Finding the largest", "rate": "Computing", "share": "Computing"}
+_HAVING = {">": "more than", ">=": "at least", "<": "less than", "<=": "at most",
+           "between": "between"}
+
+
+def plural(noun: str) -> str:
+    """'settlement' -> 'settlements', 'counterparty' -> 'counterparties'."""
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun if noun.endswith("s") else noun + "s"
+
+
+def _readable(column: str) -> str:
+    return column.split(".")[-1].replace("_", " ")
+
+
+def interpret(plan: QueryPlan) -> str:
+    """What the plan computes, construct by construct, in one sentence."""
+    measure = plan.measure
+    entities = plural(plan.entity)
+    what = {"count": entities, "list": entities,
+            "count_distinct": f"{measure.label} among {entities}",
+            "share": f"the percentage of {entities} that are "
+                     + " and ".join(f.label for f in measure.numerator)}.get(
+        measure.kind, f"{measure.label} of {entities}")
+    parts = [f"{_VERBS[measure.kind]} {what}"]
+    conditions = [f.label for f in plan.filters]
+    conditions += [("with no " if e.negated else "that have ") + plural(e.label)
+                   + (" with " + ", ".join(f.label for f in e.filters) if e.filters else "")
+                   for e in plan.exists]
+    if conditions:
+        parts[0] += " with " + ", ".join(conditions)
+    if plan.list_columns and measure.kind == "list":
+        parts.append("showing " + ", ".join(_readable(c) for c in plan.list_columns))
+    if plan.dimensions:
+        parts.append("grouped by " + " and ".join(
+            f"{d.bucket} of {_readable(d.column)}" if d.bucket in ("day", "week", "month")
+            else d.label for d in plan.dimensions))
+    for having in plan.having:
+        bound = f"{having.number:g}" + (f" and {having.upper:g}" if having.upper else "")
+        parts.append(f"keeping groups with {measure.label} {_HAVING[having.op]} {bound}")
+    for order in plan.order:
+        if order.key == "measure":
+            parts.append("largest first" if order.descending else "smallest first")
+        else:
+            parts.append(f"by {_readable(order.key)}, "
+                         f"{'highest' if order.descending else 'lowest'} first")
+    if plan.limit:
+        parts.append(f"top {plan.limit}")
+    return ", ".join(parts) + "."

@@ -1,0 +1,237 @@
+"""Question -> plan -> SQL tree, with no LLM and no I/O: the engine's reader.
+
+The question is tokenised, matched against the trained lexicon, split into every complete
+reading (copilot/engine/lattice.py), and each reading goes through the pipeline of stages
+below. The cheapest reading that plans wins; when two readings plan different SQL at the
+same cost, the answer is a clarifying question whose options are whole questions. A
+question with a word nothing explains, or a construct that cannot attach, is refused
+naming it: right, or it says it did not understand.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from sqlglot import exp
+
+from copilot.engine.compiler import compile_plan
+from copilot.engine.conditions import COMPARISON_STAGES, CONDITION_STAGES
+from copilot.engine.draft import Draft, Refusal
+from copilot.engine.finish import FINAL_STAGES, LINKS, SHARE_STAGES, to_plan
+from copilot.engine.grammar import CUES, FILLER, MAX_QUESTION_CHARS, WRITE_START, WRITES
+from copilot.engine.joins import JoinGraph
+from copilot.engine.lattice import Item, readings, uncovered
+from copilot.engine.lexicon import Lexicon, Match
+from copilot.engine.plan import QueryPlan
+from copilot.engine.stages import EARLY_STAGES
+from copilot.engine.subject import MIDDLE_STAGES
+from copilot.engine.text import Token, tokenize
+from copilot.errors import CopilotError
+from training.profiles import ProfileContent
+
+__all__ = ["PIPELINE", "ParseResult", "Reader"]
+
+Stage = Callable[[Draft], None]
+PIPELINE: tuple[Stage, ...] = (
+    *EARLY_STAGES, MIDDLE_STAGES[0], MIDDLE_STAGES[1], *COMPARISON_STAGES, *SHARE_STAGES,
+    MIDDLE_STAGES[2], *CONDITION_STAGES, *FINAL_STAGES,
+)
+_YES_NO = frozenset({"does", "do", "did", "is", "are", "was", "were", "has", "have", "had"})
+TIE = 0.01  # readings closer than this in cost are equally good: ask, don't pick
+UNSURE_MARGIN = 3.0  # a different plan this close behind lowers the confidence
+Status = Literal["planned", "refused", "clarify"]
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """A plan and its SQL, a refusal with its reason, or readings to choose from."""
+
+    plan: QueryPlan | None
+    reason: str = ""
+    suggestions: tuple[str, ...] = ()
+    unused: tuple[str, ...] = ()
+    confidence: float = 0.0
+    final: bool = False  # a refusal no other reader may overturn (empty, too long, a write)
+    status: Status = "refused"
+    options: tuple[str, ...] = ()  # whole questions, one per reading, when asking
+    tree: exp.Select | None = None
+
+
+@dataclass(frozen=True)
+class _Planned:
+    cost: float
+    plan: QueryPlan
+    sql: str
+    tree: exp.Select
+    draft: Draft
+
+
+def _refuse(reason: str, *, final: bool = False, suggestions: tuple[str, ...] = (),
+            unused: tuple[str, ...] = ()) -> ParseResult:
+    return ParseResult(None, reason, suggestions, unused, 0.0, final)
+
+
+class Reader:
+    """Reads questions against one profile version's content."""
+
+    def __init__(self, content: ProfileContent) -> None:
+        self.content = content
+        self.lexicon = Lexicon.from_content(content)
+        self.graph = JoinGraph(content.schema, content.glossary)
+        self._words = sorted(self.lexicon.known_words() | {w for p in CUES for w in p.split()})
+
+    def read(self, question: str, as_of: date, *, _depth: int = 0) -> ParseResult:
+        """The question's plan and SQL tree, a refusal, or a clarification."""
+        if not question or not question.strip():
+            return _refuse("The question is empty; ask about " + self._things() + ".",
+                           final=True)
+        if len(question) > MAX_QUESTION_CHARS:
+            return _refuse(f"The question is longer than {MAX_QUESTION_CHARS} characters; "
+                           "ask one thing at a time.", final=True)
+        lowered = question.lower()
+        if WRITE_START.search(lowered) or re.search(r"\b(delete|drop|truncate|insert|update)\b",
+                                                    lowered) or ";" in question:
+            return _refuse("The copilot only reads the warehouse; it cannot change, delete or "
+                           "create data. Ask a question about the data instead.",
+                           final=bool(WRITE_START.search(lowered)) or ";" in question)
+        tokens = tokenize(question, as_of)
+        matches = self.lexicon.match(tokens)
+        unknown = uncovered(tokens, matches)
+        if unknown:
+            if any(WRITES.fullmatch(w.lower()) for w in unknown):
+                return _refuse("The copilot only reads the warehouse; it cannot change data.",
+                               final=True)
+            return _refuse(
+                f"I don't know what {', '.join(repr(u) for u in unknown)} means here, so I "
+                "won't guess. Rephrase with words from the glossary, or train the copilot "
+                "on them.", suggestions=self._suggest(unknown), unused=tuple(unknown))
+        planned, refusals = self._plan_readings(question, tokens, matches, as_of)
+        if not planned:
+            reason = refusals[0] if refusals else "I could not read the question."
+            return _refuse(reason)
+        return self._choose(question, planned, as_of, _depth)
+
+    # --- the readings -------------------------------------------------------------------
+    def _plan_readings(self, question: str, tokens: tuple[Token, ...], matches: list[Match],
+                       as_of: date) -> tuple[list[_Planned], list[str]]:
+        date_spans = {(m.start, m.end): m.meaning.column or "" for m in matches
+                      if m.meaning.kind == "date_word"}
+        alternatives: dict[tuple[int, int], set[str]] = {}
+        for m in matches:
+            alternatives.setdefault((m.start, m.end), set()).add(m.meaning.kind)
+        links = [i for i, t in enumerate(tokens) if t.text in LINKS]
+        yes_no = bool(tokens) and tokens[0].text in _YES_NO
+        planned: list[_Planned] = []
+        refusals: list[str] = []
+        for reading in readings(tokens, matches):
+            lexical = sum(item.cost for item in reading)
+            if planned and lexical > planned[0].cost + UNSURE_MARGIN:
+                break  # cheaper readings already planned; structure only adds cost
+            draft = Draft(question, [i for i in reading if i.kind != "filler"], self.content,
+                          self.lexicon, self.graph, as_of, date_spans, alternatives,
+                          links=links, yes_no=yes_no)
+            try:
+                for stage in PIPELINE:
+                    stage(draft)
+                plan = to_plan(draft)
+                tree = compile_plan(plan, self.content.schema, self.graph, as_of)
+            except Refusal as exc:
+                refusals.append(str(exc))
+                continue
+            except CopilotError as exc:
+                refusals.append(str(exc))
+                continue
+            planned.append(_Planned(lexical + draft.cost, plan, tree.sql(), tree, draft))
+            planned.sort(key=lambda p: p.cost)
+        return planned, refusals
+
+    def _choose(self, question: str, planned: list[_Planned], as_of: date,
+                depth: int) -> ParseResult:
+        best = planned[0]
+        rivals = [p for p in planned[1:] if p.sql != best.sql]
+        tied = [p for p in rivals if p.cost - best.cost < TIE]
+        if tied and depth == 0:
+            options = self._options(question, [best, *tied], as_of)
+            if len(options) >= 2:
+                return ParseResult(None, "The question can be read more than one way; which "
+                                   "did you mean?", status="clarify", options=options)
+        confidence = _confidence(best, [p for p in rivals if p.cost - best.cost < UNSURE_MARGIN])
+        return ParseResult(best.plan, confidence=confidence, status="planned", tree=best.tree)
+
+    def _options(self, question: str, planned: list[_Planned], as_of: date) -> tuple[str, ...]:
+        """Each reading as a whole question that reads only that way."""
+        options: list[str] = []
+        for candidate in planned[:4]:
+            others = [p for p in planned if p is not candidate]
+            rewritten = _rewrite(question, candidate, others, self.lexicon)
+            if rewritten and rewritten not in options:
+                check = self.read(rewritten, as_of, _depth=1)
+                if check.status == "planned" and check.tree is not None and \
+                        check.tree.sql() == candidate.sql:
+                    options.append(rewritten)
+        return tuple(options)
+
+    # --- messages -----------------------------------------------------------------------
+    def _things(self) -> str:
+        names = [e.name for e in self.content.glossary.entities] or [
+            e.name for e in self.lexicon.entities.values()]
+        plural = [f"{n}s" for n in names[:6]]
+        return ", ".join(plural[:-1]) + f" or {plural[-1]}" if len(plural) > 1 else "".join(
+            plural)
+
+    def _suggest(self, unknown: list[str]) -> tuple[str, ...]:
+        found: list[str] = []
+        for word in unknown:
+            if word.lower() in FILLER:
+                continue
+            found.extend(difflib.get_close_matches(word.lower(), self._words, n=3, cutoff=0.8))
+        return tuple(dict.fromkeys(found))[:5]
+
+
+def _rewrite(question: str, chosen: _Planned, others: list[_Planned],
+             lexicon: Lexicon) -> str | None:
+    """The question with the words the readings disagree on written unambiguously."""
+    mine = {(i.start, i.end): i for i in chosen.draft.items}
+    theirs = [{(i.start, i.end): i for i in p.draft.items} for p in others]
+    tokens = tokenize(question)
+    for span, item in sorted(mine.items()):
+        if item.meaning is None or all(t.get(span) and t[span].meaning == item.meaning
+                                       for t in theirs):
+            continue
+        phrase = _canonical(item, lexicon)
+        words = [t.original or t.text for t in tokens]
+        if span[1] > len(words):
+            return None
+        return " ".join([*words[:span[0]], phrase, *words[span[1]:]])
+    return None
+
+
+def _canonical(item: Item, lexicon: Lexicon) -> str:
+    meaning = item.meaning
+    assert meaning is not None
+    if meaning.kind == "term" and meaning.term is not None:
+        return meaning.term.name
+    if meaning.kind == "entity":
+        return meaning.label
+    entity = lexicon.entities[meaning.table].name
+    column = (meaning.column or "").split(".")[-1].replace("_", " ")
+    if meaning.kind in ("value", "id"):
+        return f"{entity} {column} {' or '.join(meaning.values)}"
+    return f"{entity} {column}"
+
+
+def _confidence(best: _Planned, rivals: list[_Planned]) -> float:
+    """Calibrated on the evaluation sets (`python -m copilot eval` prints the table)."""
+    score = 0.95
+    items = best.draft.items
+    score -= 0.04 * sum(1 for i in items if i.kind == "lex" and not i.exact)
+    score -= 0.12 * best.draft.doubts.count("default measure")
+    score -= 0.02 * sum(1 for i in items if i.meaning is not None and i.meaning.kind == "column")
+    if rivals:
+        score -= 0.2
+    return round(max(0.3, min(score, 0.99)), 2)

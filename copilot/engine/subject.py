@@ -1,0 +1,270 @@
+"""The reader's middle stages: what is counted or listed, what it is grouped by, and the
+measure.
+
+The subject is the table of a measure when one is named ("notional" -> trades); else the
+population a ranking or a count comparison is about ("which books have the most fails" ->
+settlements, grouped by book); else the first entity the question names; else the table
+of its first condition or value. Everything else is reached from the subject: tables it
+references by joins, tables that reference it by EXISTS.
+"""
+
+from __future__ import annotations
+
+import re
+
+from copilot.engine.draft import Draft, Refusal
+from copilot.engine.lexicon import is_date, is_numeric
+from copilot.engine.plan import Dimension, Measure
+from copilot.engine.stages import groupable, measure_like, population
+
+__all__ = ["MIDDLE_STAGES", "default_measure", "label_column"]
+
+_PLAIN_COLUMN = re.compile(r"\w+\.\w+")
+
+
+def label_column(d: Draft, table: str) -> str:
+    """The column that names one row of `table` when grouping or ranking by it."""
+    entity = d.entity(table)
+    if entity.label:
+        return entity.label if "." in entity.label else f"{table}.{entity.label}"
+    if entity.list_columns:
+        return f"{table}.{entity.list_columns[0]}"
+    for term in d.content.glossary.terms:
+        if term.dimension and term.dimension.split(".")[0] == table:
+            return term.dimension
+    info = d.content.schema.table(table)
+    named = [c for c in info.columns if not is_numeric(c) and not is_date(c)
+             and not c.primary_key and "name" in c.name.lower()]
+    key = info.primary_key[0] if info.primary_key else info.columns[0].name
+    return f"{table}.{named[0].name if named else key}"
+
+
+def default_measure(d: Draft, table: str) -> str | None:
+    """What 'how much', 'biggest' and 'above 5m' mean for rows of `table`."""
+    entity = d.entity(table)
+    if entity.measure:
+        return entity.measure if "." in entity.measure else f"{table}.{entity.measure}"
+    for term in d.content.glossary.terms:
+        if term.table == table and term.measure and _PLAIN_COLUMN.fullmatch(term.measure):
+            return term.measure
+    return None
+
+
+def _table_of(d: Draft, i: int) -> str:
+    meaning = d.meaning(i)
+    assert meaning is not None
+    term = d.term(i)
+    if term is not None and term.dimension:
+        return term.dimension.split(".")[0]
+    return meaning.table
+
+
+def _ranked_target(d: Draft) -> int | None:
+    """The item a superlative or a count comparison is about ('most <fails>')."""
+    if d.superlative is not None:
+        index = d.superlative[0] + 1
+        while d.items[index:index + 1] and index in d.used and d.items[index].kind == "number":
+            index += 1
+        return index if index < len(d.items) else None
+    for comparison in d.comparisons:
+        target = comparison.index + 1
+        if comparison.unit is None and population(d, target) and not measure_like(
+                d, comparison.index - 2):
+            return target
+    return None
+
+
+def choose_subject(d: Draft) -> None:
+    measures = [i for i in range(len(d.items)) if measure_like(d, i) and i not in d.used]
+    if d.rank_by is not None:
+        measures.insert(0, d.rank_by)
+    target = _ranked_target(d)
+    if d.measure is not None and d.measure.expression:
+        d.subject = d.measure.expression.split(".")[0]  # "latest maturity date": trades
+    elif measures and d.term(measures[0], "measure", "duration"):
+        d.subject = _table_of(d, measures[0])
+    elif target is not None and population(d, target):
+        table = _table_of(d, target)
+        others = [i for i in range(len(d.items)) if i != target and i not in d.used
+                  and groupable(d, i) and not (d.meaning(i).kind == "entity"  # type: ignore[union-attr]
+                                                and _table_of(d, i) == table)]
+        d.subject = table
+        if others and d.superlative is not None:
+            d.group_items.insert(0, others[0])  # "which books have the most fails"
+            d.use(others[0])
+        elif others and d.comparisons:
+            d.group_items.insert(0, others[0])  # "counterparties with more than 10 fails"
+            d.use(others[0])
+            d.note("having")
+    if d.subject is None:
+        entities = d.free("entity")
+        # A glossary condition names a population ("fails"); a value only narrows one.
+        conditions = sorted((i for i in range(len(d.items)) if population(d, i)
+                             and i not in d.used), key=lambda i: d.term(i) is None)
+        dated = [i for i in d.free("date_word")]
+        if entities:
+            d.subject = _table_of(d, entities[0])
+        elif conditions and d.term(conditions[0]) is None and dated:
+            d.subject = _table_of(d, dated[0])  # "what we've traded with UBS": trades
+        elif conditions:
+            d.subject = _table_of(d, conditions[0])
+        elif measures:
+            d.subject = _table_of(d, measures[0])
+        elif d.group_items:
+            d.subject = None
+    if d.subject is not None and d.superlative is not None and not d.group_items:
+        # "top 3 traders by notional", "the desk with the highest live notional": what is
+        # ranked is the thing one can group by, other than the rows counted themselves.
+        ranked = [i for i in range(len(d.items)) if i not in d.used and groupable(d, i)
+                  and (d.meaning(i).kind != "entity"  # type: ignore[union-attr]
+                       or _table_of(d, i) != d.subject)]
+        if ranked:
+            d.group_items.insert(0, ranked[0])
+            d.use(ranked[0])
+        elif measures:
+            # "the hedge fund with the most notional": the value names what is ranked.
+            at = d.superlative[0]
+            named = [i for i in range(at) if i not in d.used and d.meaning(i) is not None
+                     and d.meaning(i).kind == "value"  # type: ignore[union-attr]
+                     and _table_of(d, i) != d.subject
+                     and (d.graph.relation(d.subject, _table_of(d, i)) or ("", 0))[0] == "up"]
+            if named:
+                table = _table_of(d, named[0])
+                d.dims.append(Dimension(label_column(d, table), d.entity(table).name))
+    if d.subject is None:
+        names = sorted({e.name for e in d.lexicon.entities.values()})[:6]
+        raise Refusal("I can't tell what to count or list: name one of "
+                      f"{', '.join(names)}.")
+    for i in d.free("entity"):
+        if _table_of(d, i) == d.subject and i not in d.negated:
+            d.use(i)  # the subject's own name
+            d.subject_named = True
+
+
+def resolve_dimensions(d: Draft) -> None:
+    for i in d.group_items:
+        column = _dimension_column(d, i)
+        meaning = d.meaning(i)
+        label = meaning.label if meaning and meaning.kind != "column" else d.words(i)
+        d.dims.append(Dimension(column, label))
+    versus = [g for g in d.groups if g.versus]
+    for group in versus:
+        d.dims.append(Dimension(group.column, group.column.split(".")[1].replace("_", " ")))
+    for dim in d.dims:
+        relation = d.graph.relation(d.subject or "", dim.column.split(".")[0])
+        if relation is None or relation[0] == "down":
+            raise Refusal(f"I can't group {d.entity(d.subject or '').name}s by {dim.label}: "
+                          "each one has many of those.")
+        d.cost += relation[1]
+
+
+def _dimension_column(d: Draft, i: int) -> str:
+    meaning = d.meaning(i)
+    assert meaning is not None and d.subject is not None
+    term = d.term(i, "dimension")
+    if term is not None and term.dimension:
+        name = term.dimension.split(".")[1]
+        if name in d.content.schema.table(d.subject).column_names:
+            return f"{d.subject}.{name}"  # "currency" of settlements is their own currency
+        return term.dimension
+    if meaning.kind == "entity":
+        return label_column(d, meaning.table)
+    return meaning.column or ""
+
+
+def choose_measure(d: Draft) -> None:
+    """Count, sum/average/min/max of a measure, a rate, a duration, a share, or a list."""
+    if d.measure is not None:
+        return  # a share, read already
+    agg = next((d.items[i].cue.arg for i in range(len(d.items))  # type: ignore[union-attr]
+                if d.cue(i, "agg") and i not in d.used), None)
+    agg_index = [i for i in range(len(d.items)) if d.cue(i, "agg") and i not in d.used]
+    count_index = [i for i in range(len(d.items)) if d.cue(i, "count") and i not in d.used]
+    distinct = [i for i in range(len(d.items)) if d.cue(i, "distinct") and i not in d.used]
+    d.use(*agg_index, *count_index)
+    candidates = ([d.rank_by] if d.rank_by is not None else []) + [
+        i for i in range(len(d.items)) if measure_like(d, i) and i not in d.used]
+    index = candidates[0] if candidates else None
+    looked_up = any(d.meaning(i) and d.meaning(i).kind == "id"  # type: ignore[union-attr]
+                    for i in range(len(d.items)))
+    if index is not None and looked_up and agg is None and not count_index and not d.dims \
+            and (term := d.term(index, "measure")) and _PLAIN_COLUMN.fullmatch(term.measure or ""):
+        d.use(index)  # "the notional of TRD0000189": the column, not a total
+        d.list_columns.append(term.measure or "")
+        d.measure = Measure("list", "list")
+        return
+    ordered = any(d.cue(i, "order") and d.items[i].cue.arg in ("asc", "desc")  # type: ignore[union-attr]
+                  for i in range(len(d.items)))
+    if index is not None and (d.superlative or ordered) and not d.dims and not d.buckets \
+            and agg is None and not count_index and d.term(index, "duration") is None:
+        d.use(index)  # "the 3 largest settlements by amount": rows ranked by the amount
+        d.measure_item = index
+        d.measure = Measure("list", "list")
+        return
+    if index is not None:
+        d.use(index)
+        d.measure_item = index
+        d.measure = _measure_of(d, index, agg)
+        term = d.term(index, "measure", "duration")
+        if term is not None and term.condition:
+            from copilot.engine.conditions import place
+            from copilot.engine.plan import Filter
+            from training.glossary import resolve_as_of
+
+            place(d, term.table or d.subject or "", Filter(
+                f"{term.name} population", resolve_as_of(term.condition, d.as_of.isoformat())))
+        return
+    if agg is not None:
+        column = default_measure(d, d.subject or "")
+        if column is None:
+            raise Refusal(f"I don't know what to {agg_word(agg)} for "
+                          f"{d.entity(d.subject or '').name}s; name the amount.")
+        d.doubts.append("default measure")
+        d.measure = Measure(agg, column.split(".")[1].replace("_", " "), column)
+        d.note(agg_word(agg))
+        return
+    if distinct:
+        targets = [i for i in range(len(d.items)) if groupable(d, i) and i not in d.used
+                   and d.meaning(i).kind != "entity"]  # type: ignore[union-attr]
+        if targets:
+            column = _dimension_column(d, targets[0])
+            d.use(*distinct, targets[0])
+            d.measure = Measure("count_distinct", f"distinct {d.words(targets[0])}", column)
+            d.note("count distinct")
+            return
+        d.use(*distinct)  # "how many distinct counterparties": counting them is distinct
+    if count_index or d.dims or d.buckets or d.yes_no:
+        d.measure = Measure("count", "count")
+        d.note("count")
+    else:
+        d.measure = Measure("list", "list")
+
+
+def agg_word(agg: str) -> str:
+    return {"sum": "total", "avg": "average", "max": "maximum", "min": "minimum"}[agg]
+
+
+def _measure_of(d: Draft, index: int, agg: str | None) -> Measure:
+    term = d.term(index, "measure", "duration")
+    meaning = d.meaning(index)
+    assert meaning is not None
+    if term is not None and term.start and term.end:
+        kind = agg or "avg"
+        unit = term.unit or "days"
+        d.note("duration")
+        return Measure(kind, f"{agg_word(kind)} {term.name} ({unit})",  # type: ignore[arg-type]
+                       unit=unit, duration=(term.start, term.end))
+    if term is not None and term.measure and not _PLAIN_COLUMN.fullmatch(term.measure):
+        if agg is not None and agg != "avg":
+            raise Refusal(f"'{term.name}' is already a rate; I can't take its {agg_word(agg)}.")
+        d.note("rate")
+        return Measure("rate", term.name, term.measure, term.unit)
+    expression = term.measure if term is not None else meaning.column
+    kind = agg or "sum"
+    d.note(agg_word(kind))
+    label = term.name if term is not None else d.words(index)
+    return Measure(kind, f"{agg_word(kind)} {label}", expression,  # type: ignore[arg-type]
+                   term.unit if term is not None else None)
+
+
+MIDDLE_STAGES = (choose_subject, resolve_dimensions, choose_measure)
