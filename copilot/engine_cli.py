@@ -18,6 +18,7 @@ from copilot.config import Settings
 from copilot.engine.answer import Answer, Engine
 from copilot.engine.scoring import same_result
 from copilot.errors import CopilotError
+from copilot.eval_report import EvalTally
 from copilot.guard import Guard, GuardSchema
 from copilot.llm.client import OpenAICompatibleClient
 from copilot.llm.config import LLMConfig
@@ -92,6 +93,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                             partial(run_guarded, guard, warehouse))
     engine = Engine(content)
     scored = right = asked_llm = by_llm = 0
+    tally = EvalTally()
     with _llm_route(settings, content) as (writer, retrieve), \
             Path(args.out).open("w", encoding="utf-8") as out:
         for item in questions:
@@ -99,11 +101,18 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                            warehouse=warehouse, writer=writer, retrieve=retrieve)
             asked_llm += answer.llm is not None
             by_llm += answer.source == "llm"
+            constructs = _constructs(item, answer)
             record = {"id": item.get("id"), "question": item["question"],
                       "status": answer.status, "source": answer.source, "sql": answer.sql,
                       "interpretation": answer.interpretation,
+                      "confidence": answer.confidence, "constructs": list(constructs),
                       "latency_ms": round(answer.total_ms, 2)}
-            correct = _score(item, answer, guard, warehouse)
+            try:
+                correct = _score(item, answer, guard, warehouse)
+            except CopilotError as exc:  # a gold SQL the guard refuses: an error, go on
+                record["status"], record["error"] = "error", str(exc)
+                correct = None
+            tally.add(record["status"], answer.confidence, correct, constructs)
             if correct is not None:
                 scored += 1
                 right += correct
@@ -112,6 +121,8 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     if scored:
         print(f"accuracy: {right}/{scored} ({100.0 * right / scored:.1f}%) by execution, "
               f"as of {as_of}")
+    for line in tally.lines():
+        print(line)
     if writer is not None:
         print(f"llm: asked for {asked_llm} of {len(questions)} questions, "
               f"answered {by_llm}")
@@ -133,6 +144,13 @@ def _llm_route(settings: Settings, content: ProfileContent) -> Iterator[
         writer = LLMWriter(OpenAICompatibleClient(config), config)
         yield (lambda: writer,
                lambda question: store.search_all("eval-1", question, dict.fromkeys(KINDS, 12)))
+
+
+def _constructs(item: dict, answer: Answer) -> tuple[str, ...]:
+    tags = item.get("construct")
+    if tags:
+        return tuple(str(t) for t in (tags if isinstance(tags, list) else [tags]))
+    return answer.plan.constructs if answer.plan is not None else ()
 
 
 def _score(item: dict, answer: Answer, guard: Guard, warehouse: Warehouse) -> bool | None:

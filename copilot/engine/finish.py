@@ -73,7 +73,7 @@ def bind_buckets(d: Draft) -> None:
             d.dims.append(Dimension(column, "age band", "age"))
         else:
             d.dims.append(Dimension(column, bucket, bucket))  # type: ignore[arg-type]
-            d.order.append(Order(column, descending=False))
+        d.order.append(Order(column, descending=False))  # a series reads in time order
 
 
 def bind_order(d: Draft) -> None:
@@ -165,11 +165,14 @@ def bind_projection(d: Draft) -> None:
         if column is None or (meaning and meaning.kind == "term" and term is None):
             continue
         if d.measure is not None and d.measure.kind == "list":
-            place_column = column
+            name = column.split(".")[1]
+            own = d.content.schema.table(d.subject or "").column_names
+            place_column = f"{d.subject}.{name}" if term is not None and name in own else column
             relation = d.graph.relation(d.subject or "", place_column.split(".")[0])
             if relation is None or relation[0] == "down":
                 raise Refusal(f"'{d.words(i)}' is not a single value of each "
                               f"{d.entity(d.subject or '').name}.")
+            d.cost += relation[1]  # a column of the rows listed before one of a joined table
             d.list_columns.append(place_column)
             d.use(i)
             d.note("projection")

@@ -113,7 +113,7 @@ how please kindly thanks thank can could would will shall should may might must 
 want need like wish know ask asking tell me 's currently current now right still yet so
 far just only all any some also really actually exactly precisely altogether
 okay ok hi hello hey dear team quick quickly again then today's among amongst against
-them both
+them both based located domiciled sitting
 """.split())
 
 # Verbs that ask to change data. A read-only copilot refuses them outright.

@@ -166,8 +166,8 @@ class Lexicon:
                 meaning = Meaning("value", f"{column} {value}", column.split(".")[0],
                                   column=column, values=(value,))
                 key = tuple(t.lemma for t in tokenize(value))
-                if len(value) <= 3:
-                    self.short_values.add(key)  # "A", "US", "ICE": as typed in capitals
+                if len(value) <= 2:
+                    self.short_values.add(key)  # "A", "US", "DE": as typed in capitals
                 self.add(value, meaning)
         self.id_columns = tuple(
             f"{t.name}.{c.name}" for t in self.schema.tables for c in t.columns

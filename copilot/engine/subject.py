@@ -250,7 +250,10 @@ def _measure_of(d: Draft, index: int, agg: str | None) -> Measure:
     assert meaning is not None
     if term is not None and term.start and term.end:
         kind = agg or "avg"
-        unit = term.unit or "days"
+        cues = [i for i in range(len(d.items)) if d.cue(i, "duration", "unit")]
+        named = [d.items[i].cue.arg for i in cues if d.cue(i, "unit")]  # type: ignore[union-attr]
+        d.use(*cues)  # "how long ... take ..., in hours"
+        unit = named[-1] if named else term.unit or "days"
         d.note("duration")
         return Measure(kind, f"{agg_word(kind)} {term.name} ({unit})",  # type: ignore[arg-type]
                        unit=unit, duration=(term.start, term.end))
