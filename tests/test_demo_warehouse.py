@@ -25,7 +25,6 @@ from copilot.errors import DemoDataError
 AS_OF = dt.date(2026, 11, 20)  # a Friday, the as-of date of the development questions
 END_OF_DAY = "2026-11-20 23:59:59"
 VENDORED = Path(__file__).parents[1] / "copilot" / "demo"
-SHARED_SCHEMA = Path(__file__).parents[2] / "shared" / "otc_schema.sql"
 REFERENCE = yaml.safe_load((VENDORED / "otc_reference_data.yaml").read_text())
 
 # The closed value sets of the schema comments, written out as the contract's data.
@@ -100,7 +99,7 @@ def one(db: sqlite3.Connection, sql: str) -> object:
 
 
 def contract_schema() -> dict[str, list[str]]:
-    source = SHARED_SCHEMA if SHARED_SCHEMA.exists() else VENDORED / "otc_schema.sql"
+    source = VENDORED / "otc_schema.sql"  # the data contract, kept in the repository
     tables = {}
     for statement in sqlglot.parse(source.read_text(), read="sqlite"):
         if isinstance(statement, exp.Create):
@@ -111,14 +110,6 @@ def contract_schema() -> dict[str, list[str]]:
 
 
 # --- the contract ------------------------------------------------------------------------------
-
-
-def test_vendored_schema_is_the_shared_contract() -> None:
-    if not SHARED_SCHEMA.exists():
-        pytest.skip(f"{SHARED_SCHEMA} is not present in this checkout")
-    assert (VENDORED / "otc_schema.sql").read_bytes() == SHARED_SCHEMA.read_bytes()
-    shared_yaml = SHARED_SCHEMA.with_name("otc_reference_data.yaml")
-    assert (VENDORED / "otc_reference_data.yaml").read_bytes() == shared_yaml.read_bytes()
 
 
 def test_tables_and_columns_match_the_schema(db: sqlite3.Connection) -> None:

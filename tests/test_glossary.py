@@ -58,7 +58,7 @@ BAD_FILES = [
     ("terms", "kind: terms\nterms:\n  - name: fail\n    condition: \"settlements.status = \"\n"
               "    table: settlements\n", 3, "not valid SQL"),
     ("terms", "kind: terms\nterms:\n  - name: fail\n    table: settlements\n", 3,
-     "needs one of 'condition', 'measure' or 'dimension'"),
+     "needs one of 'condition', 'measure', 'dimension' or 'duration'"),
     ("terms", "kind: terms\nterms:\n  - name: x\n    dimension: short_name\n", 3,
      "table.column"),
     ("terms", "kind: terms\nterms:\n  - name: x\n    table: t\n    condition: \"t.a = 1\"\n"

@@ -231,7 +231,7 @@ def test_eval_with_the_llm_configured_keeps_the_engine_accuracy(
     out = tmp_path / "pred.jsonl"
     done = subprocess.run(
         [sys.executable, "-m", "copilot", "eval",
-         str(root.parent / "shared" / "eval" / "otc_dev_questions.yaml"),
+         str(root / "eval" / "otc_dev_questions.yaml"),
          "--db", f"sqlite:///{small_demo_db}", "--as-of", AS_OF, "--out", str(out)],
         cwd=root, capture_output=True, text=True, timeout=300,
         env={**os.environ, "OPSCOPILOT_DATA_DIR": str(tmp_path / "data"),

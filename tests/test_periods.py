@@ -1,4 +1,4 @@
-"""Relative periods resolved against the as-of date, as shared/otc_semantics.md defines them."""
+"""Relative periods resolved against the as-of date, as the demo's ops semantics define them."""
 
 from __future__ import annotations
 

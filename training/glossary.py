@@ -9,16 +9,15 @@ known here: a term's SQL is only parsed, and checked against the warehouse's sch
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import sqlglot
 import yaml
-from sqlglot import exp
 
 from copilot.errors import GlossaryError
+from training.glossary_yaml import LineLoader, Reader
 
 __all__ = [
     "DEMO_GLOSSARY",
@@ -187,99 +186,17 @@ def resolve_as_of(sql: str, as_of_literal: str | None = None) -> str:
     return _AS_OF.sub(literal, sql)
 
 
-# ---- YAML with line numbers ------------------------------------------------------------
-
-
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that records each mapping's line as the key `__line__`."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-class _Reader:
-    """Reads the fields of one YAML mapping, raising GlossaryError with file and line."""
-
-    def __init__(self, path: Path, item: Any, where: str, allowed: Iterable[str]) -> None:
-        self.path = path
-        self.where = where
-        self.line = item.get("__line__", 1) if isinstance(item, dict) else 1
-        if not isinstance(item, dict):
-            self.fail(f"{where} must be a mapping of fields")
-        self.item = item
-        unknown = set(item) - {"__line__"} - set(allowed)
-        if unknown:
-            self.fail(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
-
-    @property
-    def source(self) -> str:
-        return f"{self.path.name}, line {self.line}"
-
-    def fail(self, reason: str) -> None:
-        raise GlossaryError(f"{self.path}, line {self.line}: {reason}.")
-
-    def text(self, key: str, required: bool = True) -> str | None:
-        value = self.item.get(key)
-        if value is None:
-            if required:
-                self.fail(f"{self.where} needs '{key}'")
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int | float) or not str(
-            value
-        ).strip():
-            self.fail(f"'{key}' of {self.where} must be non-empty text")
-        return str(value).strip()
-
-    def words(self, key: str, required: bool = False) -> tuple[str, ...]:
-        value = self.item.get(key, [])
-        if required and not value:
-            self.fail(f"{self.where} needs a non-empty list '{key}'")
-        if not isinstance(value, list) or not all(
-            isinstance(v, str | int) and not isinstance(v, bool) and str(v).strip()
-            for v in value
-        ):
-            self.fail(f"'{key}' of {self.where} must be a list of words")
-        return tuple(str(v).strip() for v in value)
-
-    def sql(self, key: str, *, condition: bool) -> str | None:
-        """A SQL condition or expression, parsed with sqlglot so a typo fails at load."""
-        text = self.text(key, required=False)
-        if text is None:
-            return None
-        try:
-            parsed = sqlglot.parse_one(resolve_as_of(text), into=exp.Condition)
-        except Exception as exc:  # sqlglot raises several kinds; all mean "not SQL"
-            self.fail(f"'{key}' of {self.where} is not valid SQL ({str(exc).splitlines()[0]})")
-        conditions = exp.Predicate | exp.Connector | exp.Not | exp.Paren
-        if condition and not isinstance(parsed, conditions):
-            self.fail(f"'{key}' of {self.where} must be a condition such as t.col = 'X'")
-        return text
-
-    def column(self, key: str) -> str | None:
-        """A `table.column` reference."""
-        text = self.text(key, required=False)
-        if text is not None and not re.fullmatch(r"[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*", text):
-            self.fail(f"'{key}' of {self.where} must be written table.column, not {text!r}")
-        return text
-
-
 def _items(path: Path, document: dict[str, Any], key: str) -> list[Any]:
     items = document.get(key, [])
     if not isinstance(items, list):
-        _Reader(path, document, f"the file's '{key}'", document).fail(f"'{key}' must be a list")
+        Reader(path, document, f"the file's '{key}'", document).fail(f"'{key}' must be a list")
     return items
 
 
 def _entities(path: Path, document: dict[str, Any]) -> list[Entity]:
     out = []
     for item in _items(path, document, "entities"):
-        r = _Reader(path, item, "an entity",
+        r = Reader(path, item, "an entity",
                     ("name", "table", "synonyms", "list_columns", "description", "label",
                      "measure"))
         out.append(Entity(name=r.text("name"), table=r.text("table"), synonyms=r.words("synonyms"),
@@ -293,7 +210,7 @@ def _entities(path: Path, document: dict[str, Any]) -> list[Entity]:
 def _terms(path: Path, document: dict[str, Any]) -> list[Term]:
     out = []
     for item in _items(path, document, "terms"):
-        r = _Reader(path, item, f"the term {item.get('name', '?')!r}" if isinstance(item, dict)
+        r = Reader(path, item, f"the term {item.get('name', '?')!r}" if isinstance(item, dict)
                     else "a term", ("name", "synonyms", "table", "condition", "measure",
                                     "dimension", "unit", "description", "duration"))
         start, end = _duration(r, item.get("duration"))
@@ -318,11 +235,11 @@ def _terms(path: Path, document: dict[str, Any]) -> list[Term]:
     return out
 
 
-def _duration(r: _Reader, raw: Any) -> tuple[str | None, str | None]:
+def _duration(r: Reader, raw: Any) -> tuple[str | None, str | None]:
     """`duration: {start: t.col, end: t.col}`: the two dates a duration runs between."""
     if raw is None:
         return None, None
-    d = _Reader(r.path, raw, f"the duration of {r.where}", ("start", "end"))
+    d = Reader(r.path, raw, f"the duration of {r.where}", ("start", "end"))
     start, end = d.column("start"), d.column("end")
     if not start or not end:
         d.fail(f"the duration of {r.where} needs 'start' and 'end' (table.column)")
@@ -332,7 +249,7 @@ def _duration(r: _Reader, raw: Any) -> tuple[str | None, str | None]:
 def _values(path: Path, document: dict[str, Any]) -> list[ValueSynonym]:
     out = []
     for item in _items(path, document, "values"):
-        r = _Reader(path, item, "a values entry", ("column", "synonyms", "sets"))
+        r = Reader(path, item, "a values entry", ("column", "synonyms", "sets"))
         column = r.column("column")
         if column is None:
             r.fail("a values entry needs 'column' (table.column)")
@@ -356,7 +273,7 @@ def _value_sets(path: Path, document: dict[str, Any]) -> list[ValueSet]:
     for item in _items(path, document, "values"):
         if not isinstance(item, dict) or "sets" not in item:
             continue
-        r = _Reader(path, item, "a values entry", ("column", "synonyms", "sets"))
+        r = Reader(path, item, "a values entry", ("column", "synonyms", "sets"))
         sets = item["sets"]
         if not isinstance(sets, dict) or not [k for k in sets if k != "__line__"]:
             r.fail(f"'sets' of {item.get('column')} must map each word to a list of stored values")
@@ -372,7 +289,7 @@ def _value_sets(path: Path, document: dict[str, Any]) -> list[ValueSet]:
 
 
 def _rules(path: Path, document: dict[str, Any]) -> dict[str, Any]:
-    top = _Reader(path, document, "a rules file",
+    top = Reader(path, document, "a rules file",
                   ("kind", "period_columns", "age_columns", "date_words", "upcoming",
                    "join_paths", "rules"))
     periods = document.get("period_columns", {})
@@ -385,25 +302,25 @@ def _rules(path: Path, document: dict[str, Any]) -> dict[str, Any]:
         top.fail("'age_columns' must map each table to a table.column date")
     date_words = []
     for item in _items(path, document, "date_words"):
-        r = _Reader(path, item, "a date_words entry", ("words", "column"))
+        r = Reader(path, item, "a date_words entry", ("words", "column"))
         date_words.append(DateWord(words=r.words("words", required=True),
                                    column=r.column("column") or r.fail("needs 'column'"),
                                    source=r.source))
     upcoming_words: tuple[str, ...] = ()
     upcoming_condition = None
     if document.get("upcoming") is not None:
-        r = _Reader(path, document["upcoming"], "'upcoming'", ("words", "condition"))
+        r = Reader(path, document["upcoming"], "'upcoming'", ("words", "condition"))
         upcoming_words = r.words("words", required=True)
         upcoming_condition = r.sql("condition", condition=True)
     joins = []
     for item in _items(path, document, "join_paths"):
-        r = _Reader(path, item, "a join path", ("from", "to", "via"))
+        r = Reader(path, item, "a join path", ("from", "to", "via"))
         via = r.words("via", required=True)
         joins.append(JoinPath(from_table=r.text("from"), to_table=r.text("to"), via=via,
                               source=r.source))
     rules = []
     for item in _items(path, document, "rules"):
-        r = _Reader(path, item, "a rule", ("id", "text"))
+        r = Reader(path, item, "a rule", ("id", "text"))
         rules.append(Rule(id=r.text("id"), text=r.text("text"), source=r.source))
     return {
         "period_columns": tuple((str(t), str(c)) for t, c in periods.items() if t != "__line__"),
@@ -425,8 +342,8 @@ def load_glossary(folder: Path) -> Glossary:
     rules: dict[str, Any] = {}
     for path in files:
         try:
-            # _LineLoader is a SafeLoader: no Python objects are built from the file.
-            document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+            # LineLoader is a SafeLoader: no Python objects are built from the file.
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=LineLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f", line {mark.line + 1}" if mark else ""

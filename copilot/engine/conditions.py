@@ -8,6 +8,7 @@ table that is neither makes this reading impossible. Values are literals built b
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlglot import exp
@@ -134,12 +135,19 @@ def _condition(d: Draft, i: int) -> tuple[str, Filter]:
     term = d.term(i, "condition")
     if term is not None and term.condition:
         sql = resolve_as_of(term.condition, d.as_of.isoformat())
-        return term.table or meaning.table, Filter(term.name, sql)
+        return term.table or meaning.table, Filter(f"{term.name} ({readable(sql)})", sql)
     if meaning.kind == "upcoming":
         sql = resolve_as_of(d.content.glossary.upcoming_condition or "", d.as_of.isoformat())
         return meaning.table, Filter("due after the as-of date", sql)
     column = meaning.column or ""
     return column.split(".")[0], _in(column, list(meaning.values))
+
+
+def readable(sql: str) -> str:
+    """"settlements.status = 'FAILED'" -> "status FAILED", for interpretation sentences."""
+    text = re.sub(r"\b\w+\.(\w+)", r"\1", sql)
+    text = re.sub(r"\s*=\s*'([^']*)'", r" \1", text)
+    return text.replace("'", "").replace("_", " ")
 
 
 def _in(column: str, values: list[str]) -> Filter:
@@ -160,10 +168,9 @@ def _qualifies(d: Draft, i: int, column: str) -> bool:
 def bind_filters(d: Draft) -> None:
     for group in d.groups:
         table = group.column.split(".")[0]
-        for k in group.indices:
-            for near in (group.indices[0] - 1, group.indices[-1] + 1):
-                if near not in d.used and _qualifies(d, near, group.column):
-                    d.use(near)
+        for near in (group.indices[0] - 1, group.indices[-1] + 1):
+            if near not in d.used and _qualifies(d, near, group.column):
+                d.use(near)
         place(d, table, _in(group.column, group.values),
               negated=group.indices[0] in d.negated)
     for members in d.or_groups:
@@ -217,19 +224,32 @@ def bind_filters(d: Draft) -> None:
             d.use(i)
 
 
+def check_contradictions(d: Draft) -> None:
+    """Two different values of one column, both required, select nothing: 'EUR USD trades'
+    is a question I misread, not an empty answer."""
+    seen: dict[str, str] = {}
+    for item in d.filters:
+        match = re.fullmatch(r"(\w+\.\w+) = '([^']*)'", item.sql)
+        if match:
+            column, value = match.groups()
+            if seen.setdefault(column, value) != value:
+                raise Refusal(f"Both {seen[column]} and {value} are asked of "
+                              f"{column.split('.')[1]}; say 'or' if either will do.")
+
+
 def bind_period(d: Draft) -> None:
     periods = d.period_items()
     if len(periods) > 1:
         raise Refusal("The question names two periods; ask about one at a time.")
     near = {periods[0] - 1, periods[0] + 1} if periods else set()
-    words = [i for i in d.free("date_word")]
+    words = list(d.free("date_word"))
     # A status word that also names a date ("resolved this week") moves the period there,
     # when it stands beside the period and is not negated.
     spans = [d.date_spans[(it.start, it.end)] for k, it in enumerate(d.items)
              if (it.start, it.end) in d.date_spans and it.kind == "lex" and k in near
              and k not in d.negated]
     if not periods:
-        words = [i for i in d.free("date_word")]
+        words = list(d.free("date_word"))
         for i in words:
             item = d.items[i]
             if d.alternatives.get((item.start, item.end), set()) - {"date_word"}:
@@ -286,4 +306,4 @@ def _period_column(d: Draft, table: str) -> str | None:
 
 
 COMPARISON_STAGES = (bind_comparisons,)
-CONDITION_STAGES = (bind_filters, bind_period)
+CONDITION_STAGES = (bind_filters, check_contradictions, bind_period)

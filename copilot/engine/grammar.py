@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["CUES", "FILLER", "MAX_QUESTION_CHARS", "WRITE_START", "WRITES", "Cue", "CueKind"]
+__all__ = ["CUES", "FILLER", "MAX_QUESTION_CHARS", "WRITES", "WRITE_START", "Cue", "CueKind"]
 
 MAX_QUESTION_CHARS = 500
 
@@ -105,16 +105,16 @@ for _phrase, _cue in _TABLE:
 # Words with no analytic meaning: articles, auxiliaries, pronouns, linking prepositions,
 # question words that only open a question, and politeness.
 FILLER = frozenset("""
-a an the of in on at for to from into with within about regarding concerning as
-is are was were be been being am do does did doing done have has had having get got
-i me my mine we our ours us you your yours it its they them their theirs he she his her
-there here this that these those what which who whom whose where
-how please kindly thanks thank can could would will shall should may might must let
-want need like wish know ask asking tell me 's currently current now right still yet so
-far just only all any some also really actually exactly precisely altogether
-okay ok hi hello hey dear team quick quickly again then today's among amongst against
-them both based located domiciled sitting
-""".split())
+a an the of in on at for to from into with within about regarding concerning as is are
+was were be been being am do does did doing done have has had having get got i me my
+mine we our ours us you your yours it its they them their theirs he she his her there
+here this that these those what which who whom whose where how please kindly thanks
+thank can could would will shall should may might must let want need like wish know ask
+asking tell me 's currently current now right still yet so far just only all any some
+also really actually exactly precisely altogether okay ok hi hello hey dear team quick
+quickly again then today's among amongst against them both based located domiciled
+sitting
+""".split())  # noqa: SIM905
 
 # Verbs that ask to change data. A read-only copilot refuses them outright.
 WRITES = re.compile(

@@ -142,7 +142,7 @@ class Lexicon:
     def _prefer_entities(self) -> None:
         """Words that name both an entity and a dimension of its own table ("counterparty")
         mean the entity: grouping by an entity groups by that very column."""
-        for key, entries in self.phrases.items():
+        for entries in self.phrases.values():
             tables = {m.table for _, m in entries if m.kind == "entity"}
             if tables:
                 entries[:] = [(s, m) for s, m in entries if not (
@@ -202,7 +202,9 @@ class Lexicon:
                 if key in self.short_values and not _typed_as_value(span):
                     entries = [e for e in entries if e[1].kind != "value" or e[1].synonym]
                 exact = [e for e in entries if e[0] == texts]
-                for surface, meaning in (exact or entries):
+                # A stored value matches on its words, not their lemmas ("rate" is not RATES).
+                loose = [e for e in entries if e[1].kind not in ("value", "id")]
+                for surface, meaning in (exact or loose):
                     found.append(Match(i, i + n, " ".join(texts), meaning, surface == texts))
         for i, token in enumerate(tokens):
             if token.kind == "id":

@@ -96,6 +96,8 @@ def _rules(today: date) -> list[tuple[str, Resolver]]:
          fixed(monday, today, "this week")),
         (r"\b(?:last|previous|prior)\s+week\b",
          fixed(monday - timedelta(days=7), monday - timedelta(days=1), "last week")),
+        (r"\b(?:next|coming|following)\s+week\b",
+         fixed(monday + timedelta(days=7), monday + timedelta(days=13), "next week")),
         (r"\b(?:this|current)\s+month\b|\bmonth\s+to\s+date\b|\bmtd\b",
          fixed(first, today, "this month")),
         (r"\b(?:last|previous|prior)\s+month\b",

@@ -30,7 +30,7 @@ from copilot.engine.lexicon import Lexicon, Match
 from copilot.engine.plan import QueryPlan
 from copilot.engine.stages import EARLY_STAGES
 from copilot.engine.subject import MIDDLE_STAGES
-from copilot.engine.text import Token, tokenize
+from copilot.engine.text import Token, lemma, tokenize
 from copilot.errors import CopilotError
 from training.profiles import ProfileContent
 
@@ -94,11 +94,12 @@ class Reader:
             return _refuse(f"The question is longer than {MAX_QUESTION_CHARS} characters; "
                            "ask one thing at a time.", final=True)
         lowered = question.lower()
-        if WRITE_START.search(lowered) or re.search(r"\b(delete|drop|truncate|insert|update)\b",
-                                                    lowered) or ";" in question:
+        order = self._is_order(lowered)
+        if order or re.search(r"\b(delete|drop|truncate|insert|update)\b",
+                              lowered) or ";" in question:
             return _refuse("The copilot only reads the warehouse; it cannot change, delete or "
                            "create data. Ask a question about the data instead.",
-                           final=bool(WRITE_START.search(lowered)) or ";" in question)
+                           final=order or ";" in question)
         tokens = tokenize(question, as_of)
         matches = self.lexicon.match(tokens)
         unknown = uncovered(tokens, matches)
@@ -115,6 +116,20 @@ class Reader:
             reason = refusals[0] if refusals else "I could not read the question."
             return _refuse(reason)
         return self._choose(question, planned, as_of, _depth)
+
+    def _is_order(self, lowered: str) -> bool:
+        """Whether the question opens with a verb that changes data ("cancel trade X").
+        A verb that is also a noun of the lexicon ("book with most fails") is an order only
+        when an object follows it: an article, a number, an ID or 'all'."""
+        match = WRITE_START.search(lowered)
+        if match is None:
+            return False
+        verb = match.group(1)
+        if (verb,) not in self.lexicon.phrases and (lemma(verb),) not in self.lexicon.phrases:
+            return True
+        rest = lowered[match.end():].split()
+        return bool(rest) and bool(re.fullmatch(
+            r"a|an|the|all|this|that|these|those|every|each|it|them|\w*\d\w*", rest[0]))
 
     # --- the readings -------------------------------------------------------------------
     def _plan_readings(self, question: str, tokens: tuple[Token, ...], matches: list[Match],
@@ -232,6 +247,6 @@ def _confidence(best: _Planned, rivals: list[_Planned]) -> float:
     score -= 0.04 * sum(1 for i in items if i.kind == "lex" and not i.exact)
     score -= 0.12 * best.draft.doubts.count("default measure")
     score -= 0.02 * sum(1 for i in items if i.meaning is not None and i.meaning.kind == "column")
-    if rivals:
-        score -= 0.2
+    close = [p for p in rivals if p.cost - best.cost < 1.0]
+    score -= 0.2 if close else 0.05 if rivals else 0.0
     return round(max(0.3, min(score, 0.99)), 2)

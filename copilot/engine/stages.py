@@ -180,7 +180,8 @@ def bind_lists(d: Draft) -> None:
             i += 1
             continue
         run, j, kinds = [i], i + 1, set()
-        while (cue := d.cue(j, "and", "or", "vs")) is not None and _value_column(d, j + 1) == column:
+        while (cue := d.cue(j, "and", "or", "vs")) is not None and \
+                _value_column(d, j + 1) == column:
             kinds.add(cue.kind)
             run.append(j + 1)
             j += 2
@@ -284,4 +285,5 @@ def consume_list_words(d: Draft) -> None:
     d.use(*[i for i in range(len(d.items)) if d.cue(i, "list")])
 
 
-EARLY_STAGES = (consume_list_words, bind_numbers, bind_superlative, bind_negation, bind_lists, bind_grouping)
+EARLY_STAGES = (consume_list_words, bind_numbers, bind_superlative, bind_negation, bind_lists,
+                bind_grouping)

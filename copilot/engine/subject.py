@@ -101,7 +101,7 @@ def choose_subject(d: Draft) -> None:
         # A glossary condition names a population ("fails"); a value only narrows one.
         conditions = sorted((i for i in range(len(d.items)) if population(d, i)
                              and i not in d.used), key=lambda i: d.term(i) is None)
-        dated = [i for i in d.free("date_word")]
+        dated = d.free("date_word")
         if entities:
             d.subject = _table_of(d, entities[0])
         elif conditions and d.term(conditions[0]) is None and dated:
@@ -142,6 +142,10 @@ def choose_subject(d: Draft) -> None:
 
 
 def resolve_dimensions(d: Draft) -> None:
+    for i in list(d.group_items):
+        meaning = d.meaning(i)
+        if meaning is not None and meaning.kind == "entity" and meaning.table == d.subject:
+            d.group_items.remove(i)  # "max net amount across netting sets": the rows themselves
     for i in d.group_items:
         column = _dimension_column(d, i)
         meaning = d.meaning(i)

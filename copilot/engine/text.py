@@ -37,10 +37,10 @@ _SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "mio": 1e6
            "billions": 1e9}
 _UNITS = {"%": "percent", "percent": "percent", "pct": "percent"}
 _SMALL = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "  # noqa: SIM905
     "fifteen sixteen seventeen eighteen nineteen".split())}
 _TENS = {w: 10 * i for i, w in enumerate(
-    "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
+    "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}  # noqa: SIM905
 _TOKEN = re.compile(
     r"(?P<period>\x00\d+\x00)"
     r"|(?P<id>\b[a-z]{1,6}[-_]?\d{3,}[a-z0-9]*\b)"
@@ -89,7 +89,8 @@ def _expand(text: str) -> str:
         text = re.sub(pattern, replacement, text, flags=re.IGNORECASE)
     text = re.sub(r"(?<=\w)'s\b", " 's", text)            # HSBC's -> HSBC 's
     text = re.sub(r"(?<=s)'(?=\s|$)", "", text)           # traders' -> traders
-    text = re.sub(r"(?<=[A-Za-z])[-/](?=[A-Za-z])", " ", text)  # cross-currency, EUR/USD
+    text = re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", " ", text)  # cross-currency
+    text = re.sub(r"(?<=[A-Za-z])/(?=[A-Za-z])", " / ", text)  # EUR/USD: a choice, not a word
     return re.sub(r"[?!;:()\[\]\"]", " ", text)
 
 

@@ -1,0 +1,84 @@
+"""The construct matrix: every construct in several phrasings, each scored by execution
+against one gold query, on the OTC demo and on a second warehouse of another ops domain
+(collateral and margin calls, tests/collateral/) trained only with its own glossary."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+import pytest
+import yaml
+
+from copilot.engine.answer import Engine
+from copilot.engine.scoring import same_result
+from copilot.guard import Guard, GuardSchema
+from copilot.services import run_guarded
+from copilot.warehouse import Warehouse
+from training.glossary import DEMO_GLOSSARY, load_glossary
+from training.trainer import build_content
+
+FIXTURES = Path(__file__).parent / "fixtures"
+COLLATERAL = Path(__file__).parent / "collateral"
+AS_OF = date(2026, 11, 20)
+
+
+def _engine(db: Path, glossary: Path) -> tuple[Engine, Guard, Warehouse]:
+    warehouse = Warehouse(f"sqlite:///{db}", timeout_s=10)
+    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
+                  row_cap=100_000)
+    content = build_content(warehouse, load_glossary(glossary),
+                            partial(run_guarded, guard, warehouse))
+    return Engine(content), guard, warehouse
+
+
+def _cases(matrix: Path) -> list[tuple[str, str, str, bool]]:
+    document = yaml.safe_load(matrix.read_text(encoding="utf-8"))
+    return [(group["construct"], phrasing, group["sql"], bool(group.get("order_matters")))
+            for group in document["constructs"] for phrasing in group["phrasings"]]
+
+
+@pytest.fixture(scope="module")
+def otc(small_demo_db: Path) -> tuple[Engine, Guard, Warehouse]:
+    return _engine(small_demo_db, DEMO_GLOSSARY)
+
+
+@pytest.fixture(scope="module")
+def collateral(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Guard, Warehouse]:
+    from tests.collateral.warehouse import build_collateral_warehouse
+
+    db = build_collateral_warehouse(tmp_path_factory.mktemp("collateral") / "collateral.db")
+    return _engine(db, COLLATERAL / "glossary")
+
+
+def _check(setup: tuple[Engine, Guard, Warehouse], phrasing: str, sql: str,
+           ordered: bool) -> None:
+    engine, guard, warehouse = setup
+    answer = engine.answer(phrasing, AS_OF, check=guard.check, warehouse=warehouse)
+    assert answer.status == "answered", answer.interpretation
+    gold = warehouse.execute(Guard(guard.schema, dialect="sqlite", row_cap=1_000_000).check(
+        sql, read="sqlite").statement)  # type: ignore[arg-type]
+    assert same_result(answer.rows, gold.rows, ordered=ordered), (
+        answer.interpretation, answer.sql)
+
+
+@pytest.mark.parametrize(("construct", "phrasing", "sql", "ordered"),
+                         _cases(FIXTURES / "construct_matrix_otc.yaml"))
+def test_otc_construct(otc: tuple, construct: str, phrasing: str, sql: str,
+                       ordered: bool) -> None:
+    _check(otc, phrasing, sql, ordered)
+
+
+def test_every_construct_has_four_phrasings_on_both_warehouses() -> None:
+    for matrix in (FIXTURES / "construct_matrix_otc.yaml",
+                   FIXTURES / "construct_matrix_collateral.yaml"):
+        groups = yaml.safe_load(matrix.read_text(encoding="utf-8"))["constructs"]
+        assert len(groups) >= 15 and all(len(g["phrasings"]) >= 4 for g in groups), matrix
+
+
+@pytest.mark.parametrize(("construct", "phrasing", "sql", "ordered"),
+                         _cases(FIXTURES / "construct_matrix_collateral.yaml"))
+def test_collateral_construct(collateral: tuple, construct: str, phrasing: str, sql: str,
+                              ordered: bool) -> None:
+    _check(collateral, phrasing, sql, ordered)
