@@ -173,6 +173,7 @@ def bind_filters(d: Draft) -> None:
                 d.use(near)
         place(d, table, _in(group.column, group.values),
               negated=group.indices[0] in d.negated)
+        d.negation_applied.update(group.indices)
     for members in d.or_groups:
         parts = [_condition(d, i) for i in members]
         tables = {t for t, _ in parts}
@@ -203,6 +204,7 @@ def bind_filters(d: Draft) -> None:
                         d.use(near)
                 d.cost += 0 if item.meaning.synonym else 0.5
             place(d, table, condition, negated=i in d.negated)
+            d.negation_applied.add(i)
     for i, item in enumerate(d.items):
         if i in d.used or item.kind != "lex" or item.meaning is None:
             continue
@@ -214,13 +216,14 @@ def bind_filters(d: Draft) -> None:
                 filters, negated = d.exists.get(table, ([], False))
                 d.exists[table] = (filters, negated or i in d.negated)
                 d.use(i)
+                d.negation_applied.add(i)
                 d.note("existence")
             elif any(f.sql.find(f"{table}.") >= 0 for f in d.filters) and i not in d.negated:
                 d.use(i)  # "trades with hedge fund clients": the entity names the value's table
         elif kind == "column" and i in d.negated:
             column = item.meaning.column or ""
             place(d, column.split(".")[0], Filter(f"no {d.words(i)}", f"{column} IS NULL"))
-            d.negated.discard(i)
+            d.negation_applied.add(i)
             d.use(i)
 
 

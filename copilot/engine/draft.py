@@ -66,6 +66,7 @@ class Draft:
     yes_no: bool = False  # "does Goldman have any fails?": answered with a count
     used: set[int] = field(default_factory=set)
     negated: set[int] = field(default_factory=set)
+    negation_applied: set[int] = field(default_factory=set)
     limit: int | None = None
     superlative: tuple[int, bool] | None = None  # (item index of the cue, descending)
     comparisons: list[Comparison] = field(default_factory=list)

@@ -48,6 +48,7 @@ def bind_share(d: Draft) -> None:
 
         table, condition = _condition(d, i)
         place(d, table, condition, negated=i in d.negated)
+        d.negation_applied.add(i)
         d.use(i)
     if d.exists:
         raise Refusal("I can only take a share of conditions on the rows counted.")
@@ -185,6 +186,8 @@ def check_every_word(d: Draft) -> None:
         elif d.cue(i, "cmp") and d.items[i + 1:i + 2] and d.items[i + 1].kind == "period" \
                 and d.words(i) in ("over", "within"):
             d.use(i)  # "over the next 7 days": the period says when
+    for i in sorted(d.negated - d.negation_applied):
+        raise Refusal(f"I can't apply 'not' to '{d.words(i)}' here; ask it another way.")
     left = [d.words(i) for i in range(len(d.items)) if i not in d.used]
     if left:
         raise Refusal("I don't know what to do with " + ", ".join(f"'{w}'" for w in left)

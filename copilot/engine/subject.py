@@ -183,6 +183,9 @@ def choose_measure(d: Draft) -> None:
     agg = next((d.items[i].cue.arg for i in range(len(d.items))  # type: ignore[union-attr]
                 if d.cue(i, "agg") and i not in d.used), None)
     agg_index = [i for i in range(len(d.items)) if d.cue(i, "agg") and i not in d.used]
+    if len(agg_index) > 1:
+        raise Refusal("The question asks for " + " and ".join(
+            f"'{d.words(i)}'" for i in agg_index) + "; ask for one figure at a time.")
     count_index = [i for i in range(len(d.items)) if d.cue(i, "count") and i not in d.used]
     distinct = [i for i in range(len(d.items)) if d.cue(i, "distinct") and i not in d.used]
     d.use(*agg_index, *count_index)
@@ -230,6 +233,10 @@ def choose_measure(d: Draft) -> None:
     if distinct:
         targets = [i for i in range(len(d.items)) if groupable(d, i) and i not in d.used
                    and d.meaning(i).kind != "entity"]  # type: ignore[union-attr]
+        at = distinct[0] + 1
+        if not targets and not (d.meaning(at) and d.meaning(at).kind == "entity"  # type: ignore[union-attr]
+                                and d.meaning(at).table == d.subject):  # type: ignore[union-attr]
+            raise Refusal(f"'{d.words(distinct[0])}' must name what is counted once each.")
         if targets:
             column = _dimension_column(d, targets[0])
             d.use(*distinct, targets[0])
