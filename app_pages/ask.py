@@ -47,9 +47,12 @@ def _downloads(frame: pd.DataFrame, key: str) -> None:
 def _show(svc: Services, answer: Answer, index: int) -> None:
     key = str(index)
     if answer.status != "answered":
-        (st.warning if answer.status == "refused" else st.error)(answer.interpretation)
+        show = {"refused": st.warning, "clarify": st.info}.get(answer.status, st.error)
+        show(answer.interpretation)
         for note in answer.notes:
             st.caption(note)
+        if answer.status == "clarify":
+            st.caption("Pick the question you meant; it is asked as a whole.")
         for number, suggestion in enumerate(answer.suggestions):
             if st.button(suggestion, key=f"suggest_{key}_{number}"):
                 st.session_state["ask_pending"] = suggestion

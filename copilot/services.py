@@ -231,7 +231,8 @@ def _answer_record(answer: Answer, **fields: object) -> AuditRecord:
         engine=_engine_name(answer), tables=answer.tables,
         row_count=len(answer.rows) if answered else None,
         result_sha256=result_sha256(answer.columns, answer.rows) if answered else "",
-        duration_ms=answer.total_ms, reason="" if answered else answer.interpretation,
+        duration_ms=answer.total_ms, reason="" if answered else answer.interpretation + (
+            " Options: " + " | ".join(answer.suggestions) if answer.status == "clarify" else ""),
         app_version=__version__, **fields,  # type: ignore[arg-type]
     )
 

@@ -54,6 +54,19 @@ def test_a_refused_question_offers_suggestions(page_env: Path) -> None:
     assert _audit(page_env)[-1].outcome == "refused"
 
 
+def test_a_question_read_two_ways_offers_whole_questions(page_env: Path) -> None:
+    app = _ask(_page(), "how many in EUR today")
+    assert "which did you mean" in app.info[0].value
+    option = app.button(key="suggest_0_0")
+    assert option.label.startswith("how many in ") and option.label.endswith(" EUR today")
+    record = _audit(page_env)[-1]
+    assert record.outcome == "clarify" and option.label in record.reason
+    option.click().run()  # the whole question is asked, and answered
+    assert not app.exception
+    assert _audit(page_env)[-1].question == option.label
+    assert _audit(page_env)[-1].outcome == "answered"
+
+
 def test_edited_destructive_sql_is_refused_and_audited(page_env: Path) -> None:
     app = _ask(_page(), "how many live trades do we have")
     app.text_area(key="edit_0").set_value("DELETE FROM trades").run()
