@@ -76,6 +76,7 @@ class Draft:
     buckets: list[tuple[int, str]] = field(default_factory=list)  # (item, day/week/month/auto)
     rank_by: int | None = None  # the measure item after "by" that ranks the groups
     rank_by_count: bool = False
+    rank_count_at: int = -1  # where "by number of ..." starts
     order_items: list[tuple[int, bool | None]] = field(default_factory=list)
     subject: str | None = None
     dims: list[Dimension] = field(default_factory=list)

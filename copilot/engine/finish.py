@@ -96,6 +96,8 @@ def bind_order(d: Draft) -> None:
                 continue
             if meaning is not None and meaning.kind == "entity":
                 column = label_column(d, meaning.table)
+            if meaning is not None and meaning.kind == "date_word":
+                column = meaning.column  # "in order of onboarding"
             term = d.term(i, "dimension")
             column = term.dimension if term is not None else column
             if column is None:
@@ -106,6 +108,8 @@ def bind_order(d: Draft) -> None:
         elif cue.arg in ("newest", "oldest"):
             column = d.period_column or _date_of(d)
             d.order.append(Order(column, descending=cue.arg == "newest"))
+        elif cue.arg == "first":
+            raise Refusal("'first' needs what comes first: 'largest first', 'newest first'.")
         elif cue.arg == "alpha":
             column = d.dims[0].column if d.dims else label_column(d, d.subject)
             d.order.append(Order(column, descending=False))
@@ -122,7 +126,7 @@ def bind_order(d: Draft) -> None:
             d.list_columns.append(column)
         elif measure.kind != "list":
             d.order.insert(0, Order("measure", descending))
-        d.note("ranking" if d.limit == 1 else "top n")
+        d.note("ranking" if d.limit == 1 else "top n" if d.limit else "ordering")
     if direction is not None:
         if not d.order:
             d.order.append(Order("measure" if measure.kind != "list" else _rank_column(d),
@@ -132,6 +136,9 @@ def bind_order(d: Draft) -> None:
         d.order.append(Order("measure", True))
     if d.limit is not None and not d.order:
         raise Refusal("'top' needs something to rank by.")
+    if d.rank_by_count and not d.dims:
+        raise Refusal("Ranking by a count needs groups to rank ('top 5 desks by number of "
+                      "fails').")
 
 
 def _rank_column(d: Draft) -> str:
@@ -158,7 +165,16 @@ def _date_of(d: Draft) -> str:
 
 
 def bind_projection(d: Draft) -> None:
-    """Columns a list names are the columns returned."""
+    """Columns a list names are the columns returned; 'which banks had fails' lists the
+    banks (the rows its first value is about), each once."""
+    first = next((i for i in range(len(d.items)) if d.items[i].kind == "lex"), None)
+    opening = d.question.strip().split()[:1]
+    if d.measure is not None and d.measure.kind == "list" and not d.subject_named and \
+            first is not None and opening and opening[0].lower() in ("which", "what") and \
+            d.meaning(first).kind == "value":  # type: ignore[union-attr]
+        table = d.meaning(first).table  # type: ignore[union-attr]
+        if (d.graph.relation(d.subject or "", table) or ("", 0))[0] == "up":
+            d.list_columns.append(label_column(d, table))
     for i in d.free("column", "term"):
         meaning = d.meaning(i)
         term = d.term(i, "dimension")

@@ -81,6 +81,7 @@ _TABLE: list[tuple[str, Cue]] = [
     *_cues("order", "newest", "newest first|latest first|most recent first|newest|latest|"
             "most recent|recent first|last first|recent"),
     *_cues("order", "oldest", "oldest first|earliest first|oldest|earliest"),
+    *_cues("order", "first", "first"),
     *_cues("order", "alpha", "alphabetically|alphabetical|in alphabetical order|a to z|"
             "a-z|by name"),
     *_cues("share", "", "percentage|percent|%|share|proportion|fraction|ratio|pct|"

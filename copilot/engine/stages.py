@@ -120,8 +120,10 @@ def bind_superlative(d: Draft) -> None:
             if d.superlative is not None:
                 raise Refusal("I can read one ranking per question; ask for one at a time.")
             d.superlative = (i, item.cue.arg == "desc")
-            d.limit = 1
-            d.use(i)
+            follows = [k for k in range(i + 1, len(d.items)) if d.cue(k, "order")
+                       and d.items[k].cue.arg == "first"]  # type: ignore[union-attr]
+            d.limit = None if follows else 1  # "largest notional first" sorts, keeps all
+            d.use(i, *follows)
 
 
 def bind_negation(d: Draft) -> None:
@@ -223,7 +225,12 @@ def bind_grouping(d: Draft) -> None:
             if d.cue(j, "count") or (d.meaning(j) and d.meaning(j).kind == "entity"  # type: ignore[union-attr]
                                      and d.cue(j + 1, "count")):
                 d.rank_by_count = True  # "by number of fails", "by trade count"
-                d.use(i, j, j + 1 if not d.cue(j, "count") else j)
+                d.rank_count_at = j
+                d.use(i, j if d.cue(j, "count") else j + 1)
+                continue
+            if cue.kind == "group" and item.words in ("each", "every") and population(d, j) \
+                    and not groupable(d, j):
+                d.use(i)  # "the amount of each failed settlement": every row, listed
                 continue
             if cue.kind == "group" and j >= len(d.items) and (d.groups or d.group_items):
                 d.use(i)  # "London vs New York: how many live trades each?"
@@ -236,7 +243,8 @@ def bind_grouping(d: Draft) -> None:
                     d.order_items.append((j, None))  # "sorted by notional"
                 elif measure_like(d, j) and d.rank_by is None and j not in d.used:
                     d.rank_by = j
-                elif cue.kind == "order_by" and groupable(d, j) and j not in d.used:
+                elif cue.kind == "order_by" and j not in d.used and (groupable(d, j) or (
+                        d.meaning(j) and d.meaning(j).kind == "date_word")):  # type: ignore[union-attr]
                     d.order_items.append((j, None))
                 elif population(d, j) and d.meaning(j).kind != "entity" and measure_like(  # type: ignore[union-attr]
                         d, j + 1) and d.rank_by is None:

@@ -79,7 +79,11 @@ def choose_subject(d: Draft) -> None:
     if d.rank_by is not None:
         measures.insert(0, d.rank_by)
     target = _ranked_target(d)
-    if d.measure is not None and d.measure.expression:
+    counted = [i for i in range(max(d.rank_count_at, 0), len(d.items)) if population(d, i)
+               and i not in d.used] if d.rank_by_count else []
+    if counted:
+        d.subject = _table_of(d, counted[0])  # "top 5 clients by number of live trades"
+    elif d.measure is not None and d.measure.expression:
         d.subject = d.measure.expression.split(".")[0]  # "latest maturity date": trades
     elif measures and d.term(measures[0], "measure", "duration"):
         d.subject = _table_of(d, measures[0])
@@ -102,7 +106,12 @@ def choose_subject(d: Draft) -> None:
         conditions = sorted((i for i in range(len(d.items)) if population(d, i)
                              and i not in d.used), key=lambda i: d.term(i) is None)
         dated = d.free("date_word")
-        if entities:
+        first = next((i for i in conditions if d.term(i, "condition")), None)
+        if entities and first is not None and first < entities[0] and (
+                d.graph.relation(_table_of(d, first), _table_of(d, entities[0]))
+                or ("", 0))[0] == "up":
+            d.subject = _table_of(d, first)  # "aged breaks on trades above 50m": breaks
+        elif entities:
             d.subject = _table_of(d, entities[0])
         elif conditions and d.term(conditions[0]) is None and dated:
             d.subject = _table_of(d, dated[0])  # "what we've traded with UBS": trades
@@ -244,7 +253,7 @@ def choose_measure(d: Draft) -> None:
             d.note("count distinct")
             return
         d.use(*distinct)  # "how many distinct counterparties": counting them is distinct
-    if count_index or d.dims or d.buckets or d.yes_no:
+    if count_index or d.dims or d.buckets or d.yes_no or d.rank_by_count:
         d.measure = Measure("count", "count")
         d.note("count")
     else:
