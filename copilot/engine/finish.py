@@ -108,7 +108,9 @@ def bind_order(d: Draft) -> None:
         elif cue.arg in ("newest", "oldest"):
             column = d.period_column or _date_of(d)
             d.order.append(Order(column, descending=cue.arg == "newest"))
-        elif cue.arg == "first":
+        elif cue.arg == "first" and not any(
+                d.cue(k, "order") and d.items[k].cue.arg != "first"  # type: ignore[union-attr]
+                for k in range(len(d.items))):
             raise Refusal("'first' needs what comes first: 'largest first', 'newest first'.")
         elif cue.arg == "alpha":
             column = d.dims[0].column if d.dims else label_column(d, d.subject)

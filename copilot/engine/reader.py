@@ -101,6 +101,9 @@ class Reader:
                            "create data. Ask a question about the data instead.",
                            final=order or ";" in question)
         tokens = tokenize(question, as_of)
+        if tokens and tokens[0].text == "whose":
+            return _refuse("'Whose' asks who they belong to; name it: 'counterparties with "
+                           "disputed confirmations'.")
         matches = self.lexicon.match(tokens)
         unknown = uncovered(tokens, matches)
         if unknown:

@@ -119,8 +119,8 @@ def choose_subject(d: Draft) -> None:
             d.subject = _table_of(d, conditions[0])
         elif measures:
             d.subject = _table_of(d, measures[0])
-        elif d.group_items:
-            d.subject = None
+        elif d.groups:
+            d.subject = d.groups[0].column.split(".")[0]  # "cleared vs bilateral"
     if d.subject is not None and d.superlative is not None and not d.group_items:
         # "top 3 traders by notional", "the desk with the highest live notional": what is
         # ranked is the thing one can group by, other than the rows counted themselves.
@@ -227,8 +227,11 @@ def choose_measure(d: Draft) -> None:
             from copilot.engine.plan import Filter
             from training.glossary import resolve_as_of
 
-            place(d, term.table or d.subject or "", Filter(
-                f"{term.name} population", resolve_as_of(term.condition, d.as_of.isoformat())))
+            from copilot.engine.conditions import readable
+
+            sql = resolve_as_of(term.condition, d.as_of.isoformat())
+            place(d, term.table or d.subject or "",
+                  Filter(f"{term.name} counted over {readable(sql)}", sql))
         return
     if agg is not None:
         column = default_measure(d, d.subject or "")
