@@ -223,11 +223,9 @@ def choose_measure(d: Draft) -> None:
         d.measure = _measure_of(d, index, agg)
         term = d.term(index, "measure", "duration")
         if term is not None and term.condition:
-            from copilot.engine.conditions import place
+            from copilot.engine.conditions import place, readable
             from copilot.engine.plan import Filter
             from training.glossary import resolve_as_of
-
-            from copilot.engine.conditions import readable
 
             sql = resolve_as_of(term.condition, d.as_of.isoformat())
             place(d, term.table or d.subject or "",
