@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+import sqlglot
 from sqlglot import exp
 
 from copilot.engine.compiler import compile_plan
@@ -163,6 +164,12 @@ class Reader:
                 continue
             except CopilotError as exc:
                 refusals.append(str(exc))
+                continue
+            except (AttributeError, IndexError, KeyError, TypeError, ValueError,
+                    sqlglot.errors.SqlglotError):
+                # A reading the stages cannot shape is not an answer; the fuzz test in
+                # tests/test_engine_fuzz.py keeps this path rare, and it never answers.
+                refusals.append("I could not read the question that way.")
                 continue
             planned.append(_Planned(lexical + draft.cost, plan, tree.sql(), tree, draft))
             planned.sort(key=lambda p: p.cost)

@@ -1,0 +1,49 @@
+"""Random questions built from the engine's own vocabulary never crash it, and whatever
+it plans compiles to one statement the guard allows."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from copilot.engine.answer import Engine
+from copilot.engine.grammar import CUES
+from copilot.guard import Guard, GuardSchema
+from copilot.services import run_guarded
+from copilot.warehouse import Warehouse
+from training.glossary import DEMO_GLOSSARY, load_glossary
+from training.trainer import build_content
+
+AS_OF = date(2026, 11, 20)
+WORDS = sorted({*CUES, "fails", "trades", "settlements", "Goldman", "EUR", "desk",
+                "counterparty", "notional", "this week", "last month", "50m", "3", "pending",
+                "live", "breaks", "exceptions", "amount", "TRD0000123", "the", "of", "with"})
+
+
+@pytest.fixture(scope="module")
+def setup(small_demo_db: Path) -> tuple[Engine, Guard]:
+    warehouse = Warehouse(f"sqlite:///{small_demo_db}", timeout_s=10)
+    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
+                  row_cap=1000)
+    content = build_content(warehouse, load_glossary(DEMO_GLOSSARY),
+                            partial(run_guarded, guard, warehouse))
+    return Engine(content), guard
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=7))
+def test_random_questions_never_crash_and_plans_pass_the_guard(setup: tuple,
+                                                               words: list[str]) -> None:
+    engine, guard = setup
+    result = engine.plan(" ".join(words), AS_OF)
+    assert result.status in ("planned", "refused", "clarify")
+    if result.status == "planned":
+        assert result.tree is not None and guard.check(result.tree).allowed, result.tree.sql()
+    else:
+        assert result.reason
