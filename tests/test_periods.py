@@ -34,6 +34,16 @@ FRIDAY = date(2026, 11, 20)
         ("trades in Q1", "2026-01-01", "2026-03-31"),
         ("exceptions since 2026-11-02", "2026-11-02", "2026-11-20"),
         ("fails in the last two days", "2026-11-19", "2026-11-20"),
+        ("fails since 1 September", "2026-09-01", "2026-11-20"),
+        ("fails since the start of October", "2026-10-01", "2026-11-20"),
+        ("fails since the start of Q3", "2026-07-01", "2026-11-20"),
+        ("fails since the beginning of the month", "2026-11-01", "2026-11-20"),
+        ("counterparties onboarded before 2015", "1900-01-01", "2014-12-31"),
+        ("trades in 2025", "2025-01-01", "2025-12-31"),
+        ("settlements next week", "2026-11-23", "2026-11-29"),
+        ("trades maturing next month", "2026-12-01", "2026-12-31"),
+        ("fails this quarter", "2026-10-01", "2026-11-20"),
+        ("trades last quarter", "2026-07-01", "2026-09-30"),
     ],
 )
 def test_periods_resolve_to_inclusive_dates(words: str, start: str, end: str) -> None:

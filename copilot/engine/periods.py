@@ -98,6 +98,12 @@ def _rules(today: date) -> list[tuple[str, Resolver]]:
          fixed(monday - timedelta(days=7), monday - timedelta(days=1), "last week")),
         (r"\b(?:next|coming|following)\s+week\b",
          fixed(monday + timedelta(days=7), monday + timedelta(days=13), "next week")),
+        (r"\b(?:next|coming|following)\s+month\b",
+         lambda m: (*_month_bounds(*_next_month(today)), "next month")),
+        (r"\b(?:this|current)\s+quarter\b|\bquarter\s+to\s+date\b|\bqtd\b",
+         lambda m: (_quarter(today.year, (today.month - 1) // 3 + 1)[0], today, "this quarter")),
+        (r"\b(?:last|previous|prior)\s+quarter\b",
+         lambda m: (*_previous_quarter(today), "last quarter")),
         (r"\b(?:this|current)\s+month\b|\bmonth\s+to\s+date\b|\bmtd\b",
          fixed(first, today, "this month")),
         (r"\b(?:last|previous|prior)\s+month\b",
@@ -121,6 +127,15 @@ def _since_month(today: date, name: str, day: str | None) -> tuple[date, date, s
     year = today.year - (month > today.month)
     start = date(year, month, min(int(day or 1), calendar.monthrange(year, month)[1]))
     return start, today, f"since {start.isoformat()}"
+
+
+def _next_month(today: date) -> tuple[int, int]:
+    return (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+
+
+def _previous_quarter(today: date) -> tuple[date, date]:
+    quarter = (today.month - 1) // 3 + 1
+    return _quarter(today.year - 1, 4) if quarter == 1 else _quarter(today.year, quarter - 1)
 
 
 def _quarter(year: int, quarter: int) -> tuple[date, date]:
