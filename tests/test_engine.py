@@ -214,3 +214,19 @@ def test_with_no_and_with_more_than(demo_engine: tuple) -> None:
                          warehouse=warehouse)
     assert busy.status == "answered" and "HAVING COUNT(*) > 3" in busy.sql
     assert "keeping groups with count more than 3" in busy.interpretation
+
+
+def test_eval_goes_on_past_a_gold_sql_the_guard_refuses(small_demo_db: Path,
+                                                       tmp_path: Path) -> None:
+    questions = tmp_path / "q.yaml"
+    questions.write_text(yaml.safe_dump({"as_of": "2026-11-20", "questions": [
+        {"id": "x1", "question": "how many live trades", "construct": "count",
+         "sql": "DELETE FROM trades"},
+        {"id": "x2", "question": "how many live trades", "construct": "count",
+         "sql": "SELECT COUNT(*) FROM trades WHERE status = 'LIVE'"},
+    ]}))
+    printed, predictions = _eval(questions, small_demo_db, tmp_path / "pred.jsonl")
+    assert predictions[0]["status"] == "error" and "refused" in predictions[0]["error"]
+    assert predictions[1]["correct"] is True
+    assert "accuracy: 1/1" in printed and "1 errors" in printed
+    assert small_demo_db.exists()

@@ -72,6 +72,16 @@ BAD_FILES = [
      "needs 'table'"),
     ("values", "kind: values\nvalues:\n  - column: counterparties.short_name\n"
                "    synonyms: {GOLDMAN: Goldman}\n", 3, "must be a list of words"),
+    ("terms", "kind: terms\nterms:\n  - name: lag\n    table: t\n"
+              "    duration: {start: t.a}\n", 5, "needs 'start' and 'end'"),
+    ("terms", "kind: terms\nterms:\n  - name: lag\n    table: t\n"
+              "    duration: {start: t.a, end: t.b}\n    unit: weeks\n", 3, "days or hours"),
+    ("terms", "kind: terms\nterms:\n  - name: lag\n    table: t\n"
+              "    duration: {start: t.a, end: b}\n", 5, "table.column"),
+    ("values", "kind: values\nvalues:\n  - column: trades.product_type\n"
+               "    sets: {swaps: IRS}\n", 3, "must be a list of stored values"),
+    ("entities", "kind: entities\nentities:\n  - name: trade\n    table: trades\n"
+                 "    measure: [a, b]\n", 3, "must be non-empty text"),
     ("stuff", "kind: widgets\n", 1, "must start with 'kind:'"),
     ("terms", "kind: terms\nterms:\n  - name: [unclosed\n", 4, "not valid YAML"),
 ]
@@ -108,3 +118,31 @@ def test_empty_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(GlossaryError, match="holds no glossary files"):
         load_glossary(tmp_path / "empty")
+
+
+def test_new_fields_load_and_are_checked_against_the_schema(
+    tmp_path: Path, small_demo_db: Path
+) -> None:
+    folder = _folder(
+        tmp_path, rules=GOOD_RULES,
+        entities="kind: entities\nentities:\n  - {name: trade, table: trades, "
+                 "measure: notional_usd, label: trade_id}\n",
+        terms="kind: terms\nterms:\n  - name: time to match\n    table: confirmations\n"
+              "    duration: {start: confirmations.sent_at, end: confirmations.matched_at}\n"
+              "    unit: hours\n",
+        values="kind: values\nvalues:\n  - column: trades.product_type\n"
+               "    sets: {swaps: [IRS, OIS]}\n",
+    )
+    glossary = load_glossary(folder)
+    assert glossary.entities[0].measure == "notional_usd" and glossary.entities[0].label
+    term = glossary.terms[0]
+    assert term.kind == "duration" and term.end == "confirmations.matched_at"
+    assert glossary.value_sets[0].values == ("IRS", "OIS")
+    schema = Warehouse(f"sqlite:///{small_demo_db}", timeout_s=5).schema()
+    check_against_schema(glossary, schema)
+    (tmp_path / "b").mkdir()
+    broken = _folder(tmp_path / "b", rules=GOOD_RULES, terms=(
+        "kind: terms\nterms:\n  - name: lag\n    table: confirmations\n"
+        "    duration: {start: confirmations.sent_at, end: confirmations.signed_on}\n"))
+    with pytest.raises(GlossaryError, match="has no column 'signed_on'"):
+        check_against_schema(load_glossary(broken), schema)
