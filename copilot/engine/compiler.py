@@ -132,6 +132,10 @@ def _exists(item: Exists, outer: str, graph: JoinGraph) -> exp.Expression:
     return exp.Not(this=node) if item.negated else node
 
 
+def _number(value: float) -> exp.Literal:
+    return exp.Literal.number(int(value) if float(value).is_integer() else value)
+
+
 def compile_plan(plan: QueryPlan, schema: WarehouseSchema, graph: JoinGraph,
                  as_of: date) -> exp.Select:
     """The plan as one SELECT over the warehouse's tables."""
@@ -161,10 +165,9 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, graph: JoinGraph,
         aggregate = _measure(plan.measure, schema) if plan.measure.kind != "list" and \
             not having.count else exp.Count(this=exp.Star())
         if having.op == "between":
-            node = aggregate.between(exp.Literal.number(having.number),
-                                     exp.Literal.number(having.upper or having.number))
+            node = aggregate.between(_number(having.number), _number(having.upper or 0))
         else:
-            node = _OPS[having.op](this=aggregate, expression=exp.Literal.number(having.number))
+            node = _OPS[having.op](this=aggregate, expression=_number(having.number))
         if not dims:
             raise PlanError("A condition on a count needs groups to apply to ('by desk').")
         query = query.having(node)

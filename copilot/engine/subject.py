@@ -85,8 +85,8 @@ def choose_subject(d: Draft) -> None:
         d.subject = _table_of(d, counted[0])  # "top 5 clients by number of live trades"
     elif d.measure is not None and d.measure.expression:
         d.subject = d.measure.expression.split(".")[0]  # "latest maturity date": trades
-    elif measures and d.term(measures[0], "measure", "duration"):
-        d.subject = _table_of(d, measures[0])
+    elif measures:
+        d.subject = _table_of(d, measures[0])  # the rows a named measure is about
     elif target is not None and population(d, target):
         table = _table_of(d, target)
         others = [i for i in range(len(d.items)) if i != target and i not in d.used
@@ -203,10 +203,11 @@ def choose_measure(d: Draft) -> None:
     index = candidates[0] if candidates else None
     looked_up = any(d.meaning(i) and d.meaning(i).kind == "id"  # type: ignore[union-attr]
                     for i in range(len(d.items)))
+    column = _plain_measure(d, index) if index is not None else None
     if index is not None and looked_up and agg is None and not count_index and not d.dims \
-            and (term := d.term(index, "measure")) and _PLAIN_COLUMN.fullmatch(term.measure or ""):
+            and column:
         d.use(index)  # "the notional of TRD0000189": the column, not a total
-        d.list_columns.append(term.measure or "")
+        d.list_columns.append(column)
         d.measure = Measure("list", "list")
         return
     ordered = any(d.cue(i, "order") and d.items[i].cue.arg in ("asc", "desc")  # type: ignore[union-attr]
@@ -259,6 +260,15 @@ def choose_measure(d: Draft) -> None:
         d.note("count")
     else:
         d.measure = Measure("list", "list")
+
+
+def _plain_measure(d: Draft, index: int) -> str | None:
+    """The column of a measure item that is one column, not a formula."""
+    term = d.term(index, "measure")
+    if term is not None:
+        return term.measure if _PLAIN_COLUMN.fullmatch(term.measure or "") else None
+    meaning = d.meaning(index)
+    return meaning.column if meaning is not None and meaning.kind == "column" else None
 
 
 def agg_word(agg: str) -> str:
