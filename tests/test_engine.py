@@ -230,3 +230,16 @@ def test_eval_goes_on_past_a_gold_sql_the_guard_refuses(small_demo_db: Path,
     assert predictions[1]["correct"] is True
     assert "accuracy: 1/1" in printed and "1 errors" in printed
     assert small_demo_db.exists()
+
+
+def test_an_id_is_read_by_the_shape_of_its_key(demo_engine: tuple) -> None:
+    engine, guard, warehouse = demo_engine
+    trade = warehouse.execute(guard.check("SELECT trade_id FROM trades LIMIT 1").statement
+                              ).rows[0][0]
+    answer = engine.answer(f"cash flows for deal {trade.lower()}", AS_OF, check=guard.check,
+                           warehouse=warehouse)
+    assert answer.status == "answered" and f"'{trade}'" in answer.sql
+    assert answer.rows and all(row[1] == trade for row in answer.rows)
+    unknown = engine.answer("cash flows for deal ABC12345", AS_OF, check=guard.check,
+                            warehouse=warehouse)
+    assert unknown.status == "refused" and "'ABC12345'" in unknown.interpretation

@@ -20,7 +20,8 @@ from copilot.errors import CopilotError
 from copilot.schema import TableInfo, WarehouseSchema
 from copilot.warehouse import QueryResult
 
-__all__ = ["MAX_DISTINCT", "ValueIndex", "describe_column", "describe_table", "sample_values"]
+__all__ = ["MAX_DISTINCT", "ValueIndex", "describe_column", "describe_table", "sample_keys",
+           "sample_values"]
 
 MAX_DISTINCT = 200  # more distinct values than this and a column is not a vocabulary
 _TEXT_TYPE = re.compile(r"CHAR|TEXT|STRING|CLOB|VARCHAR", re.IGNORECASE)
@@ -77,6 +78,31 @@ def sample_values(
                     sorted(str(row[0]) for row in result.rows)
                 )
     return ValueIndex(columns=found)
+
+
+def sample_keys(
+    schema: WarehouseSchema,
+    query: Callable[[exp.Expression], QueryResult],
+    *,
+    db_schema: str | None = None,
+    size: int = 20,
+) -> dict[str, tuple[str, ...]]:
+    """A few values of every text primary key: the engine reads an ID in a question
+    ("TRD0000123") as a key of the column whose values have its shape."""
+    found: dict[str, tuple[str, ...]] = {}
+    for table in schema.tables:
+        for column in table.columns:
+            if not (_is_text(column.type) and column.primary_key):
+                continue
+            statement = (sqlglot.select(exp.column(column.name, quoted=True))
+                         .from_(exp.table_(table.name, db=db_schema, quoted=True))
+                         .limit(size))
+            try:
+                result = query(statement)
+            except CopilotError:
+                continue
+            found[f"{table.name}.{column.name}"] = tuple(str(r[0]) for r in result.rows)
+    return found
 
 
 def describe_table(table: TableInfo, also_called: tuple[str, ...] = ()) -> str:

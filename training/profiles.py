@@ -94,6 +94,7 @@ class ProfileContent:
     glossary: Glossary
     documents: tuple[Document, ...] = ()
     pairs: tuple[Pair, ...] = ()
+    keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # text key samples
 
     def to_json(self) -> str:
         return json.dumps(
@@ -103,6 +104,7 @@ class ProfileContent:
                 "glossary": self.glossary.as_dict(),
                 "documents": [asdict(d) for d in self.documents],
                 "pairs": [asdict(p) for p in self.pairs],
+                "keys": {k: list(v) for k, v in sorted(self.keys.items())},
             },
             sort_keys=True,
             ensure_ascii=False,
@@ -117,6 +119,7 @@ class ProfileContent:
             glossary=Glossary.from_dict(data["glossary"]),
             documents=tuple(Document(d["name"], tuple(d["chunks"])) for d in data["documents"]),
             pairs=tuple(Pair(**p) for p in data["pairs"]),
+            keys={k: tuple(v) for k, v in data.get("keys", {}).items()},
         )
 
     def counts(self) -> dict[str, int]:

@@ -17,7 +17,7 @@ from copilot.guard import Verdict
 from copilot.warehouse import QueryResult, Warehouse
 from training.corpus import ProfileDiff, content_items, diff_contents
 from training.glossary import Glossary
-from training.ingest import sample_values
+from training.ingest import sample_keys, sample_values
 from training.profiles import Document, Pair, ProfileContent, ProfileRepository, ProfileVersion
 from training.schema_check import check_against_schema
 from training.store import KINDS, Hit, Kind, TrainingStore
@@ -80,7 +80,9 @@ def build_content(
     schema = warehouse.schema(refresh=True)
     check_against_schema(glossary, schema)
     values = sample_values(schema, query, db_schema=warehouse.db_schema)
-    return ProfileContent(schema=schema, values=dict(values.columns), glossary=glossary)
+    keys = sample_keys(schema, query, db_schema=warehouse.db_schema)
+    return ProfileContent(schema=schema, values=dict(values.columns), glossary=glossary,
+                          keys=keys)
 
 
 @dataclass(frozen=True)

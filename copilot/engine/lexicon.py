@@ -98,6 +98,7 @@ class Lexicon:
     entities: dict[str, Entity] = field(default_factory=dict)
     short_values: set[tuple[str, ...]] = field(default_factory=set)
     id_columns: tuple[str, ...] = ()
+    id_shapes: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, phrase: str, meaning: Meaning) -> None:
         tokens = tokenize(phrase)
@@ -172,6 +173,8 @@ class Lexicon:
         self.id_columns = tuple(
             f"{t.name}.{c.name}" for t in self.schema.tables for c in t.columns
             if c.primary_key and not is_numeric(c) and not is_date(c))
+        self.id_shapes = {column: {_shape(v) for v in content.keys.get(column, ())}
+                          for column in self.id_columns}
 
     def _add_columns(self) -> None:
         for table in self.schema.tables:
@@ -209,6 +212,9 @@ class Lexicon:
         for i, token in enumerate(tokens):
             if token.kind == "id":
                 for column in self.id_columns:
+                    shapes = self.id_shapes.get(column)
+                    if shapes and _shape(token.original.upper()) not in shapes:
+                        continue  # not shaped like this key's stored values
                     found.append(Match(i, i + 1, token.text, Meaning(
                         "id", f"{column} {token.original.upper()}", column.split(".")[0],
                         column=column, values=(token.original.upper(),))))
@@ -218,6 +224,11 @@ class Lexicon:
         """Every word of every phrase, for suggestions when a word is not known."""
         return {w for entries in self.phrases.values() for surface, _ in entries
                 for w in surface if len(w) > 2}
+
+
+def _shape(value: str) -> str:
+    """'TRD0000123' -> 'TRD9999999': the letters kept, every digit a 9."""
+    return re.sub(r"\d", "9", value.upper())
 
 
 def _typed_as_value(span: tuple[Token, ...]) -> bool:
