@@ -1,6 +1,6 @@
 """The construct matrix: every construct in several phrasings, each scored by execution
 against one gold query, on the OTC demo and on a second warehouse of another ops domain
-(collateral and margin calls, tests/collateral/) trained only with its own glossary."""
+(payments operations, tests/payments/) trained only with its own glossary."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from training.glossary import DEMO_GLOSSARY, load_glossary
 from training.trainer import build_content
 
 FIXTURES = Path(__file__).parent / "fixtures"
-COLLATERAL = Path(__file__).parent / "collateral"
+PAYMENTS = Path(__file__).parent / "payments"
 AS_OF = date(2026, 11, 20)
 
 
@@ -45,11 +45,11 @@ def otc(small_demo_db: Path) -> tuple[Engine, Guard, Warehouse]:
 
 
 @pytest.fixture(scope="module")
-def collateral(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Guard, Warehouse]:
-    from tests.collateral.warehouse import build_collateral_warehouse
+def payments(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Guard, Warehouse]:
+    from payments.warehouse import build_payments_warehouse
 
-    db = build_collateral_warehouse(tmp_path_factory.mktemp("collateral") / "collateral.db")
-    return _engine(db, COLLATERAL / "glossary")
+    db = build_payments_warehouse(tmp_path_factory.mktemp("payments") / "payments.db")
+    return _engine(db, PAYMENTS / "glossary")
 
 
 def _check(setup: tuple[Engine, Guard, Warehouse], phrasing: str, sql: str,
@@ -72,13 +72,13 @@ def test_otc_construct(otc: tuple, construct: str, phrasing: str, sql: str,
 
 def test_every_construct_has_four_phrasings_on_both_warehouses() -> None:
     for matrix in (FIXTURES / "construct_matrix_otc.yaml",
-                   FIXTURES / "construct_matrix_collateral.yaml"):
+                   FIXTURES / "construct_matrix_payments.yaml"):
         groups = yaml.safe_load(matrix.read_text(encoding="utf-8"))["constructs"]
         assert len(groups) >= 15 and all(len(g["phrasings"]) >= 4 for g in groups), matrix
 
 
 @pytest.mark.parametrize(("construct", "phrasing", "sql", "ordered"),
-                         _cases(FIXTURES / "construct_matrix_collateral.yaml"))
-def test_collateral_construct(collateral: tuple, construct: str, phrasing: str, sql: str,
-                              ordered: bool) -> None:
-    _check(collateral, phrasing, sql, ordered)
+                         _cases(FIXTURES / "construct_matrix_payments.yaml"))
+def test_payments_construct(payments: tuple, construct: str, phrasing: str, sql: str,
+                            ordered: bool) -> None:
+    _check(payments, phrasing, sql, ordered)

@@ -20,7 +20,7 @@ def _texts(question: str) -> list[str]:
     ("isn't it settled", ["is", "not", "it", "settled"]),
     ("we can't see it", ["we", "can", "not", "see", "it"]),
     ("HSBC's fails", ["hsbc", "'s", "fails"]),
-    ("traders' books", ["traders", "books"]),
+    ("traders' books", ["traders", "'s", "books"]),
     ("cross-currency swaps", ["cross", "currency", "swaps"]),
     ("What\u2019s open", ["what", "is", "open"]),
     ("Société Générale", ["societe", "generale"]),

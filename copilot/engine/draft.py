@@ -63,6 +63,8 @@ class Draft:
     alternatives: dict[tuple[int, int], set[str]] = field(default_factory=dict)
     links: list[int] = field(default_factory=list)  # token positions of "are", "that"...
     subject_named: bool = False  # the question names the entity it lists
+    possessives: set[int] = field(default_factory=set)  # token positions of "'s"
+    possessions: list[int] = field(default_factory=list)  # token positions of have/has/had
     yes_no: bool = False  # "does Goldman have any fails?": answered with a count
     used: set[int] = field(default_factory=set)
     negated: set[int] = field(default_factory=set)

@@ -126,6 +126,9 @@ def bind_order(d: Draft) -> None:
             column = _rank_column(d)
             d.order.append(Order(column, descending))
             d.list_columns.append(column)
+        elif measure.kind != "list" and not d.dims:
+            raise Refusal("'largest' of what? Name what to rank ('which desk has the most "
+                          "fails').")
         elif measure.kind != "list":
             d.order.insert(0, Order("measure", descending))
         d.note("ranking" if d.limit == 1 else "top n" if d.limit else "ordering")

@@ -145,6 +145,8 @@ class Reader:
             alternatives.setdefault((m.start, m.end), set()).add(m.meaning.kind)
         links = [i for i, t in enumerate(tokens) if t.text in LINKS]
         yes_no = bool(tokens) and tokens[0].text in _YES_NO
+        possessives = {i for i, t in enumerate(tokens) if t.text == "'s"}
+        possessions = [i for i, t in enumerate(tokens) if t.lemma == "have" and i > 0]
         planned: list[_Planned] = []
         refusals: list[str] = []
         for reading in readings(tokens, matches):
@@ -153,7 +155,8 @@ class Reader:
                 break  # cheaper readings already planned; structure only adds cost
             draft = Draft(question, [i for i in reading if i.kind != "filler"], self.content,
                           self.lexicon, self.graph, as_of, date_spans, alternatives,
-                          links=links, yes_no=yes_no)
+                          links=links, yes_no=yes_no, possessives=possessives,
+                          possessions=possessions)
             try:
                 for stage in PIPELINE:
                     stage(draft)

@@ -63,8 +63,9 @@ def _ranked_target(d: Draft) -> int | None:
     """The item a superlative or a count comparison is about ('most <fails>')."""
     if d.superlative is not None:
         index = d.superlative[0] + 1
-        while d.items[index:index + 1] and index in d.used and d.items[index].kind == "number":
-            index += 1
+        while d.items[index:index + 1] and (
+                (index in d.used and d.items[index].kind == "number") or d.cue(index, "count")):
+            index += 1  # "top 5", "the highest number of rejections"
         return index if index < len(d.items) else None
     for comparison in d.comparisons:
         target = comparison.index + 1
@@ -100,11 +101,21 @@ def choose_subject(d: Draft) -> None:
             d.group_items.insert(0, others[0])  # "counterparties with more than 10 fails"
             d.use(others[0])
             d.note("having")
+    if d.subject is None and d.yes_no:
+        # "do high risk clients have rejected payments?": what they have is counted.
+        have = next((p for p in d.possessions), None)
+        after = [i for i in range(len(d.items)) if have is not None and i not in d.used
+                 and d.items[i].start > have and population(d, i)]
+        if after:
+            d.subject = _table_of(d, sorted(after, key=lambda i: d.term(i) is None
+                                            and d.meaning(i).kind != "entity")[0])  # type: ignore[union-attr]
     if d.subject is None:
-        entities = d.free("entity")
+        # "HSBC's fails", "clients' payments": what comes after the possessive is counted.
+        entities = [i for i in d.free("entity") if d.items[i].end not in d.possessives]
         # A glossary condition names a population ("fails"); a value only narrows one.
         conditions = sorted((i for i in range(len(d.items)) if population(d, i)
-                             and i not in d.used), key=lambda i: d.term(i) is None)
+                             and i not in d.used), key=lambda i: (
+                                 d.items[i].end in d.possessives, d.term(i) is None))
         dated = d.free("date_word")
         first = next((i for i in conditions if d.term(i, "condition")), None)
         if entities and first is not None and first < entities[0] and (

@@ -88,7 +88,7 @@ def _expand(text: str) -> str:
     for pattern, replacement in _CONTRACTIONS:
         text = re.sub(pattern, replacement, text, flags=re.IGNORECASE)
     text = re.sub(r"(?<=\w)'s\b", " 's", text)            # HSBC's -> HSBC 's
-    text = re.sub(r"(?<=s)'(?=\s|$)", "", text)           # traders' -> traders
+    text = re.sub(r"(?<=s)'(?=\s|$)", " 's", text)        # traders' -> traders 's
     text = re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", " ", text)  # cross-currency
     text = re.sub(r"(?<=[A-Za-z])/(?=[A-Za-z])", " / ", text)  # EUR/USD: a choice, not a word
     return re.sub(r"[?!;:()\[\]\"]", " ", text)
