@@ -179,6 +179,11 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, graph: JoinGraph,
                            for e, p in zip(dims, plan.dimensions, strict=True)
                            if p.column == order.key), col(order.key))
         query = query.order_by(exp.Ordered(this=target, desc=order.descending))
+    if plan.limit and plan.measure.kind == "list" and plan.order:
+        # Ties at the cut-off are broken by the key, so the same question gives the same rows.
+        key = schema.table(plan.table).primary_key
+        for column in key:
+            query = query.order_by(exp.Ordered(this=col(f"{plan.table}.{column}")))
     if plan.limit:
         query = query.limit(plan.limit)
     return query

@@ -108,6 +108,10 @@ def bind_order(d: Draft) -> None:
         elif cue.arg in ("newest", "oldest"):
             column = d.period_column or _date_of(d)
             d.order.append(Order(column, descending=cue.arg == "newest"))
+            named = d.items[i + 1] if i + 1 < len(d.items) else None
+            if named is not None and named.kind == "lex" and d.limit is None and \
+                    " first" not in d.words(i) and _singular(named.words):
+                d.limit = 1  # "the most recent fail": one; "the latest fails": all, in order
         elif cue.arg == "first" and not any(
                 d.cue(k, "order") and d.items[k].cue.arg != "first"  # type: ignore[union-attr]
                 for k in range(len(d.items))):
@@ -144,6 +148,13 @@ def bind_order(d: Draft) -> None:
     if d.rank_by_count and not d.dims:
         raise Refusal("Ranking by a count needs groups to rank ('top 5 desks by number of "
                       "fails').")
+
+
+def _singular(words: str) -> bool:
+    from copilot.engine.text import lemma
+
+    last = words.split()[-1]
+    return lemma(last) == last and not last.endswith("s")
 
 
 def _rank_column(d: Draft) -> str:

@@ -94,7 +94,9 @@ def choose_subject(d: Draft) -> None:
                   and groupable(d, i) and not (d.meaning(i).kind == "entity"  # type: ignore[union-attr]
                                                 and _table_of(d, i) == table)]
         d.subject = table
-        if others and d.superlative is not None:
+        if d.group_items:
+            pass  # "per counterparty" already says what is grouped
+        elif others and d.superlative is not None:
             d.group_items.insert(0, others[0])  # "which books have the most fails"
             d.use(others[0])
         elif others and d.comparisons:
