@@ -6,7 +6,7 @@ every item must end up used, or the reading is refused naming its words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from copilot.engine.grammar import Cue
@@ -19,11 +19,20 @@ from copilot.errors import CopilotError
 from training.glossary import Entity, Term
 from training.profiles import ProfileContent
 
-__all__ = ["Comparison", "Draft", "Refusal", "ValueGroup"]
+__all__ = ["Ambiguous", "Comparison", "Draft", "Refusal", "ValueGroup"]
 
 
 class Refusal(CopilotError):
     """This reading of the question cannot be planned; the message says why."""
+
+
+class Ambiguous(Refusal):
+    """Item `index` may be any of `meanings`, equally near the subject: one reading each."""
+
+    def __init__(self, index: int, meanings: tuple[Meaning, ...]) -> None:
+        super().__init__("The question can be read more than one way.")
+        self.index = index
+        self.meanings = meanings
 
 
 @dataclass
@@ -47,6 +56,7 @@ class ValueGroup:
     column: str
     values: list[str]
     versus: bool = False
+    columns: list[str] = field(default_factory=list)  # every column all the values may be of
 
 
 @dataclass
@@ -115,6 +125,15 @@ class Draft:
                 not kinds or meaning.term.kind in kinds):
             return meaning.term
         return None
+
+    def candidates(self, index: int) -> tuple[Meaning, ...]:
+        """Every meaning item `index` may have (its value alternatives included)."""
+        item = self.items[index]
+        return (item.meaning, *item.alternatives) if item.meaning is not None else ()
+
+    def choose(self, index: int, meaning: Meaning) -> None:
+        """Fix the meaning of item `index`."""
+        self.items[index] = replace(self.items[index], meaning=meaning, alternatives=())
 
     def free(self, *kinds: str) -> list[int]:
         """Unused lexicon items whose meaning is one of `kinds`."""

@@ -88,6 +88,9 @@ def bind_order(d: Draft) -> None:
             meaning = d.meaning(i)
             column = meaning.column if meaning and meaning.kind == "column" else None
             measure_term = d.term(i, "measure")
+            if measure_term is not None and measure.kind not in ("list",):
+                d.order.append(Order("measure", descending=True))  # "sorted by amount": the total
+                continue
             if measure_term is not None and _PLAIN.fullmatch(measure_term.measure or ""):
                 column = measure_term.measure
                 d.order.append(Order(column or "", descending=True))

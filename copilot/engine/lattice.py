@@ -40,6 +40,9 @@ class Item:
     cue: Cue | None = None
     token: Token | None = None
     exact: bool = True
+    # Other stored values the same words may be ("EUR" of settlements, trades, netting
+    # sets): the reader picks the one nearest its subject, instead of one reading each.
+    alternatives: tuple[Meaning, ...] = ()
 
 
 def _cue_items(tokens: tuple[Token, ...]) -> list[Item]:
@@ -59,10 +62,21 @@ def _items(tokens: tuple[Token, ...], matches: list[Match]) -> list[list[Item]]:
     """The items starting at each position."""
     starts: list[list[Item]] = [[] for _ in tokens]
     single = {m.start for m in matches if m.end - m.start == 1 and m.meaning.kind != "id"}
+    values: dict[tuple[int, int], list[Match]] = {}
     for match in matches:
+        if match.meaning.kind in ("value", "id"):
+            values.setdefault((match.start, match.end), []).append(match)
+            continue
         cost = ITEM_COST + KIND_COST[match.meaning.kind] + (0 if match.exact else LEMMA_COST)
         starts[match.start].append(Item(match.start, match.end, match.words, "lex", cost,
                                         meaning=match.meaning, exact=match.exact))
+    for (start, end), found in values.items():
+        found.sort(key=lambda m: (not m.meaning.synonym, m.meaning.column or ""))
+        first = found[0]
+        cost = ITEM_COST + KIND_COST[first.meaning.kind] + (0 if first.exact else LEMMA_COST)
+        starts[start].append(Item(start, end, first.words, "lex", cost, meaning=first.meaning,
+                                  exact=first.exact,
+                                  alternatives=tuple(m.meaning for m in found[1:])))
     for item in _cue_items(tokens):
         starts[item.start].append(item)
     for i, token in enumerate(tokens):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from copilot.engine.compiler import compile_plan
 from copilot.engine.conditions import COMPARISON_STAGES, CONDITION_STAGES
-from copilot.engine.draft import Draft, Refusal
+from copilot.engine.draft import Ambiguous, Draft, Refusal
 from copilot.engine.finish import FINAL_STAGES, LINKS, SHARE_STAGES, to_plan
 from copilot.engine.grammar import CUES, FILLER, MAX_QUESTION_CHARS, WRITE_START, WRITES
 from copilot.engine.joins import JoinGraph
@@ -39,8 +39,8 @@ __all__ = ["PIPELINE", "ParseResult", "Reader"]
 
 Stage = Callable[[Draft], None]
 PIPELINE: tuple[Stage, ...] = (
-    *EARLY_STAGES, MIDDLE_STAGES[0], MIDDLE_STAGES[1], *COMPARISON_STAGES, *SHARE_STAGES,
-    MIDDLE_STAGES[2], *CONDITION_STAGES, *FINAL_STAGES,
+    *EARLY_STAGES, *MIDDLE_STAGES[:3], *COMPARISON_STAGES, *SHARE_STAGES,
+    MIDDLE_STAGES[3], *CONDITION_STAGES, *FINAL_STAGES,
 )
 _YES_NO = frozenset({"does", "do", "did", "is", "are", "was", "were", "has", "have", "had"})
 TIE = 0.01  # readings closer than this in cost are equally good: ask, don't pick
@@ -149,11 +149,14 @@ class Reader:
         possessions = [i for i, t in enumerate(tokens) if t.lemma == "have" and i > 0]
         planned: list[_Planned] = []
         refusals: list[str] = []
-        for reading in readings(tokens, matches):
-            lexical = sum(item.cost for item in reading)
+        compiled: dict[QueryPlan, tuple[exp.Select, str]] = {}
+        queue = [(sum(i.cost for i in r), [i for i in r if i.kind != "filler"])
+                 for r in readings(tokens, matches)]
+        while queue:
+            lexical, items = queue.pop(0)
             if planned and lexical > planned[0].cost + UNSURE_MARGIN:
                 break  # cheaper readings already planned; structure only adds cost
-            draft = Draft(question, [i for i in reading if i.kind != "filler"], self.content,
+            draft = Draft(question, list(items), self.content,
                           self.lexicon, self.graph, as_of, date_spans, alternatives,
                           links=links, yes_no=yes_no, possessives=possessives,
                           possessions=possessions)
@@ -161,7 +164,20 @@ class Reader:
                 for stage in PIPELINE:
                     stage(draft)
                 plan = to_plan(draft)
-                tree = compile_plan(plan, self.content.schema, self.graph, as_of)
+                # The same plan from another reading compiles once (long lists of values
+                # give many readings that agree).
+                if plan not in compiled:
+                    tree = compile_plan(plan, self.content.schema, self.graph, as_of)
+                    compiled[plan] = (tree, tree.sql())
+                tree, sql = compiled[plan]
+            except Ambiguous as exc:
+                # One reading per meaning the subject cannot choose between, tried next.
+                for meaning in exc.meanings[:4]:
+                    fixed = list(items)
+                    fixed[exc.index] = replace(fixed[exc.index], meaning=meaning,
+                                               alternatives=())
+                    queue.insert(0, (lexical, fixed))
+                continue
             except Refusal as exc:
                 refusals.append(str(exc))
                 continue
@@ -174,7 +190,7 @@ class Reader:
                 # tests/test_engine_fuzz.py keeps this path rare, and it never answers.
                 refusals.append("I could not read the question that way.")
                 continue
-            planned.append(_Planned(lexical + draft.cost, plan, tree.sql(), tree, draft))
+            planned.append(_Planned(lexical + draft.cost, plan, sql, tree, draft))
             planned.sort(key=lambda p: p.cost)
         return planned, refusals
 

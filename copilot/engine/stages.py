@@ -138,12 +138,14 @@ def bind_negation(d: Draft) -> None:
         d.use(i)
 
 
-def _value_column(d: Draft, i: int) -> str | None:
+def _value_columns(d: Draft, i: int) -> set[str]:
+    """The columns item `i` may be a value of (a stored value, or a simple condition)."""
     meaning = d.meaning(i)
-    if meaning is not None and meaning.kind in ("value", "id") and meaning.column:
-        return meaning.column
+    if meaning is not None and meaning.kind in ("value", "id"):
+        return {m.column for m in d.candidates(i) if m.column}
     term = d.term(i, "condition")
-    return _simple_column(term.condition) if term and term.condition else None
+    column = _simple_column(term.condition) if term and term.condition else None
+    return {column} if column else set()
 
 
 def _simple_column(condition: str) -> str | None:
@@ -157,6 +159,17 @@ def _simple_column(condition: str) -> str | None:
         if all(isinstance(x, exp.Literal) and x.is_string for x in literals):
             return f"{node.this.table}.{node.this.name}"
     return None
+
+
+def _fix_column(d: Draft, i: int, column: str) -> None:
+    """Keep the meaning of item `i` on `column`, the others as alternatives."""
+    meanings = d.candidates(i)
+    if len(meanings) > 1:
+        chosen = next((m for m in meanings if m.column == column), meanings[0])
+        others = tuple(m for m in meanings if m is not chosen)
+        from dataclasses import replace
+
+        d.items[i] = replace(d.items[i], meaning=chosen, alternatives=others)
 
 
 def _values_of(d: Draft, i: int) -> list[str]:
@@ -177,13 +190,14 @@ def bind_lists(d: Draft) -> None:
     'fails or breaks' (OR of conditions)."""
     i = 0
     while i < len(d.items):
-        column = _value_column(d, i)
-        if column is None:
+        columns = _value_columns(d, i)
+        if not columns:
             i += 1
             continue
         run, j, kinds = [i], i + 1, set()
         while (cue := d.cue(j, "and", "or", "vs")) is not None and \
-                _value_column(d, j + 1) == column:
+                columns & _value_columns(d, j + 1):
+            columns &= _value_columns(d, j + 1)
             kinds.add(cue.kind)
             run.append(j + 1)
             j += 2
@@ -192,9 +206,12 @@ def bind_lists(d: Draft) -> None:
                 raise Refusal("I can't mix 'vs' with 'or' in one list; ask it another way.")
             if run[0] in d.negated:
                 d.negated.update(run)
+            column = sorted(columns)[0]  # the subject settles which, in resolve_values
+            for k in run:
+                _fix_column(d, k, column)
             values = [v for k in run for v in _values_of(d, k)]
             d.groups.append(ValueGroup(run, column, list(dict.fromkeys(values)),
-                                       versus="vs" in kinds))
+                                       versus="vs" in kinds, columns=sorted(columns)))
             d.use(*range(run[0], run[-1] + 1))
             d.note("versus" if "vs" in kinds else "disjunction")
         i = j

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from copilot.engine.draft import Draft, Refusal
-from copilot.engine.lexicon import is_date, is_numeric
+from copilot.engine.draft import Ambiguous, Draft, Refusal
+from copilot.engine.lexicon import Meaning, is_date, is_numeric
 from copilot.engine.plan import Dimension, Measure
 from copilot.engine.stages import groupable, measure_like, population
 
@@ -129,6 +129,11 @@ def choose_subject(d: Draft) -> None:
         elif conditions and d.term(conditions[0]) is None and dated:
             d.subject = _table_of(d, dated[0])  # "what we've traded with UBS": trades
         elif conditions:
+            tables = {m.table for m in d.candidates(conditions[0])}
+            if len(tables) > 1:  # "how many in EUR today": EUR of what?
+                raise Ambiguous(conditions[0], tuple(
+                    next(m for m in d.candidates(conditions[0]) if m.table == t)
+                    for t in sorted(tables)))
             d.subject = _table_of(d, conditions[0])
         elif measures:
             d.subject = _table_of(d, measures[0])
@@ -161,6 +166,46 @@ def choose_subject(d: Draft) -> None:
         if _table_of(d, i) == d.subject and i not in d.negated:
             d.use(i)  # the subject's own name
             d.subject_named = True
+
+
+def _nearness(d: Draft, table: str) -> int | None:
+    """How far `table` is from the subject: itself, up n joins, down (EXISTS) costs more."""
+    relation = d.graph.relation(d.subject or "", table)
+    if relation is None:
+        return None
+    return {"self": 0, "up": relation[1], "down": 3 * relation[1]}[relation[0]]
+
+
+def _nearest(d: Draft, index: int, meanings: tuple[Meaning, ...]) -> Meaning:
+    ranked = sorted((n, k) for k, m in enumerate(meanings)
+                    if (n := _nearness(d, m.table)) is not None)
+    if not ranked:
+        return meanings[0]  # nothing relates: the filter stage says so
+    tied = [meanings[k] for n, k in ranked if n == ranked[0][0]]
+    if len({m.table for m in tied}) > 1:
+        raise Ambiguous(index, tuple(tied))
+    return meanings[ranked[0][1]]
+
+
+def resolve_values(d: Draft) -> None:
+    """Each stored value on the column nearest the subject ("EUR settlements": their own
+    currency); two equally near on different tables is a question to ask."""
+    from copilot.engine.stages import _fix_column, _values_of
+
+    grouped: set[int] = set()
+    for group in d.groups:
+        grouped.update(group.indices)
+        if len(group.columns) > 1:
+            first = d.candidates(group.indices[0])
+            options = tuple(m for m in first if m.column in group.columns)
+            column = _nearest(d, group.indices[0], options).column or group.column
+            group.column = column
+            for k in group.indices:
+                _fix_column(d, k, column)
+            group.values = list(dict.fromkeys(v for k in group.indices for v in _values_of(d, k)))
+    for i, item in enumerate(d.items):
+        if item.alternatives and i not in grouped:
+            d.choose(i, _nearest(d, i, d.candidates(i)))
 
 
 def resolve_dimensions(d: Draft) -> None:
@@ -314,4 +359,4 @@ def _measure_of(d: Draft, index: int, agg: str | None) -> Measure:
                    term.unit if term is not None else None)
 
 
-MIDDLE_STAGES = (choose_subject, resolve_dimensions, choose_measure)
+MIDDLE_STAGES = (choose_subject, resolve_values, resolve_dimensions, choose_measure)
