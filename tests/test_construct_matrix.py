@@ -5,32 +5,21 @@ against one gold query, on the OTC demo and on a second warehouse of another ops
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import pytest
 import yaml
+from engines import engine_for
 
 from copilot.engine.answer import Engine
 from copilot.engine.scoring import same_result
-from copilot.guard import Guard, GuardSchema
-from copilot.services import run_guarded
+from copilot.guard import Guard
 from copilot.warehouse import Warehouse
-from training.glossary import DEMO_GLOSSARY, load_glossary
-from training.trainer import build_content
+from training.glossary import DEMO_GLOSSARY
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PAYMENTS = Path(__file__).parent / "payments"
 AS_OF = date(2026, 11, 20)
-
-
-def _engine(db: Path, glossary: Path) -> tuple[Engine, Guard, Warehouse]:
-    warehouse = Warehouse(f"sqlite:///{db}", timeout_s=10)
-    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
-                  row_cap=100_000)
-    content = build_content(warehouse, load_glossary(glossary),
-                            partial(run_guarded, guard, warehouse))
-    return Engine(content), guard, warehouse
 
 
 def _cases(matrix: Path) -> list[tuple[str, str, str, bool]]:
@@ -41,7 +30,7 @@ def _cases(matrix: Path) -> list[tuple[str, str, str, bool]]:
 
 @pytest.fixture(scope="module")
 def otc(small_demo_db: Path) -> tuple[Engine, Guard, Warehouse]:
-    return _engine(small_demo_db, DEMO_GLOSSARY)
+    return engine_for(small_demo_db, DEMO_GLOSSARY)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +38,7 @@ def payments(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Guard, W
     from payments.warehouse import build_payments_warehouse
 
     db = build_payments_warehouse(tmp_path_factory.mktemp("payments") / "payments.db")
-    return _engine(db, PAYMENTS / "glossary")
+    return engine_for(db, PAYMENTS / "glossary")
 
 
 def _check(setup: tuple[Engine, Guard, Warehouse], phrasing: str, sql: str,

@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from engines import engine_for
 
 from copilot.engine.answer import Engine
 from copilot.engine.scoring import same_result
 from copilot.guard import Guard, GuardSchema
-from copilot.services import run_guarded
 from copilot.warehouse import Warehouse
-from training.glossary import DEMO_GLOSSARY, load_glossary
+from training.glossary import DEMO_GLOSSARY
 from training.profiles import Pair
-from training.trainer import build_content
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "eval" / "otc_dev_questions.yaml"
@@ -75,12 +74,7 @@ def test_construct_set_answers_right_or_says_it_did_not_understand(
 
 @pytest.fixture(scope="module")
 def demo_engine(small_demo_db: Path) -> tuple[Engine, Guard, Warehouse]:
-    warehouse = Warehouse(f"sqlite:///{small_demo_db}", timeout_s=10)
-    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
-                  row_cap=100_000)
-    content = build_content(warehouse, load_glossary(DEMO_GLOSSARY),
-                            partial(run_guarded, guard, warehouse))
-    return Engine(content), guard, warehouse
+    return engine_for(small_demo_db, DEMO_GLOSSARY)
 
 
 @pytest.mark.parametrize(

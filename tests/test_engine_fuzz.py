@@ -4,20 +4,17 @@ it plans compiles to one statement the guard allows."""
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import pytest
+from engines import engine_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copilot.engine.answer import Engine
 from copilot.engine.grammar import CUES
-from copilot.guard import Guard, GuardSchema
-from copilot.services import run_guarded
-from copilot.warehouse import Warehouse
-from training.glossary import DEMO_GLOSSARY, load_glossary
-from training.trainer import build_content
+from copilot.guard import Guard
+from training.glossary import DEMO_GLOSSARY
 
 AS_OF = date(2026, 11, 20)
 WORDS = sorted({*CUES, "fails", "trades", "settlements", "Goldman", "EUR", "desk",
@@ -27,12 +24,8 @@ WORDS = sorted({*CUES, "fails", "trades", "settlements", "Goldman", "EUR", "desk
 
 @pytest.fixture(scope="module")
 def setup(small_demo_db: Path) -> tuple[Engine, Guard]:
-    warehouse = Warehouse(f"sqlite:///{small_demo_db}", timeout_s=10)
-    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
-                  row_cap=1000)
-    content = build_content(warehouse, load_glossary(DEMO_GLOSSARY),
-                            partial(run_guarded, guard, warehouse))
-    return Engine(content), guard
+    engine, guard, _ = engine_for(small_demo_db, DEMO_GLOSSARY, row_cap=1000)
+    return engine, guard
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[

@@ -5,18 +5,16 @@ the same (the word would have been silently ignored)."""
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import pytest
+from engines import engine_for
 
 from copilot.engine.answer import Engine
 from copilot.engine.scoring import same_result
-from copilot.guard import Guard, GuardSchema
-from copilot.services import run_guarded
+from copilot.guard import Guard
 from copilot.warehouse import Warehouse
-from training.glossary import DEMO_GLOSSARY, load_glossary
-from training.trainer import build_content
+from training.glossary import DEMO_GLOSSARY
 
 AS_OF = date(2026, 11, 20)
 
@@ -57,12 +55,7 @@ INSERTIONS = ["most", "top 3", "total", "average", "not", "over 5m", "trend", "d
 
 @pytest.fixture(scope="module")
 def engine(small_demo_db: Path) -> tuple[Engine, Guard, Warehouse]:
-    warehouse = Warehouse(f"sqlite:///{small_demo_db}", timeout_s=10)
-    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
-                  row_cap=100_000)
-    content = build_content(warehouse, load_glossary(DEMO_GLOSSARY),
-                            partial(run_guarded, guard, warehouse))
-    return Engine(content), guard, warehouse
+    return engine_for(small_demo_db, DEMO_GLOSSARY)
 
 
 @pytest.mark.parametrize("family", PARAPHRASES, ids=[f[0] for f in PARAPHRASES])

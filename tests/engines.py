@@ -1,0 +1,24 @@
+"""One way for tests to train an engine on a warehouse file with a glossary folder."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from copilot.engine.answer import Engine
+from copilot.guard import Guard, GuardSchema
+from copilot.services import run_guarded
+from copilot.warehouse import Warehouse
+from training.glossary import load_glossary
+from training.trainer import build_content
+
+
+def engine_for(db: Path, glossary: Path, row_cap: int = 100_000
+               ) -> tuple[Engine, Guard, Warehouse]:
+    """An engine trained in memory on `db` with `glossary`, its guard and warehouse."""
+    warehouse = Warehouse(f"sqlite:///{db}", timeout_s=10)
+    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
+                  row_cap=row_cap)
+    content = build_content(warehouse, load_glossary(glossary),
+                            partial(run_guarded, guard, warehouse))
+    return Engine(content), guard, warehouse
