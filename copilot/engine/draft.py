@@ -89,7 +89,7 @@ class Draft:
     rank_by: int | None = None  # the measure item after "by" that ranks the groups
     rank_by_count: bool = False
     rank_count_at: int = -1  # where "by number of ..." starts
-    order_items: list[tuple[int, bool | None]] = field(default_factory=list)
+    order_items: list[int] = field(default_factory=list)  # sort keys and order cues
     subject: str | None = None
     dims: list[Dimension] = field(default_factory=list)
     measure: Measure | None = None

@@ -82,7 +82,7 @@ def bind_order(d: Draft) -> None:
     measure = d.measure
     assert measure is not None and d.subject is not None
     direction: bool | None = None
-    for i, _ in d.order_items:
+    for i in d.order_items:
         cue = d.items[i].cue
         if cue is None:
             meaning = d.meaning(i)

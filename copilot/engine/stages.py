@@ -257,12 +257,12 @@ def bind_grouping(d: Draft) -> None:
                 if cue.kind == "group" and groupable(d, j) and j not in d.used:
                     d.group_items.append(j)
                 elif measure_like(d, j) and cue.kind == "order_by" and j not in d.used:
-                    d.order_items.append((j, None))  # "sorted by notional"
+                    d.order_items.append(j)  # "sorted by notional"
                 elif measure_like(d, j) and d.rank_by is None and j not in d.used:
                     d.rank_by = j
                 elif cue.kind == "order_by" and j not in d.used and (groupable(d, j) or (
                         d.meaning(j) and d.meaning(j).kind == "date_word")):  # type: ignore[union-attr]
-                    d.order_items.append((j, None))
+                    d.order_items.append(j)
                 elif population(d, j) and d.meaning(j).kind != "entity" and measure_like(  # type: ignore[union-attr]
                         d, j + 1) and d.rank_by is None:
                     j += 1  # "by failed amount": the condition stays a filter
@@ -300,7 +300,7 @@ def bind_grouping(d: Draft) -> None:
             d.use(i, i + 1)  # maturity date": the date itself, not a sorted list
             d.note(kind)
         elif cue.kind == "order":
-            d.order_items.append((i, None))
+            d.order_items.append(i)
             d.use(i)
             d.note("ordering")
 
