@@ -38,6 +38,12 @@ def bind_share(d: Draft) -> None:
               and after is not None and d.items[i].start > after
               and (d.meaning(i).kind in ("value", "id")  # type: ignore[union-attr]
                    or d.term(i, "condition") is not None)]
+    if not chosen and link is None and subject_at is not None:
+        # "percentage of manual confirmations": the part named before the rows counted.
+        chosen = [i for i in range(len(d.items)) if i not in d.used
+                  and d.items[i].kind == "lex" and at < d.items[i].start < subject_at
+                  and (d.meaning(i).kind in ("value", "id")  # type: ignore[union-attr]
+                       or d.term(i, "condition") is not None)]
     if not chosen:
         raise Refusal("A share needs the population and the part of it: 'what percentage "
                       "of trades are cleared'.")

@@ -291,6 +291,10 @@ def choose_measure(d: Draft) -> None:
                   Filter(f"{term.name} counted over {readable(sql)}", sql))
         return
     if agg is not None:
+        if agg == "avg" and (d.buckets or d.group_items):
+            # "average daily fails" is an average of counts per day, not of an amount.
+            raise Refusal(f"'{agg_word(agg)}' of what? Name the amount ('average settlement "
+                          "amount by desk').")
         column = default_measure(d, d.subject or "")
         if column is None:
             raise Refusal(f"I don't know what to {agg_word(agg)} for "
