@@ -194,12 +194,13 @@ def bind_projection(d: Draft) -> None:
     banks (the rows its first value is about), each once."""
     first = next((i for i in range(len(d.items)) if d.items[i].kind == "lex"), None)
     opening = d.question.strip().split()[:1]
-    if d.measure is not None and d.measure.kind == "list" and not d.subject_named and \
+    if d.measure is not None and d.measure.kind == "list" and \
             first is not None and opening and opening[0].lower() in ("which", "what") and \
             d.meaning(first).kind == "value":  # type: ignore[union-attr]
         table = d.meaning(first).table  # type: ignore[union-attr]
         if (d.graph.relation(d.subject or "", table) or ("", 0))[0] == "up":
             d.list_columns.append(label_column(d, table))
+            d.subject_named = False  # what is asked for is the banks, not their cash flows
     for i in d.free("column", "term"):
         meaning = d.meaning(i)
         term = d.term(i, "dimension")
