@@ -351,7 +351,8 @@ def _measure_of(d: Draft, index: int, agg: str | None) -> Measure:
         return Measure(kind, f"{agg_word(kind)} {term.name} ({unit})",  # type: ignore[arg-type]
                        unit=unit, duration=(term.start, term.end))
     if term is not None and term.measure and not _PLAIN_COLUMN.fullmatch(term.measure):
-        if agg is not None and agg != "avg":
+        total = re.match(r"\s*(SUM|COUNT)\s*\(", term.measure, re.IGNORECASE)
+        if agg is not None and agg != "avg" and not (agg == "sum" and total):
             raise Refusal(f"'{term.name}' is already a rate; I can't take its {agg_word(agg)}.")
         d.note("rate")
         return Measure("rate", term.name, term.measure, term.unit)
