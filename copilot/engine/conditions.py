@@ -76,6 +76,13 @@ def bind_comparisons(d: Draft) -> None:
         elif after < len(d.items) and population(d, after) and d.group_items:
             d.having.append(Having(c.op, c.number, c.upper, count=True))  # type: ignore[arg-type]
             d.note("having")
+        elif d.meaning(before) is not None and d.meaning(before).kind == "entity" and (  # type: ignore[union-attr]
+                column := default_measure(d, d.meaning(before).table)) is not None:  # type: ignore[union-attr]
+            # "clients with no payments over 500k": the amount of the payments named.
+            d.doubts.append("default measure")
+            place(d, column.split(".")[0], Filter(f"{column.split('.')[1]} {c.words}",
+                                                  _compare(col(column), c).sql()))
+            d.note("comparison")
         elif (column := default_measure(d, d.subject or "")) is not None:
             d.doubts.append("default measure")
             place(d, column.split(".")[0], Filter(f"{column.split('.')[1]} {c.words}",
@@ -199,7 +206,8 @@ def bind_filters(d: Draft) -> None:
                 raise Refusal(f"'{item.words}' describes {d.words(i + 1)} here, but it is a "
                               f"word for {d.entity(table).name}s; ask it another way.")
             if kind in ("value", "id"):
-                for near in (i - 1, i + 1):
+                before = i - 2 if d.cue(i - 1, "neg") else i - 1  # "reason is not X"
+                for near in (before, i + 1):
                     if near not in d.used and _qualifies(d, near, item.meaning.column or ""):
                         d.use(near)
                 d.cost += 0 if item.meaning.synonym else 0.5
@@ -263,16 +271,27 @@ def bind_period(d: Draft) -> None:
     index = periods[0]
     period = d.items[index].token.period  # type: ignore[union-attr]
     d.use(index, *words)
-    named = [i for i in d.free("column") if _is_date_column(d, i)]
+    # A date word of a table the rows counted cannot reach ("accounts opened in 2024" where
+    # "opened" names the repairs' date) leaves the period on the rows' own date.
+    words = [i for i in words if (d.graph.relation(d.subject or "", d.meaning(i).table)  # type: ignore[union-attr]
+                                  or ("down", 0))[0] != "down"]
+    named = [i for i in d.free("column") if _is_date_column(d, i) and i in near]
     if named and not words:  # "for value date tomorrow": the date column is named
         words = named[:1]
         d.use(named[0])
     column = (d.items[words[0]].meaning.column if words else None) or (  # type: ignore[union-attr]
         spans[0] if spans else None)
+    if column is not None and (d.graph.relation(d.subject or "", column.split(".")[0])
+                               or ("down", 0))[0] == "down":
+        column = None  # a date the rows counted cannot reach: their own date applies
     if column is None:
         # The period of a population that must exist when it stands beside it ("with fails
         # this week"), else of the rows counted ("this week's trades with no fails").
-        beside = {d.meaning(k).table for k in near if d.meaning(k)}  # type: ignore[union-attr]
+        at = periods[0]
+        lexical = [k for k in range(len(d.items)) if d.meaning(k) is not None]
+        before = [k for k in lexical if k < at][-1:]
+        after = [k for k in lexical if k > at][:1]
+        beside = {d.meaning(k).table for k in before + after}  # type: ignore[union-attr]
         children = [t for t in d.exists if t in beside]
         table = children[0] if len(children) == 1 else d.subject or ""
         column = _period_column(d, table)

@@ -249,13 +249,17 @@ def to_plan(d: Draft) -> QueryPlan:
         elif named:  # the columns a question names, after what identifies each row
             identity = identity[:1]
         list_columns = tuple(dict.fromkeys([*identity, *named, *list_columns]))
+    order = tuple(dict.fromkeys(d.order))
+    if d.measure.kind == "list":  # a list shows what it is sorted by
+        list_columns = tuple(dict.fromkeys(
+            [*list_columns, *[o.key for o in order if o.key != "measure"]]))
     exists = tuple(Exists(t, d.entity(t).name, tuple(f), negated)
                    for t, (f, negated) in d.exists.items())
     return QueryPlan(
         table=d.subject, entity=entity.name, measure=d.measure, dimensions=tuple(d.dims),
         filters=tuple(d.filters), exists=exists, having=tuple(d.having),
         list_columns=list_columns if d.measure.kind == "list" else (),
-        order=tuple(d.order), limit=d.limit, period=d.period, period_column=d.period_column,
+        order=order, limit=d.limit, period=d.period, period_column=d.period_column,
         constructs=tuple(d.constructs),
     )
 

@@ -170,6 +170,8 @@ class Lexicon:
                 if len(value) <= 2:
                     self.short_values.add(key)  # "A", "US", "DE": as typed in capitals
                 self.add(value, meaning)
+                if "_" in value:
+                    self.add(value.replace("_", " "), meaning)  # LIMIT_BREACH: "limit breach"
         self.id_columns = tuple(
             f"{t.name}.{c.name}" for t in self.schema.tables for c in t.columns
             if c.primary_key and not is_numeric(c) and not is_date(c))

@@ -263,6 +263,9 @@ def bind_grouping(d: Draft) -> None:
                 elif cue.kind == "order_by" and j not in d.used and (groupable(d, j) or (
                         d.meaning(j) and d.meaning(j).kind == "date_word")):  # type: ignore[union-attr]
                     d.order_items.append(j)
+                elif d.cue(j, "agg") and measure_like(d, j + 1):
+                    j += 1  # "by total amount": the measure's aggregate is read later
+                    continue
                 elif population(d, j) and d.meaning(j).kind != "entity" and measure_like(  # type: ignore[union-attr]
                         d, j + 1) and d.rank_by is None:
                     j += 1  # "by failed amount": the condition stays a filter

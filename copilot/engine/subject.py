@@ -69,9 +69,11 @@ def _ranked_target(d: Draft) -> int | None:
         return index if index < len(d.items) else None
     for comparison in d.comparisons:
         target = comparison.index + 1
-        if comparison.unit is None and population(d, target) and not measure_like(
+        token = d.items[comparison.index].token
+        plain = token is not None and re.fullmatch(r"[\d,]+|[a-z ]+", token.text)
+        if comparison.unit is None and plain and population(d, target) and not measure_like(
                 d, comparison.index - 2):
-            return target
+            return target  # "with more than 10 fails"; "at least 2m" is an amount
     return None
 
 
@@ -113,7 +115,8 @@ def choose_subject(d: Draft) -> None:
                                             and d.meaning(i).kind != "entity")[0])  # type: ignore[union-attr]
     if d.subject is None:
         # "HSBC's fails", "clients' payments": what comes after the possessive is counted.
-        entities = [i for i in d.free("entity") if d.items[i].end not in d.possessives]
+        entities = [i for i in d.free("entity") if d.items[i].end not in d.possessives
+                    and i not in d.negated]  # "clients with no payments": not the payments
         # A glossary condition names a population ("fails"); a value only narrows one.
         conditions = sorted((i for i in range(len(d.items)) if population(d, i)
                              and i not in d.used), key=lambda i: (
@@ -262,8 +265,9 @@ def choose_measure(d: Draft) -> None:
     looked_up = any(d.meaning(i) and d.meaning(i).kind == "id"  # type: ignore[union-attr]
                     for i in range(len(d.items)))
     column = _plain_measure(d, index) if index is not None else None
-    if index is not None and looked_up and agg is None and not count_index and not d.dims \
-            and column:
+    projected = [i for i in d.free("column") if i != index and not measure_like(d, i)]
+    if index is not None and (looked_up or projected) and agg is None and not count_index \
+            and not d.dims and not d.buckets and column:
         d.use(index)  # "the notional of TRD0000189": the column, not a total
         d.list_columns.append(column)
         d.measure = Measure("list", "list")
