@@ -71,3 +71,28 @@ def test_every_construct_has_four_phrasings_on_both_warehouses() -> None:
 def test_payments_construct(payments: tuple, construct: str, phrasing: str, sql: str,
                             ordered: bool) -> None:
     _check(payments, phrasing, sql, ordered)
+
+
+def test_the_payments_question_set_is_answered_right_or_refused(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """tests/payments/questions.yaml, written apart from the engine from the warehouse and
+    its glossary, through `python -m copilot eval --glossary`: an answer given is right."""
+    import json
+    import subprocess
+    import sys
+
+    from payments.warehouse import build_payments_warehouse
+
+    folder = tmp_path_factory.mktemp("payments-eval")
+    db = build_payments_warehouse(folder / "payments.db")
+    out = folder / "pred.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "copilot", "eval", str(PAYMENTS / "questions.yaml"),
+         "--db", f"sqlite:///{db}", "--glossary", str(PAYMENTS / "glossary"),
+         "--out", str(out)],
+        cwd=PAYMENTS.parents[1], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    predictions = [json.loads(line) for line in out.read_text().splitlines()]
+    wrong = [p for p in predictions if p["status"] == "answered" and p.get("correct") is False]
+    assert len(wrong) <= 1, wrong
+    assert sum(1 for p in predictions if p.get("correct")) >= 0.85 * len(predictions), done.stdout
