@@ -228,8 +228,14 @@ def bind_filters(d: Draft) -> None:
                 d.note("existence")
             elif any(f.sql.find(f"{table}.") >= 0 for f in d.filters) and i not in d.negated:
                 d.use(i)  # "trades with hedge fund clients": the entity names the value's table
-        elif kind == "column" and i in d.negated:
-            column = item.meaning.column or ""
+        elif kind in ("column", "term") and i in d.negated and (
+                kind == "column" or d.term(i, "dimension") is not None):
+            # "exceptions without an owner", "fails with no reason": the column is empty.
+            term = d.term(i, "dimension")
+            column = (term.dimension if term is not None else item.meaning.column) or ""
+            if term is not None and column.split(".")[1] in d.content.schema.table(
+                    d.subject or "").column_names:
+                column = f"{d.subject}.{column.split('.')[1]}"
             place(d, column.split(".")[0], Filter(f"no {d.words(i)}", f"{column} IS NULL"))
             d.negation_applied.add(i)
             d.use(i)

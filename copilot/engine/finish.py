@@ -228,6 +228,10 @@ def check_every_word(d: Draft) -> None:
         elif d.cue(i, "cmp") and d.items[i + 1:i + 2] and d.items[i + 1].kind == "period" \
                 and d.words(i) in ("over", "within"):
             d.use(i)  # "over the next 7 days": the period says when
+    meant = {d.items[k].meaning for k in d.used if d.items[k].meaning is not None}
+    for i in range(len(d.items)):
+        if i not in d.used and d.items[i].meaning in meant and i not in d.negated:
+            d.use(i)  # "notional exposure": two words for one thing already read
     for i in sorted(d.negated - d.negation_applied):
         raise Refusal(f"I can't apply 'not' to '{d.words(i)}' here; ask it another way.")
     left = [d.words(i) for i in range(len(d.items)) if i not in d.used]

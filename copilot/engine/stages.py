@@ -245,6 +245,10 @@ def bind_grouping(d: Draft) -> None:
                 d.rank_count_at = j
                 d.use(i, j if d.cue(j, "count") else j + 1)
                 continue
+            if cue.kind == "group" and item.words == "by" and d.meaning(j) is not None \
+                    and d.meaning(j).kind in ("value", "id"):  # type: ignore[union-attr]
+                d.use(i)  # "booked by A. Patel": who did it, a filter
+                continue
             if cue.kind == "group" and item.words in ("each", "every") and population(d, j) \
                     and not groupable(d, j):
                 d.use(i)  # "the amount of each failed settlement": every row, listed
