@@ -36,12 +36,11 @@ def interpret(plan: QueryPlan) -> str:
                      + " and ".join(f.label for f in measure.numerator)}.get(
         measure.kind, f"{measure.label} of {entities}")
     parts = [f"{_VERBS[measure.kind]} {what}"]
-    conditions = [f.label for f in plan.filters]
-    conditions += [("with no " if e.negated else "that have ") + plural(e.label)
-                   + (" with " + ", ".join(f.label for f in e.filters) if e.filters else "")
-                   for e in plan.exists]
-    if conditions:
-        parts[0] += " with " + ", ".join(conditions)
+    if plan.filters:
+        parts[0] += " with " + ", ".join(f.label for f in plan.filters)
+    for e in plan.exists:
+        parts[0] += (" that have no " if e.negated else " that have ") + plural(e.label) + (
+            " with " + ", ".join(f.label for f in e.filters) if e.filters else "")
     if plan.list_columns and measure.kind == "list":
         parts.append("showing " + ", ".join(_readable(c) for c in plan.list_columns))
     if plan.dimensions:
