@@ -101,6 +101,11 @@ def bind_numbers(d: Draft) -> None:
             d.comparisons.append(Comparison(i, post.arg, value, None, unit,
                                             f"{item.words} {d.words(i + 1)}"))
             d.use(i, i + 1 + (after is not None))
+        elif (later := next((k for k in range(i + 1, len(d.items)) if d.cue(k, "super")
+                             and k not in d.used), None)) is not None:
+            # "which five pending payments have the highest amounts": top 5.
+            _limit(d, value, later, d.items[later].cue.arg == "desc")  # type: ignore[union-attr]
+            d.use(i, later)
         else:
             raise Refusal(f"I don't know what the number {item.words} refers to here; say "
                           "'top 5', 'over 5m' or 'more than 10'.")
