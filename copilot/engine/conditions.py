@@ -122,7 +122,7 @@ def _on_column(d: Draft, c: Comparison, index: int) -> None:
 def _age(d: Draft, c: Comparison) -> None:
     """'older than 5 days': the age column of the subject before the as-of date minus 5."""
     subject = d.subject or ""
-    column = dict(d.content.glossary.age_columns).get(subject) or _period_column(d, subject)
+    column = dict(d.content.glossary.age_columns).get(subject) or period_column(d, subject)
     if column is None:
         raise Refusal(f"I don't know which date the age of {d.entity(subject).name}s is "
                       "measured from; name it under age_columns in the glossary.")
@@ -300,7 +300,7 @@ def bind_period(d: Draft) -> None:
         beside = {d.meaning(k).table for k in before + after}  # type: ignore[union-attr]
         children = [t for t in d.exists if t in beside]
         table = children[0] if len(children) == 1 else d.subject or ""
-        column = _period_column(d, table)
+        column = period_column(d, table)
         if column is None:
             raise Refusal(f"I don't know which date '{period.words}' applies to for "
                           f"{d.entity(table).name}s; set period_columns in the glossary.")
@@ -325,7 +325,8 @@ def _is_date_column(d: Draft, i: int) -> bool:
     return any(c.name == name and is_date(c) for c in d.content.schema.table(table).columns)
 
 
-def _period_column(d: Draft, table: str) -> str | None:
+def period_column(d: Draft, table: str) -> str | None:
+    """The date a period applies to for `table`: the glossary's, else its only date."""
     columns = dict(d.content.glossary.period_columns)
     if table in columns:
         return f"{table}.{columns[table]}"

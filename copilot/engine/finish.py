@@ -114,6 +114,9 @@ def bind_order(d: Draft) -> None:
             d.order.append(Order(column, descending=False))
         elif cue.arg in ("asc", "desc"):
             direction = cue.arg == "desc"
+        elif cue.arg in ("newest", "oldest") and d.order and d.order[-1].key != "measure":
+            # "in order of onboarding, oldest first": the direction of the sort named.
+            d.order[-1] = Order(d.order[-1].key, descending=cue.arg == "newest")
         elif cue.arg in ("newest", "oldest"):
             column = d.period_column or _date_of(d)
             d.order.append(Order(column, descending=cue.arg == "newest"))
@@ -183,9 +186,11 @@ def _rank_column(d: Draft) -> str:
 
 
 def _date_of(d: Draft) -> str:
-    columns = dict(d.content.glossary.period_columns)
-    if d.subject in columns:
-        return f"{d.subject}.{columns[d.subject]}"
+    from copilot.engine.conditions import period_column
+
+    column = period_column(d, d.subject or "")
+    if column is not None:
+        return column
     raise Refusal("'newest' by which date? Name it, or set period_columns in the glossary.")
 
 
