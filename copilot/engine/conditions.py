@@ -228,6 +228,14 @@ def bind_filters(d: Draft) -> None:
                 d.note("existence")
             elif any(f.sql.find(f"{table}.") >= 0 for f in d.filters) and i not in d.negated:
                 d.use(i)  # "trades with hedge fund clients": the entity names the value's table
+            elif relation and relation[0] == "up" and relation[1] == 1 and i in d.negated:
+                # "settlements without a netting set": the reference to it is empty.
+                step = d.graph.up(d.subject or "", table)[0]  # type: ignore[index]
+                keys = [c for c in step.on.find_all(exp.Column) if c.table == d.subject]
+                place(d, d.subject or "", Filter(f"no {d.words(i)}", " AND ".join(
+                    f"{d.subject}.{k.name} IS NULL" for k in keys)))
+                d.negation_applied.add(i)
+                d.use(i)
         elif kind in ("column", "term") and i in d.negated and (
                 kind == "column" or d.term(i, "dimension") is not None):
             # "exceptions without an owner", "fails with no reason": the column is empty.

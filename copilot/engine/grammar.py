@@ -96,7 +96,7 @@ _TABLE: list[tuple[str, Cue]] = [
     *_cues("list", "", "show|list|display|find|give|get|pull|fetch|bring up|see|view|"
             "return|extract|what are|which are|who are|tell|provide|report|identify|lookup|"
             "look up|details|detail|breakdown of|all details|record|records|row|rows|entry|"
-            "entries|one|ones|split|break down|breakdown|broken down"),
+            "entries|one|ones|split|break down|breakdown|broken down|single|individual"),
 ]
 # A phrase may be more than one construct ("over" compares an amount or an age): all kept.
 CUES: dict[str, tuple[Cue, ...]] = {}

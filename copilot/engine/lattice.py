@@ -68,6 +68,10 @@ def _items(tokens: tuple[Token, ...], matches: list[Match]) -> list[list[Item]]:
             values.setdefault((match.start, match.end), []).append(match)
             continue
         cost = ITEM_COST + KIND_COST[match.meaning.kind] + (0 if match.exact else LEMMA_COST)
+        if match.meaning.qualified:
+            # As dear as the entity and the column apart, so that "trade notional" is the
+            # glossary's notional of trades, not the column `trades.notional`.
+            cost += ITEM_COST + KIND_COST["entity"]
         starts[match.start].append(Item(match.start, match.end, match.words, "lex", cost,
                                         meaning=match.meaning, exact=match.exact))
     for (start, end), found in values.items():

@@ -12,7 +12,7 @@ over one through the lemma only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -48,6 +48,7 @@ class Meaning:
     column: str | None = None  # table.column of a value, a column or a date word
     values: tuple[str, ...] = ()  # the stored value(s) a value or a value set stands for
     synonym: bool = False  # written in the glossary rather than read from the warehouse
+    qualified: bool = False  # a column named with its entity ("settlement status")
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,10 @@ class Lexicon:
                 ref = f"{table.name}.{column.name}"
                 meaning = Meaning("column", split_name(column.name), table.name, column=ref)
                 words = split_name(column.name)
-                for phrase in {words, column.name.lower(), f"{entity.name} {words}"}:
+                for phrase in {words, column.name.lower()}:
                     self.add(phrase, meaning)
+                if not words.startswith(entity.name):
+                    self.add(f"{entity.name} {words}", replace(meaning, qualified=True))
                 own = split_name(table.name).split()
                 if words.split()[:1] == own[-1:] or words.split()[:1] == [entity.name]:
                     self.add(" ".join(words.split()[1:]), meaning)
