@@ -73,24 +73,27 @@ def test_payments_construct(payments: tuple, construct: str, phrasing: str, sql:
     _check(payments, phrasing, sql, ordered)
 
 
-def test_the_payments_question_set_is_answered_right_or_refused(
-        tmp_path_factory: pytest.TempPathFactory) -> None:
-    """tests/payments/questions.yaml, written apart from the engine from the warehouse and
-    its glossary, through `python -m copilot eval --glossary`: an answer given is right."""
+@pytest.mark.parametrize("domain", ["payments", "collateral"])
+def test_a_second_domain_question_set_is_answered_right_or_refused(
+        domain: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """tests/<domain>/questions.yaml, written apart from the engine from the warehouse and
+    its glossary (payments operations; collateral and margin calls), through
+    `python -m copilot eval --glossary`: an answer given is right."""
+    import importlib
     import json
     import subprocess
     import sys
 
-    from payments.warehouse import build_payments_warehouse
-
-    folder = tmp_path_factory.mktemp("payments-eval")
-    db = build_payments_warehouse(folder / "payments.db")
-    out = folder / "pred.jsonl"
+    folder = Path(__file__).parent / domain
+    build = getattr(importlib.import_module(f"{domain}.warehouse"), f"build_{domain}_warehouse")
+    work = tmp_path_factory.mktemp(f"{domain}-eval")
+    db = build(work / f"{domain}.db")
+    out = work / "pred.jsonl"
     done = subprocess.run(
-        [sys.executable, "-m", "copilot", "eval", str(PAYMENTS / "questions.yaml"),
-         "--db", f"sqlite:///{db}", "--glossary", str(PAYMENTS / "glossary"),
+        [sys.executable, "-m", "copilot", "eval", str(folder / "questions.yaml"),
+         "--db", f"sqlite:///{db}", "--glossary", str(folder / "glossary"),
          "--out", str(out)],
-        cwd=PAYMENTS.parents[1], capture_output=True, text=True, timeout=300)
+        cwd=folder.parents[1], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     predictions = [json.loads(line) for line in out.read_text().splitlines()]
     wrong = [p for p in predictions if p["status"] == "answered" and p.get("correct") is False]
