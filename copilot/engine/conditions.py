@@ -22,7 +22,8 @@ from copilot.engine.stages import measure_like, population
 from copilot.engine.subject import default_measure
 from training.glossary import resolve_as_of
 
-__all__ = ["COMPARISON_STAGES", "CONDITION_STAGES", "place"]
+__all__ = ["COMPARISON_STAGES", "CONDITION_STAGES", "condition_of", "period_column", "place",
+           "readable"]
 
 _OPS = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
 
@@ -135,7 +136,7 @@ def _age(d: Draft, c: Comparison) -> None:
     d.note("age")
 
 
-def _condition(d: Draft, i: int) -> tuple[str, Filter]:
+def condition_of(d: Draft, i: int) -> tuple[str, Filter]:
     """The table and filter an item stands for."""
     meaning = d.meaning(i)
     assert meaning is not None
@@ -182,7 +183,7 @@ def bind_filters(d: Draft) -> None:
               negated=group.indices[0] in d.negated)
         d.negation_applied.update(group.indices)
     for members in d.or_groups:
-        parts = [_condition(d, i) for i in members]
+        parts = [condition_of(d, i) for i in members]
         tables = {t for t, _ in parts}
         if len(tables) != 1:
             raise Refusal("I can only read 'or' between conditions on the same things.")
@@ -197,7 +198,7 @@ def bind_filters(d: Draft) -> None:
             if kind == "upcoming" and d.period_items():
                 d.use(i)  # "due in the next 5 days": the period says when
                 continue
-            table, condition = _condition(d, i)
+            table, condition = condition_of(d, i)
             d.use(i)
             nxt = d.meaning(i + 1)
             relation = d.graph.relation(d.subject or "", table)

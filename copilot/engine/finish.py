@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 
-from copilot.engine.conditions import place
+from copilot.engine.conditions import condition_of, period_column, place
 from copilot.engine.draft import Draft, Refusal
 from copilot.engine.plan import Dimension, Exists, Measure, Order, QueryPlan
 from copilot.engine.subject import default_measure, label_column
+from copilot.engine.text import lemma
 
 __all__ = ["FINAL_STAGES", "SHARE_STAGES", "to_plan"]
 
@@ -50,9 +51,7 @@ def bind_share(d: Draft) -> None:
     saved_filters, saved_exists = d.filters, d.exists
     d.filters, d.exists = [], {}
     for i in chosen:
-        from copilot.engine.conditions import _condition
-
-        table, condition = _condition(d, i)
+        table, condition = condition_of(d, i)
         place(d, table, condition, negated=i in d.negated)
         d.negation_applied.add(i)
         d.use(i)
@@ -163,8 +162,6 @@ def bind_order(d: Draft) -> None:
 
 
 def _singular(words: str) -> bool:
-    from copilot.engine.text import lemma
-
     last = words.split()[-1]
     return lemma(last) == last and not last.endswith("s")
 
@@ -186,8 +183,6 @@ def _rank_column(d: Draft) -> str:
 
 
 def _date_of(d: Draft) -> str:
-    from copilot.engine.conditions import period_column
-
     column = period_column(d, d.subject or "")
     if column is not None:
         return column

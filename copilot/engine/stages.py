@@ -8,7 +8,15 @@ of one column, "by" marks what to group or rank by, and a superlative marks its 
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+
 from copilot.engine.draft import Comparison, Draft, Refusal, ValueGroup
+from copilot.engine.lexicon import is_date, is_numeric
+from copilot.engine.plan import Measure
 
 __all__ = ["EARLY_STAGES", "groupable", "measure_like", "population"]
 
@@ -38,8 +46,6 @@ def population(d: Draft, i: int) -> bool:
 
 
 def _numeric_column(d: Draft, i: int) -> bool:
-    from copilot.engine.lexicon import is_numeric
-
     meaning = d.meaning(i)
     if meaning is None or meaning.kind != "column" or not meaning.column:
         return False
@@ -49,8 +55,6 @@ def _numeric_column(d: Draft, i: int) -> bool:
 
 
 def _date_column(d: Draft, i: int) -> bool:
-    from copilot.engine.lexicon import is_date
-
     meaning = d.meaning(i)
     if meaning is None or meaning.kind != "column" or not meaning.column:
         return False
@@ -153,12 +157,16 @@ def _value_columns(d: Draft, i: int) -> set[str]:
     return {column} if column else set()
 
 
+@lru_cache(maxsize=4096)
+def _parsed(sql: str) -> exp.Expression:
+    """A glossary condition parsed once; callers only read the tree."""
+    return sqlglot.parse_one(sql)
+
+
+@lru_cache(maxsize=4096)  # the same glossary condition is looked at by every reading
 def _simple_column(condition: str) -> str | None:
     """The column of `t.c = 'X'` or `t.c IN (...)`, the only conditions a list may merge."""
-    import sqlglot
-    from sqlglot import exp
-
-    node = sqlglot.parse_one(condition)
+    node = _parsed(condition)
     if isinstance(node, exp.EQ | exp.In) and isinstance(node.this, exp.Column):
         literals = node.expressions if isinstance(node, exp.In) else [node.expression]
         if all(isinstance(x, exp.Literal) and x.is_string for x in literals):
@@ -172,8 +180,6 @@ def _fix_column(d: Draft, i: int, column: str) -> None:
     if len(meanings) > 1:
         chosen = next((m for m in meanings if m.column == column), meanings[0])
         others = tuple(m for m in meanings if m is not chosen)
-        from dataclasses import replace
-
         d.items[i] = replace(d.items[i], meaning=chosen, alternatives=others)
 
 
@@ -181,11 +187,8 @@ def _values_of(d: Draft, i: int) -> list[str]:
     meaning = d.meaning(i)
     if meaning is not None and meaning.kind in ("value", "id"):
         return list(meaning.values)
-    import sqlglot
-    from sqlglot import exp
-
     term = d.term(i, "condition")
-    node = sqlglot.parse_one(term.condition or "")  # type: ignore[union-attr]
+    node = _parsed(term.condition or "")  # type: ignore[union-attr]
     literals = node.expressions if isinstance(node, exp.In) else [node.expression]
     return [x.this for x in literals]
 
@@ -304,8 +307,6 @@ def bind_grouping(d: Draft) -> None:
             d.use(i)
             d.note("age bands")
         elif cue.kind == "order" and cue.arg in ("newest", "oldest") and _date_column(d, i + 1):
-            from copilot.engine.plan import Measure
-
             column = d.meaning(i + 1).column or ""  # type: ignore[union-attr]
             kind = "max" if cue.arg == "newest" else "min"
             d.measure = Measure(kind, f"{item.words} {d.words(i + 1)}", column)  # "latest

@@ -15,7 +15,7 @@ import re
 from copilot.engine.draft import Ambiguous, Draft, Refusal
 from copilot.engine.lexicon import Meaning, is_date, is_numeric
 from copilot.engine.plan import Dimension, Measure
-from copilot.engine.stages import groupable, measure_like, population
+from copilot.engine.stages import _fix_column, _values_of, groupable, measure_like, population
 
 __all__ = ["MIDDLE_STAGES", "default_measure", "label_column"]
 
@@ -193,8 +193,6 @@ def _nearest(d: Draft, index: int, meanings: tuple[Meaning, ...]) -> Meaning:
 def resolve_values(d: Draft) -> None:
     """Each stored value on the column nearest the subject ("EUR settlements": their own
     currency); two equally near on different tables is a question to ask."""
-    from copilot.engine.stages import _fix_column, _values_of
-
     grouped: set[int] = set()
     for group in d.groups:
         grouped.update(group.indices)
