@@ -11,6 +11,7 @@ import yaml
 
 from copilot.errors import ConfigError
 from copilot.guard import DIALECTS, Guard, GuardedSQL, GuardSchema, load_policy
+from copilot.guard.policy import DEFAULT_POLICY_FILE
 from copilot.warehouse import Warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -138,10 +139,25 @@ def test_guarded_sql_is_made_only_by_the_guard(schema: GuardSchema) -> None:
         statement.sql = "DROP TABLE trades"  # type: ignore[misc]
 
 
+def _shipped_policy(**changes: object) -> str:
+    data = yaml.safe_load(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
+    data.update(changes)
+    return yaml.safe_dump(data)
+
+
 def test_policy_file_errors_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "policy.yaml"
-    bad.write_text("system_catalogs: [sqlite_*]\ndangerous_functions: {sqlite: [1, 2]}\n")
+    bad.write_text(_shipped_policy(dangerous_functions={"sqlite": [1, 2]}))
     with pytest.raises(ConfigError, match=r"policy\.yaml: dangerous_functions\.sqlite"):
+        load_policy(bad)
+    bad.write_text(_shipped_policy(allowed_functions={"sqlglot": {"math": ["stdev", "abs"]}}))
+    with pytest.raises(ConfigError, match=r"allowed_functions\.sqlglot: stdev is not"):
+        load_policy(bad)
+    bad.write_text(_shipped_policy(allowed_types=["int", "regclasss"]))
+    with pytest.raises(ConfigError, match=r"allowed_types: regclasss is not"):
+        load_policy(bad)
+    bad.write_text(_shipped_policy(max_string_growth=0))
+    with pytest.raises(ConfigError, match="max_string_growth"):
         load_policy(bad)
     bad.write_text("system_catalogs: [\n")
     with pytest.raises(ConfigError, match="cannot be read"):
@@ -150,10 +166,12 @@ def test_policy_file_errors_name_the_file(tmp_path: Path) -> None:
 
 def test_a_bank_can_extend_the_policy(schema: GuardSchema, tmp_path: Path) -> None:
     own = tmp_path / "policy.yaml"
-    own.write_text(
-        "system_catalogs: [sqlite_*]\n"
-        "dangerous_functions: {sqlite: [upper]}\n"
-        "allowed_table_hints: []\n"
-    )
+    sql = "SELECT upper(short_name) FROM counterparties"
+    assert _guard(schema, "sqlite").check(sql).allowed
+    own.write_text(_shipped_policy(dangerous_functions={"sqlite": ["upper"]}))
     guard = Guard(schema, dialect="sqlite", row_cap=10, policy=load_policy(own))
-    assert guard.check("SELECT upper(short_name) FROM counterparties").rule == "safe_functions"
+    assert guard.check(sql).rule == "safe_functions"  # never-allowed wins over allowed
+    own.write_text(_shipped_policy(allowed_functions={"sqlglot": ["count"]}))
+    guard = Guard(schema, dialect="sqlite", row_cap=10, policy=load_policy(own))
+    assert guard.check(sql).rule == "safe_functions"  # not listed: refused
+    assert guard.check("SELECT count(*) FROM counterparties").allowed

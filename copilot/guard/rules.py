@@ -179,40 +179,147 @@ def _allowed_db_names(ctx: GuardContext) -> set[str]:
     return allowed
 
 
-_RENDERED_NAMES: dict[tuple[type, str], str] = {}
+# sqlglot models AND, OR and XOR as functions; they are operators, always allowed.
+_OPERATORS = _optional("Connector")
+_UNMODELLED = _optional("Anonymous", "AnonymousAggFunc")
 
 
-def _function_names(node: exp.Func, dialect: str) -> set[str]:
-    """Every name the function goes by: as written, as sqlglot knows it, as it will run.
-
-    A typed function can run under a native name of its own (CurrentVersion is
-    SQLITE_VERSION() in SQLite), so its rendering is checked too; it depends on the class
-    and the dialect only, so it is rendered once and kept.
-    """
-    if isinstance(node, exp.Anonymous):
-        return {node.name}
-    key = (type(node), dialect)
-    if key not in _RENDERED_NAMES:
-        _RENDERED_NAMES[key] = node.sql(dialect=dialect).split("(", 1)[0].strip()
-    return {node.sql_name(), _RENDERED_NAMES[key]}
+def _called_name(node: exp.Func) -> str:
+    """The name a function goes by: as written when sqlglot does not model it, else sqlglot's."""
+    return node.name if isinstance(node, _UNMODELLED) else node.sql_name()
 
 
 def safe_functions(tree: exp.Expression, ctx: GuardContext) -> None:
-    """No function on the policy's dangerous list, no server variables or parameters."""
+    """Only functions and types the policy allows; no server variables or parameters.
+
+    An allow-list: a function nobody listed (a catalog probe such as to_regclass, a session
+    fact such as current_user, ts_stat running the SQL in its string) is refused by name.
+    """
+    policy = ctx.policy
     for node in tree.find_all(exp.Func):
-        for name in _function_names(node, ctx.read) | _function_names(node, ctx.write):
-            if ctx.policy.is_dangerous_function(name):
-                raise Refused(
-                    "safe_functions",
-                    f"The function {name.upper()} is not allowed: it can reach files, the "
-                    "network, the server's settings or resources outside the warehouse's data.",
-                )
+        if isinstance(node, _OPERATORS):
+            continue
+        name = _called_name(node)
+        if isinstance(node.parent, exp.Dot) and node.parent.expression is node:
+            raise Refused(
+                "safe_functions",
+                f"{node.parent.sql(dialect=ctx.read)} calls a function through a schema "
+                "prefix; call functions by their plain name.",
+            )
+        if policy.is_dangerous_function(name):
+            raise Refused(
+                "safe_functions",
+                f"The function {name.upper()} is not allowed: it can reach files, the "
+                "network, the server's settings or resources outside the warehouse's data.",
+            )
+        if isinstance(node, _UNMODELLED):
+            allowed = policy.allows_native(name, ctx.read) and policy.allows_native(
+                name, ctx.write)
+        else:
+            allowed = name.lower() in policy.allowed_functions
+        if not allowed:
+            raise Refused(
+                "safe_functions",
+                f"The function {name.upper()} is not on the guard's list of allowed "
+                "functions; if analysts need it, the platform team can add it to the guard "
+                "policy.",
+            )
+    for datatype in tree.find_all(exp.DataType):
+        kind = datatype.this
+        kind_name = kind.value if isinstance(kind, exp.DataType.Type) else str(kind)
+        if kind_name.lower() not in policy.allowed_types:
+            raise Refused(
+                "safe_functions",
+                f"The type {datatype.sql(dialect=ctx.read)} is not one a query may convert "
+                "to; use a number, text, date or time type.",
+            )
     for node in tree.find_all(exp.Parameter, exp.SessionParameter, exp.Placeholder):
         raise Refused(
             "safe_functions",
             f"{node.sql(dialect=ctx.read)} is a server variable or a parameter placeholder; "
             "write the value itself in the query.",
         )
+
+
+def bounded_functions(tree: exp.Expression, ctx: GuardContext) -> None:
+    """No string built far longer than its input: repeat('x', 1e9), printf('%.*c', ...) and
+    nested REPLACEs exhaust the server's memory in one function call, which no time limit
+    interrupts. Each amplifying call's factor, times its amplifying ancestors', must stay
+    within the policy's max_string_growth."""
+    factors = {id(node): _growth(node, ctx) for node in tree.find_all(*_AMPLIFIERS)}
+    for node in tree.find_all(*_AMPLIFIERS):
+        total = factors[id(node)]
+        parent = node.parent
+        while parent is not None:
+            total *= factors.get(id(parent), 1)
+            parent = parent.parent
+        if total > ctx.policy.max_string_growth:
+            raise Refused(
+                "bounded_functions",
+                f"{_called_name(node).upper()} here could build a string {total:,.0f} times "
+                f"longer than its input; the limit is {ctx.policy.max_string_growth:,}.",
+            )
+
+
+_AMPLIFIERS = (*_optional("Repeat", "Space", "Pad", "Replace", "Format", "NumberToStr",
+                           "TimeToStr"),
+               exp.Anonymous)
+# A width or precision in a printf-style or .NET format: %5d, %.3f, %*c, D1000.
+_FORMAT_WIDTHS = re.compile(r"%[-+ 0#,!']*(\d+|\*)?(?:\.(\d+|\*))?|[A-Za-z](\d+)")
+
+
+def _count(arg: exp.Expression | None, what: str) -> int:
+    """A number written in the query (what a bound can be checked against), else Refused."""
+    if isinstance(arg, exp.Literal) and not arg.is_string:
+        try:
+            return max(0, int(float(arg.this)))
+        except ValueError:
+            pass
+    raise Refused("bounded_functions", f"{what} must be a number written in the query.")
+
+
+def _text(arg: exp.Expression | None, what: str) -> str:
+    if isinstance(arg, exp.Literal) and arg.is_string:
+        return arg.this
+    raise Refused("bounded_functions", f"{what} must be a string written in the query.")
+
+
+def _growth(node: exp.Expression, ctx: GuardContext) -> float:
+    """How many times longer than its input this call's output can be."""
+    name = _called_name(node).upper()  # type: ignore[arg-type]
+    if isinstance(node, exp.Anonymous):
+        if node.name.lower() != "printf":
+            return 1
+        return _format_growth(_text(node.expressions[0] if node.expressions else None,
+                                    "PRINTF's format"))
+    if isinstance(node, exp.Repeat):
+        return _count(node.args.get("times"), f"{name}'s count")
+    if isinstance(node, exp.Space | exp.Pad):
+        target = node.this if isinstance(node, exp.Space) else node.expression
+        return _count(target, f"{name}'s length")
+    if isinstance(node, exp.Replace):
+        replacement = node.args.get("replacement")
+        if replacement is None or isinstance(replacement, exp.Null):
+            return 1
+        written = _text(replacement, "REPLACE's replacement")
+        needle = node.expression
+        needle_len = len(needle.this) if isinstance(needle, exp.Literal) else 1
+        return max(1.0, len(written) / max(1, needle_len))
+    pattern = node.args.get("this") if isinstance(node, exp.Format) else node.args.get("format")
+    return _format_growth(_text(pattern, f"{name}'s format"))
+
+
+def _format_growth(pattern: str) -> float:
+    widths = [1]
+    for match in _FORMAT_WIDTHS.finditer(pattern):
+        for part in match.groups():
+            if part == "*":
+                raise Refused("bounded_functions",
+                              "A format width taken from an argument (*) cannot be bounded; "
+                              "write the width as a number.")
+            if part:
+                widths.append(int(part))
+    return max(widths)
 
 
 _COLUMN_ERROR = re.compile(r"Column '([^']+)' could not be resolved|Unknown column: (\S+)")
@@ -252,6 +359,7 @@ CHECKS = (
     no_locking,
     known_tables,
     safe_functions,
+    bounded_functions,
     known_columns,
 )
 

@@ -20,6 +20,7 @@ RuleName = Literal[
     "no_locking",
     "known_tables",
     "safe_functions",
+    "bounded_functions",
     "known_columns",
     "dialect",
     "unverifiable",
