@@ -1,12 +1,16 @@
 """One audit record, its canonical form and hashes.
 
 The record hash covers every field and the previous record's hash, so changing, removing or
-reordering any record breaks the chain from that record on.
+reordering any record breaks the chain from that record on. Records written since the keyed
+scheme are hashed with HMAC-SHA256 under a secret key (`keyed_hash`): without the key nobody
+can recompute a rewritten chain. `chain_hash`, plain SHA-256, stays for the records written
+before, which must keep verifying.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -16,10 +20,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 __all__ = ["GENESIS", "AuditRecord", "Channel", "Outcome", "chain_hash", "file_sha256",
-           "result_sha256"]
+           "keyed_hash", "result_sha256"]
 
 Channel = Literal["ask", "dashboard", "report", "cli", "training", "audit", "settings"]
-Outcome = Literal["answered", "refused", "error", "blocked", "recorded"]
+Outcome = Literal["answered", "refused", "error", "blocked", "recorded", "partial"]
 GENESIS = "0" * 64  # the "previous hash" of the first record
 
 
@@ -64,6 +68,17 @@ class AuditRecord:
 def chain_hash(previous: str, record: AuditRecord) -> str:
     """SHA-256 of the previous record's hash and this record's canonical form."""
     return hashlib.sha256(f"{previous}\n{record.canonical()}".encode()).hexdigest()
+
+
+# A label inside the keyed message, so a keyed hash can never be mistaken for, or replayed
+# as, any other use of the same key.
+_KEYED_LABEL = "otc-ops-copilot audit record v2"
+
+
+def keyed_hash(key: bytes, previous: str, record: AuditRecord) -> str:
+    """HMAC-SHA256, under the chain key, of the previous record's hash and this record."""
+    message = f"{_KEYED_LABEL}\n{previous}\n{record.canonical()}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def _canonical_value(value: Any) -> Any:
