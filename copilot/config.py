@@ -30,6 +30,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_WAREHOUSE_FILE = "otc_demo.db"
 
 
+# The audit folders are paths like chroma_dir; their parsers sit here until
+# copilot/setting_parsers.py lists them with the others.
+_PARSERS = {**PARSERS, "audit_key_dir": lambda text: Path(text).expanduser(),
+            "audit_checkpoint_dir": lambda text: Path(text).expanduser()}
+
+
 def _doc(text: str, default_text: str, *, secret: bool = False) -> dict[str, object]:
     return {"doc": text, "default_text": default_text, "secret": secret}
 
@@ -77,6 +83,23 @@ class Settings:
             "SQLAlchemy URL of the append-only audit database, kept apart from the state "
             "database so that compliance can own it. SQLite or PostgreSQL.",
             "`sqlite:///DATA_DIR/audit.db`",
+        ),
+    )
+    audit_key_dir: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "Folder of the audit log's keys (the chain's HMAC key, the checkpoints' Ed25519 "
+            "signing key and its public key), created on first use with mode 0600; never in "
+            "the audit database.",
+            "`audit-keys` beside a SQLite audit database (`DATA_DIR/audit-keys`)",
+        ),
+    )
+    audit_checkpoint_dir: Path | None = field(
+        default=None,
+        metadata=_doc(
+            "Folder where every audit record appends a signed checkpoint (JSON lines, never "
+            "rewritten) that `audit verify` checks the chain against; point it at WORM storage.",
+            "`audit-checkpoints` beside a SQLite audit database (`DATA_DIR/audit-checkpoints`)",
         ),
     )
     chroma_dir: Path | None = field(
@@ -244,6 +267,12 @@ class Settings:
                 object.__setattr__(self, name, value)
         if self.chroma_dir is None:
             object.__setattr__(self, "chroma_dir", data / "chroma")
+        # The audit folders sit beside a SQLite audit file, where AuditLog(url) looks too.
+        audit_folder = _sqlite_folder(self.audit_url) or data
+        if self.audit_key_dir is None:
+            object.__setattr__(self, "audit_key_dir", audit_folder / "audit-keys")
+        if self.audit_checkpoint_dir is None:
+            object.__setattr__(self, "audit_checkpoint_dir", audit_folder / "audit-checkpoints")
         if self.reports_dir is None:
             object.__setattr__(self, "reports_dir", data / "reports")
         if not self.smtp_sender:
@@ -276,6 +305,14 @@ class Settings:
     def effective_as_of(self, today: date | None = None) -> date:
         """The as-of date questions resolve against: the override, else today."""
         return self.as_of or today or date.today()
+
+
+def _sqlite_folder(url: str) -> Path | None:
+    """The folder of a SQLite database file's URL; None for any other URL."""
+    if not url.startswith("sqlite:///"):
+        return None
+    database = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return None if database in ("", ":memory:") else Path(database).expanduser().parent
 
 
 def _os_user() -> str:
@@ -334,7 +371,7 @@ def parse_setting(name: str, text: str) -> Any:
     """One setting's value from text, as the environment gives it; ConfigError names the
     setting when the text is not valid."""
     try:
-        return PARSERS[name](text.strip())
+        return _PARSERS[name](text.strip())
     except ValueError as exc:
         raise ConfigError(f"{ENV_PREFIX}{name.upper()}={text!r} is not valid: {exc}.") from None
 
@@ -394,7 +431,7 @@ def load_settings(
         if not field_name or raw.strip() == "":
             continue  # an empty value means "use the default", as in most .env tooling
         try:
-            values[field_name] = PARSERS[field_name](raw.strip())
+            values[field_name] = _PARSERS[field_name](raw.strip())
         except ValueError as exc:
             raise ConfigError(f"{name}={raw!r} (from {where}) is not valid: {exc}.") from None
     return Settings(**values)
