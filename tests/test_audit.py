@@ -16,7 +16,14 @@ import pytest
 from openpyxl import load_workbook
 from pgserver import PostgresServer
 
-from copilot.audit import AuditError, AuditFilter, AuditLog, AuditRecord, result_sha256
+from copilot.audit import (
+    AuditError,
+    AuditFilter,
+    AuditLog,
+    AuditRecord,
+    Protection,
+    result_sha256,
+)
 from copilot.audit.export import export_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,16 +147,19 @@ def test_cli_verify_and_export(tmp_path: Path) -> None:
     assert broken.returncode == 1 and "broken: record 2" in broken.stdout
 
 
-def test_postgres_refuses_update_delete_and_truncate(postgres: PostgresServer) -> None:
+def test_postgres_refuses_update_delete_and_truncate(postgres: PostgresServer,
+                                                     tmp_path: Path) -> None:
     conninfo = f"host=127.0.0.1 port={postgres.port} user={postgres.superuser}"
     with psycopg.connect(f"{conninfo} dbname=postgres", autocommit=True) as admin:
         admin.execute("CREATE DATABASE audit_test")
-    log = AuditLog(postgres.url("audit_test"))
+    log = AuditLog(postgres.url("audit_test"), Protection.in_folder(tmp_path))
     for i in range(5):
         log.append(_record(i))
     assert log.verify().ok
     for statement in ("UPDATE audit_log SET question = 'x' WHERE id = 2",
-                      "DELETE FROM audit_log WHERE id = 3", "TRUNCATE audit_log"):
+                      "DELETE FROM audit_log WHERE id = 3", "TRUNCATE audit_log",
+                      "UPDATE audit_meta SET value = '1' WHERE key = 'keyed_from'",
+                      "DELETE FROM audit_meta"):
         with psycopg.connect(f"{conninfo} dbname=audit_test") as conn, pytest.raises(
             psycopg.errors.RaiseException, match="append-only"
         ):

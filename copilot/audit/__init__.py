@@ -1,7 +1,12 @@
-"""The audit trail: an append-only, hash-chained log in its own database, and its exports."""
+"""The audit trail: an append-only, keyed hash chain in its own database, signed checkpoints
+of it kept outside that database (anchors), its verification and its exports."""
 
-from copilot.audit.log import AuditError, AuditFilter, AuditLog, VerifyResult
-from copilot.audit.record import AuditRecord, chain_hash, file_sha256, result_sha256
+from copilot.audit.errors import AuditError, AuditKeyError
+from copilot.audit.log import AuditFilter, AuditLog
+from copilot.audit.protection import Protection
+from copilot.audit.record import AuditRecord, chain_hash, file_sha256, keyed_hash, result_sha256
+from copilot.audit.verify import VerifyResult
 
-__all__ = ["AuditError", "AuditFilter", "AuditLog", "AuditRecord", "VerifyResult",
-           "chain_hash", "file_sha256", "result_sha256"]
+__all__ = ["AuditError", "AuditFilter", "AuditKeyError", "AuditLog", "AuditRecord",
+           "Protection", "VerifyResult", "chain_hash", "file_sha256", "keyed_hash",
+           "result_sha256"]

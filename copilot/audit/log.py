@@ -1,84 +1,52 @@
-"""The append-only, hash-chained audit log, in its own database (SQLite or PostgreSQL).
+"""The append-only, keyed hash chain of audit records, in its own database (SQLite or
+PostgreSQL), with a signed checkpoint kept outside it after every record.
 
-`append` writes synchronously and returns only once the record is committed: callers show an
-answer only after it returns. Each row stores the previous row's hash and its own, so
-`verify` can name the first record that was changed, removed or inserted. On PostgreSQL a
-trigger rejects UPDATE, DELETE and TRUNCATE of the table outright.
+`append` writes synchronously and returns only once the record is committed and its
+checkpoint kept: callers show an answer only after it returns. Before writing, it checks
+that the database is still the one it opened (the file's identity on SQLite, the log id on
+PostgreSQL) and that its last record is the one the newest checkpoint signed; otherwise it
+raises AuditError and writes nothing. `verify` walks the chain against the checkpoints and
+never creates anything. On PostgreSQL a trigger also rejects UPDATE, DELETE and TRUNCATE.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
-from sqlalchemy import (
-    Column,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    select,
-    text,
-)
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event, inspect, select, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 
-from copilot.audit.record import GENESIS, AuditRecord, chain_hash
-from copilot.errors import CopilotError
-
-__all__ = ["AuditError", "AuditFilter", "AuditLog", "VerifyResult"]
-
-_metadata = MetaData()
-audit_table = Table(
-    "audit_log",
-    _metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("ts", String(32), nullable=False),
-    Column("user", String(128), nullable=False),
-    Column("channel", String(16), nullable=False),
-    Column("outcome", String(16), nullable=False),
-    Column("question", Text, nullable=False),
-    Column("sql_generated", Text, nullable=False),
-    Column("sql_run", Text, nullable=False),
-    Column("engine", String(16), nullable=False),
-    Column("profile_version", String(64), nullable=False),
-    Column("tables", Text, nullable=False),
-    Column("row_count", Integer),
-    Column("result_sha256", String(64), nullable=False),
-    Column("duration_ms", Float),
-    Column("reason", Text, nullable=False),
-    Column("app_version", String(32), nullable=False),
-    Column("details", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("record_hash", String(64), nullable=False),
-    Index("ix_audit_ts", "ts"),
+from copilot.audit.anchor import Anchor
+from copilot.audit.checkpoint import Checkpoint
+from copilot.audit.errors import AuditError, AuditKeyError
+from copilot.audit.integrity import ChainEnd, append_lock, check_latest, records_in
+from copilot.audit.keys import SIGNING_KEY_FILE, VERIFY_KEY_FILE, AuditKeys, create_keys, load_keys
+from copilot.audit.protection import Protection, protection_beside, protection_for
+from copilot.audit.record import GENESIS, AuditRecord, keyed_hash
+from copilot.audit.schema import (
+    RECORD_FIELDS,
+    LogMeta,
+    audit_meta,
+    audit_table,
+    metadata,
+    pg_guard,
+    read_meta,
+    record_from_row,
+    write_meta,
 )
-_RECORD_FIELDS = AuditRecord.field_names()
+from copilot.audit.verify import VerifyResult, walk
+from copilot.config import Settings
 
-_PG_GUARD = """
-CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$
-BEGIN
-  RAISE EXCEPTION USING MESSAGE = 'the audit log is append-only: ' || TG_OP || ' refused';
-END $$ LANGUAGE plpgsql;
-DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log;
-CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
-  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
-DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log;
-CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
-"""
-
-
-class AuditError(CopilotError):
-    """The audit log could not be written or read; an answer must not be shown then."""
+__all__ = ["AuditError", "AuditFilter", "AuditLog", "VerifyResult", "audit_table"]
 
 
 @dataclass(frozen=True)
@@ -93,59 +61,132 @@ class AuditFilter:
     text: str | None = None
 
 
-@dataclass(frozen=True)
-class VerifyResult:
-    """The chain's verdict: how many records were checked and the first broken one."""
-
-    ok: bool
-    records: int
-    broken_id: int | None = None
-    reason: str = ""
-
-
 class AuditLog:
-    """The audit database. Thread-safe: appends are serialised within the process, and by
-    the database's own write lock across processes."""
+    """The audit database. Thread-safe: appends are serialised within the process, and by a
+    lock file and the database's own write lock across processes.
 
-    def __init__(self, url: str) -> None:
+    `create=False` opens an existing log only (what `verify` needs): nothing is created, not
+    even an empty database file when it is missing.
+    """
+
+    def __init__(self, url: str, protection: Protection | None = None, *,
+                 create: bool = True) -> None:
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
-        if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.protection = protection or protection_beside(url)
+        self._path = (Path(parsed.database).expanduser() if self.dialect == "sqlite"
+                      and parsed.database not in (None, "", ":memory:") else None)
+        self.display = str(self._path) if self._path else parsed.render_as_string(
+            hide_password=True)
+        self._lock = threading.Lock()
+        self._writable = create
+        self._meta: LogMeta | None = None
+        self._keys: AuditKeys | None = None
+        self._identity: tuple[int, int] | None = None
+        if self._path is not None and not self._path.exists() and create:
+            if (latest := self._latest()[1]) is not None:
+                raise AuditError(f"The {self._missing(records_in(latest)).removeprefix('the ')}; "
+                                 "answers are withheld until it is restored.")
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(sqlite3.Error):  # an unopenable path is reported below
+                sqlite3.connect(self._path).close()
         try:
-            self._engine: Engine = create_engine(parsed)
+            if self._path is not None:
+                # mode=rw: a connection never creates the file, so a deleted audit database
+                # is an error on the next append, not a new empty one.
+                uri = f"file:{quote(str(self._path))}?mode=rw"
+                self._engine: Engine = create_engine(
+                    "sqlite://", poolclass=QueuePool,
+                    creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+            else:
+                self._engine = create_engine(parsed)
             if self.dialect == "sqlite":
                 event.listen(self._engine, "connect", _sqlite_pragmas)
-            _metadata.create_all(self._engine)
-            if self.dialect == "postgresql":
-                with self._engine.begin() as conn:
-                    conn.exec_driver_sql(_PG_GUARD)
+            if create:
+                self._open_for_appends()
+            elif self._path is None or self._path.exists():
+                with self._engine.connect() as conn:
+                    self._meta = read_meta(conn)
         except SQLAlchemyError as exc:
             raise AuditError(f"The audit database cannot be opened: {exc.orig or exc}") from None
-        self._lock = threading.Lock()
+        if self._path is not None and self._path.exists():
+            stat = self._path.stat()
+            self._identity = (stat.st_dev, stat.st_ino)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, create: bool = True) -> AuditLog:
+        """The audit log the settings name, with their key and checkpoint folders."""
+        return cls(settings.audit_url, protection_for(settings), create=create)
+
+    @property
+    def log_id(self) -> str | None:
+        """The random id this database was given when its chain was first keyed."""
+        return self._meta.log_id if self._meta else None
+
+    def _open_for_appends(self) -> None:
+        metadata.create_all(self._engine)
+        with self._engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(pg_guard())
+                conn.commit()
+            self._begin_write(conn, audit_meta.name)
+            meta = read_meta(conn)
+            if meta is None:
+                anchor, latest = self._latest()
+                if latest is not None:
+                    raise AuditError(
+                        f"The audit database {self.display} is not the one the checkpoints in "
+                        f"{anchor.where} vouch for (they show "
+                        f"{records_in(latest)} records); answers are withheld until it is "
+                        "restored.")
+                meta = write_meta(conn)
+                self._keys = create_keys(self.protection.key_dir)
+            conn.commit()
+        self._meta = meta
+        with contextlib.suppress(AuditKeyError):  # append names the missing key
+            self._keys = self._keys or load_keys(self.protection.key_dir)
 
     def append(self, record: AuditRecord) -> int:
-        """Commit one record to the chain; its id. AuditError when it cannot be written."""
-        row = {name: getattr(record, name) for name in _RECORD_FIELDS}
+        """Commit one record to the chain and keep its checkpoint; its id. AuditError when it
+        cannot be written, or when the database is not the one opened or not the one the
+        checkpoints vouch for."""
+        row = {name: getattr(record, name) for name in RECORD_FIELDS}
         row["tables"] = json.dumps(list(record.tables))
-        try:
-            with self._lock, self._engine.connect() as conn:
-                # Two writers must not both read the same "previous hash": take the
-                # database's write lock before reading it.
-                if self.dialect == "sqlite":
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-                elif self.dialect == "postgresql":
-                    conn.execute(text("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"))
-                previous = conn.execute(
-                    select(audit_table.c.record_hash).order_by(audit_table.c.id.desc()).limit(1)
-                ).scalar() or GENESIS
-                row["prev_hash"] = previous
-                row["record_hash"] = chain_hash(previous, record)
-                new_id = conn.execute(audit_table.insert().values(**row)).inserted_primary_key[0]
-                conn.commit()
-                return int(new_id)
-        except SQLAlchemyError as exc:
-            raise AuditError(f"The audit record could not be written: {exc.orig or exc}") from None
+        with self._lock, append_lock(self.protection.lock_path):
+            keys, meta = self._writing_keys(), self._meta
+            assert meta is not None  # create=True logs have one; others refuse in _writing_keys
+            self._check_identity()
+            try:
+                with self._engine.connect() as conn:
+                    # Two writers must not both read the same "previous hash": take the
+                    # database's write lock before reading it.
+                    self._begin_write(conn, audit_table.name)
+                    self._check_identity(conn)
+                    last = conn.execute(select(audit_table.c.id, audit_table.c.record_hash)
+                                        .order_by(audit_table.c.id.desc()).limit(1)).first()
+                    last_id, previous = (int(last[0]), str(last[1])) if last else (0, GENESIS)
+                    anchor, line = self._latest()
+                    latest = check_latest(line, anchor.where, keys, ChainEnd(
+                        self.display, meta.log_id, meta.keyed_from, last_id, previous),
+                        lambda n: conn.execute(select(audit_table.c.record_hash).where(
+                            audit_table.c.id == n)).scalar())
+                    new_id = last_id + 1  # set, not left to a sequence: ids stay gapless
+                    digest = keyed_hash(keys.chain_key, previous, record)  # type: ignore[arg-type]
+                    conn.execute(audit_table.insert().values(
+                        id=new_id, prev_hash=previous, record_hash=digest, **row))
+                    conn.commit()
+            except SQLAlchemyError as exc:
+                self._check_identity()
+                if getattr(exc.orig, "sqlstate", None) == "42P01":  # a table was dropped
+                    raise AuditError(self._replaced()) from None
+                raise AuditError(
+                    f"The audit record could not be written: {exc.orig or exc}") from None
+            checkpoint = Checkpoint.signed(keys, log=meta.log_id, records=new_id, head=digest,
+                                           keyed_from=meta.keyed_from,
+                                           prev=latest.digest() if latest else "")
+            for anchor in self.protection.anchors:
+                anchor.append(checkpoint.line())
+            return new_id
 
     def records(self, where: AuditFilter | None = None, *, limit: int | None = None,
                 batch: int = 5000) -> Iterator[tuple[int, AuditRecord]]:
@@ -158,13 +199,13 @@ class AuditLog:
         with self._engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
             for row in result.mappings():
-                yield row["id"], _record(row)
+                yield row["id"], record_from_row(row)
 
     def rows(self, where: AuditFilter | None = None, batch: int = 20_000
              ) -> Iterator[tuple[object, ...]]:
         """Raw rows (id, then the record's fields) in chain order: the fast path exports
         take, without building a record per row."""
-        columns = [audit_table.c.id, *(audit_table.c[name] for name in _RECORD_FIELDS)]
+        columns = [audit_table.c.id, *(audit_table.c[name] for name in RECORD_FIELDS)]
         query = select(*columns).order_by(audit_table.c.id)
         for condition in _conditions(where or AuditFilter()):
             query = query.where(condition)
@@ -174,35 +215,122 @@ class AuditLog:
                 yield tuple(row)
 
     def verify(self) -> VerifyResult:
-        """Walk the chain from the first record; name the first whose hash does not hold."""
-        previous = GENESIS
-        count = 0
-        expected_id = None
-        with self._engine.connect() as conn:
-            rows = conn.execution_options(stream_results=True, yield_per=5000).execute(
-                select(audit_table).order_by(audit_table.c.id)).mappings()
-            for row in rows:
-                count += 1
-                if expected_id is not None and row["id"] != expected_id:
-                    return VerifyResult(False, count, row["id"],
-                                        f"records {expected_id} to {row['id'] - 1} are missing")
-                if row["prev_hash"] != previous:
-                    return VerifyResult(False, count, row["id"],
-                                        "its link to the previous record does not match")
-                if chain_hash(previous, _record(row)) != row["record_hash"]:
-                    return VerifyResult(False, count, row["id"], "its content was changed")
-                previous = row["record_hash"]
-                expected_id = row["id"] + 1
-        return VerifyResult(True, count)
+        """Walk the chain against the newest signed checkpoint; name what does not hold:
+        the first changed record, records removed at the end, a missing database, a
+        checkpoint whose signature fails. Creates nothing."""
+        try:
+            keys = load_keys(self.protection.key_dir)
+            anchor, raw = self._latest()
+            latest = Checkpoint.parse(raw) if raw is not None else None
+        except AuditError as exc:
+            return VerifyResult(False, 0, reason=str(exc).rstrip("."))
+        except ValueError as exc:
+            return VerifyResult(False, 0, reason=f"the newest checkpoint in {anchor.where} is "
+                                                 f"damaged: {exc}")
+        if latest is not None:
+            if keys is None:
+                return VerifyResult(False, 0, reason=(
+                    f"the checkpoints in {anchor.where} cannot be checked: "
+                    f"{self.protection.key_dir / VERIFY_KEY_FILE} is missing"))
+            if not latest.signature_holds(keys):
+                return VerifyResult(False, 0, reason=(
+                    f"the newest checkpoint in {anchor.where} does not hold: its signature is "
+                    f"not valid (it claims {latest.records} records)"))
+        if self._path is not None and not self._path.exists():
+            return self._verify_missing(latest)
+        try:
+            with self._engine.connect() as conn:
+                if not inspect(conn).has_table(audit_table.name):
+                    return self._verify_missing(latest)
+                meta = read_meta(conn)
+                if latest is not None and (meta is None or meta.log_id != latest.log):
+                    return VerifyResult(False, 0, checkpoint=latest.records, reason=(
+                        f"the audit database {self.display} is not the one the checkpoints in "
+                        f"{anchor.where} vouch for: it is log "
+                        f"{meta.log_id if meta else '(none)'}, they are of log {latest.log} "
+                        f"({latest.records} records)"))
+                if latest is not None and meta is not None and (
+                        meta.keyed_from != latest.keyed_from):
+                    return VerifyResult(False, 0, checkpoint=latest.records, reason=(
+                        f"the audit database says keyed hashes start at record "
+                        f"{meta.keyed_from}, its signed checkpoints say {latest.keyed_from}: "
+                        "its scheme marker was changed"))
+                keyed_from = latest.keyed_from if latest else meta.keyed_from if meta else None
+                rows = conn.execution_options(stream_results=True, yield_per=5000).execute(
+                    select(audit_table).order_by(audit_table.c.id)).mappings()
+                return walk(rows, keys=keys, keyed_from=keyed_from, latest=latest,
+                            lines=anchor.lines(), where=anchor.where)
+        except SQLAlchemyError as exc:
+            return VerifyResult(False, 0, reason=f"the audit database {self.display} cannot "
+                                                 f"be read: {exc.orig or exc}")
 
     def dispose(self) -> None:
         self._engine.dispose()
 
+    # ---- what keeps the chain honest --------------------------------------------------
 
-def _record(row: object) -> AuditRecord:
-    data = {name: row[name] for name in _RECORD_FIELDS}  # type: ignore[index]
-    data["tables"] = tuple(json.loads(data["tables"] or "[]"))
-    return AuditRecord(**data)
+    def _latest(self) -> tuple[Anchor, str | None]:
+        """The anchor appends and verify compare against (the first holding lines) and its
+        newest line."""
+        for anchor in self.protection.anchors:
+            if (line := anchor.last()) is not None:
+                return anchor, line
+        return self.protection.anchors[0], None
+
+    def _replaced(self) -> str:
+        return (f"The audit database {self.display} was deleted or replaced; answers are "
+                "withheld until it is restored.")
+
+    def _missing(self, records: int) -> str:
+        return f"the audit database {self.display} is missing; the checkpoints show " \
+               f"{records} records"
+
+    def _verify_missing(self, latest: Checkpoint | None) -> VerifyResult:
+        if latest is None and load_keys(self.protection.key_dir) is None:
+            return VerifyResult(True, 0)  # a fresh install: nothing recorded, nothing to hold
+        if latest is None:
+            return VerifyResult(False, 0, reason=(
+                f"the audit database {self.display} is missing (its keys in "
+                f"{self.protection.key_dir} show it was created)"))
+        return VerifyResult(False, 0, checkpoint=latest.records,
+                            reason=self._missing(latest.records))
+
+    def _writing_keys(self) -> AuditKeys:
+        keys, folder = self._keys, self.protection.key_dir
+        if not self._writable or self._meta is None:
+            raise AuditError(f"The audit database {self.display} was opened for reading only.")
+        if keys is None or keys.chain_key is None:
+            raise AuditKeyError(f"The audit chain key {folder / 'chain.key'} is missing; "
+                                "answers are withheld until it is restored.")
+        if keys.signing is None:
+            raise AuditKeyError(f"The checkpoint signing key {folder / SIGNING_KEY_FILE} is "
+                                "missing; answers are withheld until it is restored.")
+        return keys
+
+    def _check_identity(self, conn: Connection | None = None) -> None:
+        """Refuse to write unless the database is still the one opened: on SQLite the same
+        file (device and inode), on PostgreSQL the same log id."""
+        if self._path is not None:
+            try:
+                stat = self._path.stat()
+                same = (stat.st_dev, stat.st_ino) == self._identity
+            except FileNotFoundError:
+                same = False
+        elif conn is not None:
+            same = conn.execute(select(audit_meta.c.value).where(
+                audit_meta.c.key == "log_id")).scalar() == self.log_id
+        else:
+            return
+        if not same:
+            if conn is not None:
+                conn.rollback()
+            raise AuditError(self._replaced())
+
+    def _begin_write(self, conn: Connection, table: str) -> None:
+        if self.dialect == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif self.dialect == "postgresql":
+            conn.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
 
 
 def _conditions(where: AuditFilter) -> list:
