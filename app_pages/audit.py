@@ -1,5 +1,6 @@
 """Audit page: filter the log by dates, user, channel, outcome and text; view one record
-whole; check the chain; export the filtered records (the export is itself audited)."""
+whole; check the chain against its signed checkpoints; export the filtered records (the
+export is itself audited)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def render() -> None:
     channel = middle.selectbox("Channel", ["", "ask", "cli", "dashboard", "report",
                                            "training", "audit"], key="audit_channel")
     outcome = right.selectbox("Outcome", ["", "answered", "refused", "error", "blocked",
-                                          "recorded"], key="audit_outcome")
+                                          "recorded", "partial"], key="audit_outcome")
     text = right.text_input("Text in question, SQL or reason", key="audit_text")
     where = AuditFilter(since=since.isoformat(), until=until.isoformat(), user=user or None,
                         channel=channel or None, outcome=outcome or None, text=text or None)
@@ -62,9 +63,13 @@ def render() -> None:
     if check.button("Verify the chain", key="audit_verify"):
         result = svc.audit.verify()
         if result.ok:
-            check.success(f"The chain holds over {result.records:,} records.")
+            vouched = (f", up to the signed checkpoint at record {result.checkpoint:,}"
+                       if result.checkpoint is not None else ", no checkpoint yet")
+            check.success(f"The chain holds over {result.records:,} records{vouched}.")
+            check.caption(result.summary().removeprefix("ok: "))
         else:
-            check.error(f"Record {result.broken_id} is broken: {result.reason}.")
+            check.error(f"The audit trail does not hold: "
+                        f"{result.summary().removeprefix('broken: ')}.")
     fmt: ExportFormat = export.selectbox("Export format", ["csv", "xlsx", "jsonl"],
                                          key="audit_format")
     if export.button("Prepare export", key="audit_export"):

@@ -92,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="verify or export the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="walk the hash chain; exit 1 at a broken record")
+    audit_commands.add_parser(
+        "verify", help="walk the keyed chain against its signed checkpoints; exit 1 when "
+                       "anything does not hold")
     export = audit_commands.add_parser("export", help="export records (the export is audited)")
     export.add_argument("--format", choices=("csv", "xlsx", "jsonl"), required=True)
     export.add_argument("--since", type=_iso_date, default=None, help="first day (UTC)")
@@ -194,15 +196,12 @@ def _audit(args: argparse.Namespace) -> int:
     from copilot.audit.log import AuditFilter, AuditLog
 
     settings = load_settings()
-    log = AuditLog(settings.audit_url)
     if args.audit_command == "verify":
-        result = log.verify()
-        if result.ok:
-            print(f"ok: {result.records} records, the chain holds")
-            return 0
-        print(f"broken: record {result.broken_id}: {result.reason} "
-              f"({result.records} records read)")
-        return 1
+        # Opened for reading only: a verify must never create the database it checks.
+        result = AuditLog.from_settings(settings, create=False).verify()
+        print(result.summary())
+        return 0 if result.ok else 1
+    log = AuditLog.from_settings(settings)
     out = args.out or Path(f"audit-export.{args.format}")
     where = AuditFilter(since=args.since and args.since.isoformat(),
                         until=args.until and args.until.isoformat())

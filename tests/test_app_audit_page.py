@@ -39,9 +39,26 @@ def test_records_filter_verify_and_export(env: Path) -> None:
 
     app.button(key="audit_verify").click().run()
     assert "The chain holds" in app.success[0].value
+    assert "up to the signed checkpoint at record" in app.success[0].value
 
     app.button(key="audit_export").click().run()
     assert not app.exception
     services = build_services(load_settings())
     last = [r for _, r in services.audit.records()][-1]
     assert last.channel == "audit" and last.row_count == 1 and "export" in last.question
+
+
+def test_verify_names_records_removed_at_the_end(env: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(env / "audit.db") as conn:
+        last = conn.execute("SELECT MAX(id) FROM audit_log").fetchone()[0]
+        conn.execute("DELETE FROM audit_log WHERE id = ?", (last,))
+    app = AppTest.from_function(_audit_page, default_timeout=60)
+    app.run()
+    app.button(key="audit_verify").click().run()
+    assert not app.success
+    message = app.error[0].value
+    assert message.startswith("The audit trail does not hold")
+    assert f"holds {last - 1} records" in message
+    assert f"shows {last}: record {last} was removed" in message
