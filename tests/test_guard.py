@@ -175,3 +175,14 @@ def test_a_bank_can_extend_the_policy(schema: GuardSchema, tmp_path: Path) -> No
     guard = Guard(schema, dialect="sqlite", row_cap=10, policy=load_policy(own))
     assert guard.check(sql).rule == "safe_functions"  # not listed: refused
     assert guard.check("SELECT count(*) FROM counterparties").allowed
+
+
+def test_a_bank_file_keeps_the_sections_it_does_not_name(schema: GuardSchema,
+                                                          tmp_path: Path) -> None:
+    own = tmp_path / "policy.yaml"
+    own.write_text("system_catalogs: [books]\n")
+    policy = load_policy(own)
+    assert policy.is_system_catalog("books") and not policy.is_system_catalog("sqlite_master")
+    assert policy.size("sqlite") == load_policy(DEFAULT_POLICY_FILE).size("sqlite")
+    guard = Guard(schema, dialect="sqlite", row_cap=10, policy=policy)
+    assert guard.check("SELECT load_extension('x') FROM counterparties").rule == "safe_functions"

@@ -1,8 +1,10 @@
 """The guard's data: allowed functions and types, system catalogs, never-allowed functions,
 allowed table hints and the bound on string growth.
 
-Loaded once from `policy.yaml` beside this file (or a bank's own file in the same format)
-and validated here, so the rules only ever see a frozen, well-formed Policy.
+Loaded once from `policy.yaml` beside this file and validated here, so the rules only ever
+see a frozen, well-formed Policy. A bank's own file in the same format replaces the shipped
+sections it names and keeps the others: a file that only adds a catalog still has the
+shipped allow-list, never an empty or missing one.
 """
 
 from __future__ import annotations
@@ -104,14 +106,22 @@ def _allowed_functions(data: dict, path: Path
     return typed, MappingProxyType(native)
 
 
-def load_policy(path: Path) -> Policy:
-    """Read and validate a policy file; ConfigError names the file and the faulty key."""
+def _read(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"The guard policy {path} cannot be read: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"The guard policy {path} must be a mapping.")
+    return data
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate a policy file over the shipped one; ConfigError names the file and
+    the faulty key."""
+    data = _read(path)
+    if path.resolve() != DEFAULT_POLICY_FILE.resolve():
+        data = {**_read(DEFAULT_POLICY_FILE), **data}
     functions = data.get("dangerous_functions")
     if not isinstance(functions, dict) or not functions:
         raise ConfigError(f"{path}: dangerous_functions must map a dialect to a list of names.")
