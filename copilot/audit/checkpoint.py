@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 
 from copilot.audit.keys import AuditKeys
 
-__all__ = ["Checkpoint"]
+__all__ = ["Checkpoint", "line_digest"]
 
 _VERSION = 1
 # The signed message starts with a label: a signature over a checkpoint cannot be presented
@@ -68,12 +68,11 @@ class Checkpoint:
 
     def line(self) -> str:
         """The checkpoint as one line of canonical JSON (no newline)."""
-        return json.dumps({"v": _VERSION, **asdict(self)}, sort_keys=True,
-                          separators=(",", ":"))
+        return json.dumps(self._fields(), sort_keys=True, separators=(",", ":"))
 
     def digest(self) -> str:
         """SHA-256 of the line: what the next checkpoint's `prev` holds."""
-        return hashlib.sha256(self.line().encode()).hexdigest()
+        return line_digest(self.line())
 
     def signature_holds(self, keys: AuditKeys) -> bool:
         """True when `sig` was made over these fields by the holder of `keys`."""
@@ -86,6 +85,18 @@ class Checkpoint:
         return keys.signature_holds(signature, self._message())
 
     def _message(self) -> bytes:
-        fields = {"v": _VERSION, **asdict(self)}
-        del fields["sig"]
-        return _LABEL + json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+        unsigned = self._fields()
+        del unsigned["sig"]
+        return _LABEL + json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode()
+
+    def _fields(self) -> dict[str, object]:
+        # Not dataclasses.asdict, which deep-copies: verify reads one line per record.
+        return {"v": _VERSION, **{name: getattr(self, name) for name in _NAMES}}
+
+
+_NAMES = tuple(f.name for f in fields(Checkpoint))
+
+
+def line_digest(line: str) -> str:
+    """SHA-256 of a checkpoint line as written (without its newline)."""
+    return hashlib.sha256(line.rstrip("\n").encode()).hexdigest()

@@ -36,9 +36,11 @@ class ChainEnd:
 
 
 def check_latest(line: str | None, where: str, keys: AuditKeys, end: ChainEnd,
-                 hash_of: Callable[[int], str | None]) -> Checkpoint | None:
+                 hash_of: Callable[[int], str | None], *,
+                 written: str | None = None) -> Checkpoint | None:
     """The newest checkpoint (`line`, kept in `where`) once it is shown to sign this chain's
-    end; AuditError otherwise. `hash_of(id)` reads one record's hash from the database."""
+    end; AuditError otherwise. `hash_of(id)` reads one record's hash from the database;
+    `written` is the line this process wrote last, whose signature it need not check."""
     if line is None:
         if end.last_id >= end.keyed_from:
             raise AuditError(f"The audit checkpoints in {where} are missing, but the audit "
@@ -49,7 +51,7 @@ def check_latest(line: str | None, where: str, keys: AuditKeys, end: ChainEnd,
     except ValueError as exc:
         raise AuditError(f"The newest audit checkpoint in {where} is damaged ({exc}); "
                          f"{_WITHHELD}") from None
-    if not latest.signature_holds(keys) or latest.log != end.log_id:
+    if latest.log != end.log_id or (line != written and not latest.signature_holds(keys)):
         raise AuditError(f"The newest audit checkpoint in {where} is not this log's (its "
                          f"signature or log id differs); {_WITHHELD}")
     if latest.records > end.last_id:

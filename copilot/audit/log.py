@@ -48,6 +48,8 @@ from copilot.config import Settings
 
 __all__ = ["AuditError", "AuditFilter", "AuditLog", "VerifyResult", "audit_table"]
 
+_INSERT = audit_table.insert()
+
 
 @dataclass(frozen=True)
 class AuditFilter:
@@ -83,6 +85,7 @@ class AuditLog:
         self._meta: LogMeta | None = None
         self._keys: AuditKeys | None = None
         self._identity: tuple[int, int] | None = None
+        self._written: str | None = None  # the checkpoint line this process wrote last
         if self._path is not None and not self._path.exists() and create:
             if (latest := self._latest()[1]) is not None:
                 raise AuditError(f"The {self._missing(records_in(latest)).removeprefix('the ')}; "
@@ -169,11 +172,12 @@ class AuditLog:
                     latest = check_latest(line, anchor.where, keys, ChainEnd(
                         self.display, meta.log_id, meta.keyed_from, last_id, previous),
                         lambda n: conn.execute(select(audit_table.c.record_hash).where(
-                            audit_table.c.id == n)).scalar())
+                            audit_table.c.id == n)).scalar(), written=self._written)
                     new_id = last_id + 1  # set, not left to a sequence: ids stay gapless
                     digest = keyed_hash(keys.chain_key, previous, record)  # type: ignore[arg-type]
-                    conn.execute(audit_table.insert().values(
-                        id=new_id, prev_hash=previous, record_hash=digest, **row))
+                    # Parameters, not .values(): the statement is compiled once and cached.
+                    conn.execute(_INSERT, {**row, "id": new_id, "prev_hash": previous,
+                                           "record_hash": digest})
                     conn.commit()
             except SQLAlchemyError as exc:
                 self._check_identity()
@@ -184,8 +188,9 @@ class AuditLog:
             checkpoint = Checkpoint.signed(keys, log=meta.log_id, records=new_id, head=digest,
                                            keyed_from=meta.keyed_from,
                                            prev=latest.digest() if latest else "")
+            self._written = checkpoint.line()
             for anchor in self.protection.anchors:
-                anchor.append(checkpoint.line())
+                anchor.append(self._written)
             return new_id
 
     def records(self, where: AuditFilter | None = None, *, limit: int | None = None,

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -54,7 +54,8 @@ class AuditRecord:
 
     def canonical(self) -> str:
         """The record as canonical JSON (sorted keys, no spaces): what is hashed."""
-        data = asdict(self)
+        # Not dataclasses.asdict: it deep-copies every value, and verify calls this per row.
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["tables"] = list(self.tables)
         if self.duration_ms is not None:
             data["duration_ms"] = round(self.duration_ms, 3)
@@ -63,6 +64,9 @@ class AuditRecord:
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+
+_FIELD_NAMES = AuditRecord.field_names()
 
 
 def chain_hash(previous: str, record: AuditRecord) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from copilot.audit.checkpoint import Checkpoint
+from copilot.audit.checkpoint import Checkpoint, line_digest
 from copilot.audit.keys import AuditKeys
 from copilot.audit.record import GENESIS, chain_hash, keyed_hash
 from copilot.audit.schema import record_from_row
@@ -97,7 +97,8 @@ class _Trail:
                 checkpoint.keyed_from != self._latest.keyed_from):
             raise _Broken(f"{at} does not fit the lines before it (its record count or scheme "
                           "marker was changed)")
-        self._prev, self._records = checkpoint.digest(), checkpoint.records
+        # parse() showed the line is the checkpoint's canonical form: hash it as it is.
+        self._prev, self._records = line_digest(line), checkpoint.records
         self._done = checkpoint == self._latest  # later lines came after verify began
         return checkpoint
 
