@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import CursorResult, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from copilot.connections import Dialect, introspection, open_readonly_engine, redact_url
+from copilot.connections import (
+    CLIENT_GRACE_S,
+    Dialect,
+    introspection,
+    open_readonly_engine,
+    redact_url,
+)
 from copilot.errors import (
     QueryFailed,
     QueryTimeout,
@@ -28,6 +37,7 @@ from copilot.errors import (
 )
 from copilot.guard.verdict import GuardedSQL
 from copilot.schema import WarehouseSchema, introspect
+from copilot.sqlite_file import damaged
 
 __all__ = ["QueryResult", "Warehouse"]
 
@@ -77,26 +87,14 @@ class Warehouse:
         a report of a million rows is written without holding them all (PostgreSQL sends
         them through a server-side cursor). Yields at least once, with the columns."""
         self._check(statement)
-        try:
-            with self._ro.engine.connect() as conn:
-                dbapi = conn.connection.dbapi_connection
-                disarm = self._ro.arm_deadline(dbapi, self.timeout_s)
-                try:
-                    result = conn.execution_options(stream_results=True).execute(
-                        text(statement.sql))
-                    columns = tuple(result.keys()) if result.returns_rows else ()
-                    sent = False
-                    while chunk := (result.fetchmany(chunk_rows) if columns else []):
-                        sent = True
-                        yield columns, tuple(tuple(_plain(v) for v in row) for row in chunk)
-                    if not sent:
-                        yield columns, ()
-                    result.close()
-                finally:
-                    disarm()
-                conn.rollback()
-        except SQLAlchemyError as exc:
-            raise self._translate(exc) from None
+        with self._statement(statement.sql, stream=True) as result:
+            columns = tuple(result.keys()) if result.returns_rows else ()
+            sent = False
+            while chunk := (result.fetchmany(chunk_rows) if columns else []):
+                sent = True
+                yield columns, tuple(tuple(_plain(v) for v in row) for row in chunk)
+            if not sent:
+                yield columns, ()
 
     def _check(self, statement: GuardedSQL) -> None:
         if not isinstance(statement, GuardedSQL):
@@ -111,28 +109,65 @@ class Warehouse:
         # Private on purpose: the only callers are execute() (guarded SQL), ping() (a
         # constant) and the tests that prove the second wall holds without the guard.
         started = time.perf_counter()
-        try:
-            with self._ro.engine.connect() as conn:
-                dbapi = conn.connection.dbapi_connection
-                disarm = self._ro.arm_deadline(dbapi, self.timeout_s)
-                try:
-                    # Only cap + 1 rows leave the cursor; the guard also puts a LIMIT on
-                    # every statement, so the server never sends a large result here.
-                    result = conn.execute(text(sql))
-                    columns = tuple(result.keys()) if result.returns_rows else ()
-                    fetched = result.fetchmany(cap + 1) if result.returns_rows else []
-                    result.close()
-                finally:
-                    disarm()
-                conn.rollback()  # nothing to keep; ends the read-only transaction at once
-        except SQLAlchemyError as exc:
-            raise self._translate(exc) from None
+        with self._statement(sql) as result:
+            # Only cap + 1 rows leave the cursor; the guard also puts a LIMIT on every
+            # statement, so the server never sends a large result here.
+            columns = tuple(result.keys()) if result.returns_rows else ()
+            fetched = result.fetchmany(cap + 1) if result.returns_rows else []
         rows = tuple(tuple(_plain(v) for v in row) for row in fetched[:cap])
         return QueryResult(
             columns=columns,
             rows=rows,
             truncated=len(fetched) > cap,
             elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    @contextmanager
+    def _statement(self, sql: str, *, stream: bool = False) -> Iterator[CursorResult[Any]]:
+        """One read-only statement under the deadline, its errors typed.
+
+        A pooled connection the server dropped (a restart) fails on first use; the statement
+        only reads, so it runs once more on a fresh connection, unless a row was already
+        handed out. A MemoryError is the statement's, not the process's: typed, so it is
+        audited and answered like any other failure.
+        """
+        for attempt in (1, 2):
+            fired = False
+            started_rows = False
+            try:
+                with self._ro.engine.connect() as conn:
+                    dbapi = conn.connection.dbapi_connection
+                    disarm = self._ro.arm_deadline(dbapi, self.timeout_s)
+                    try:
+                        options = {"stream_results": True} if stream else {}
+                        result = conn.execution_options(**options).execute(text(sql))
+                        started_rows = True
+                        yield result
+                        result.close()
+                    finally:
+                        fired = disarm()
+                    conn.rollback()  # nothing to keep; ends the read-only transaction at once
+                return
+            except DBAPIError as exc:
+                if fired:
+                    raise self._abandoned() from None
+                if attempt == 1 and exc.connection_invalidated and not started_rows:
+                    continue
+                raise self._translate(exc) from None
+            except SQLAlchemyError as exc:
+                raise self._translate(exc) from None
+            except MemoryError:
+                raise QueryFailed(
+                    "The query needed more memory than the copilot has; narrow it (a filter, "
+                    "fewer columns or a smaller period) and ask again."
+                ) from None
+
+    def _abandoned(self) -> QueryTimeout:
+        return QueryTimeout(
+            f"The warehouse at {self.display_url} did not answer within "
+            f"{self.timeout_s + CLIENT_GRACE_S:g} s (its {self.timeout_s:g} s limit and "
+            f"{CLIENT_GRACE_S:g} s of grace): the server may be frozen or the network down. "
+            "The question was abandoned."
         )
 
     def schema(self, refresh: bool = False) -> WarehouseSchema:
@@ -159,6 +194,10 @@ class Warehouse:
         message = str(orig or exc).strip().splitlines()[0] if str(orig or exc).strip() else ""
         code = str(getattr(orig, "sqlstate", "") or "")
         lowered = message.lower()
+        if isinstance(exc, OperationalError) and _never_connected(lowered):
+            return WarehouseUnavailable(
+                f"The warehouse at {self.display_url} cannot be reached: {message}"
+            )
         if (
             code == "57014"
             or "interrupted" in lowered
@@ -178,11 +217,20 @@ class Warehouse:
             return ReadOnlyViolation(
                 f"The warehouse connection is read-only; the statement was refused ({message})."
             )
+        if self.dialect == "sqlite" and ("malformed" in lowered or "not a database" in lowered):
+            return damaged(Path(make_url(self.url).database or ""), message)
         if isinstance(exc, OperationalError) and _is_connection_failure(exc, lowered):
             return WarehouseUnavailable(
                 f"The warehouse at {self.display_url} cannot be reached: {message}"
             )
         return QueryFailed(f"The warehouse rejected the query: {message}")
+
+
+def _never_connected(lowered: str) -> bool:
+    # Drivers word a connect that timed out like a statement that did ("connection timeout
+    # expired", "login timeout expired"): it is an unreachable server, not a slow query.
+    return any(phrase in lowered for phrase in ("connection timeout", "login timeout",
+                                                "could not connect"))
 
 
 def _is_connection_failure(exc: OperationalError, lowered: str) -> bool:

@@ -41,7 +41,7 @@ POSTGRES_RUNS_HARMLESSLY = {
     # Catalog probes and session facts every role may read; the guard's allow-list is the
     # wall for those.
     "a87", "a88", "a89", "a90", "a91", "a92", "a103",
-    # Strings of 100 MB: PostgreSQL has no per-session memory cap, so the guard's bound on
+    # Strings of 10 MB: PostgreSQL has no per-session memory cap, so the guard's bound on
     # string growth is the wall, and statement_timeout plus the client's deadline the next.
     "a98", "a104",
 }
