@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from copilot import __version__
 from copilot.config import load_settings, settings_in_force
 from copilot.errors import CopilotError
 from copilot.guard.guard import DIALECTS
@@ -237,9 +238,46 @@ def _prepare(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _undecodable(argv: Sequence[str]) -> str | None:
+    """The first argument that is not UTF-8 text, repaired for display, or None.
+
+    Python hands undecodable bytes of argv over as lone surrogates; text like that would
+    reach the engine, then fail to be hashed into the audit log after the SQL had run."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None
+
+
+def _refuse_undecodable(text: str) -> int:
+    print("error: an argument is not valid UTF-8 text "
+          f"({text[:80]!r}); set the terminal to UTF-8 (for example LANG=C.UTF-8) and "
+          "run the command again. Nothing was run.", file=sys.stderr)
+    from copilot.audit import AuditLog, AuditRecord
+
+    settings = load_settings()
+    log = AuditLog.from_settings(settings)
+    try:  # recorded, so that an attempt refused here is not lost either
+        log.append(AuditRecord(channel="cli", outcome="blocked", user=settings.user,
+                               question=text[:4_000], reason="an argument is not valid UTF-8",
+                               app_version=__version__))
+    finally:
+        log.dispose()
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
-    args = _parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    if (text := _undecodable(given)) is not None:
+        try:
+            return _refuse_undecodable(text)
+        except CopilotError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    args = _parser().parse_args(given)
     handlers = {
         "demo-db": _demo_db,
         "sql-check": _sql_check,

@@ -6,7 +6,9 @@ both run on exactly the same objects.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,7 +18,7 @@ import sqlglot
 from sqlglot import exp
 
 from copilot import __version__
-from copilot.audit import AuditLog, AuditRecord, result_sha256
+from copilot.audit import AuditError, AuditLog, AuditRecord, result_sha256
 from copilot.audit.record import Channel, Outcome
 from copilot.config import Settings
 from copilot.demo import DemoSummary, build_demo_warehouse
@@ -35,13 +37,22 @@ from training.store import TrainingStore
 from training.trainer import PairUpload, Trainer
 
 __all__ = [
+    "AUDIT_QUESTION_CHARS",
     "Services",
+    "audited_text",
     "build_services",
     "ensure_demo_trained",
     "ensure_demo_warehouse",
     "guard_policy",
+    "internal_error",
     "run_guarded",
 ]
+
+log = logging.getLogger(__name__)
+
+# Far above the engine's own limit on a question (500 characters), so that any question
+# a reader could act on is kept whole.
+AUDIT_QUESTION_CHARS = 4_000
 
 
 @dataclass(frozen=True)
@@ -69,28 +80,40 @@ class Services:
         version_key = ""
         try:
             version = self.trainer.require_trained()
+            version_key = version.key
+            answer = self._answer(question, day, version, use_llm)
         except TrainingRequired as exc:
             answer = Answer(question, "refused", "engine", str(exc))
-        else:
-            version_key = version.key
-            if version_key not in self._engines:
-                assert version.content is not None
-                self._engines.clear()  # one profile version answers at a time
-                self._engines[version_key] = Engine(version.content)
-            answer = route(question, day, engine=self._engines[version_key],
-                           check=self.guard.check, warehouse=self.warehouse,
-                           writer=self.llm_writer if use_llm else None,
-                           retrieve=partial(self.trainer.retrieve, k=12),
-                           sample=partial(self.sample, limit=3))
+        except AuditError:
+            raise
+        except Exception as exc:
+            # A defect (or memory running out) on one question must still leave its trace
+            # in the audit log and an answer on the page, never a traceback and no record.
+            log.exception("the question %r failed", question[:200])
+            answer = Answer(question, "error", "engine", internal_error(exc))
         details: dict[str, object] = {"as_of": day.isoformat(), "confidence": answer.confidence}
         if answer.llm is not None:
             details["llm"] = answer.llm.as_dict()
+        text, size = audited_text(question)
+        details.update(size)
         self.audit.append(_answer_record(
-            answer, channel=channel, user=user or self.settings.user, question=question,
+            answer, channel=channel, user=user or self.settings.user, question=text,
             outcome=answer.status, profile_version=version_key,
             details=json.dumps(details, default=str),
         ))
         return answer
+
+    def _answer(self, question: str, day: date, version: ProfileVersion, use_llm: bool
+                ) -> Answer:
+        if version.key not in self._engines:
+            assert version.content is not None
+            self._engines.clear()  # one profile version answers at a time
+            self._engines[version.key] = Engine(version.content)
+        return route(question, day, engine=self._engines[version.key],
+                     check=self.guard.check, warehouse=self.warehouse,
+                     writer=self.llm_writer if use_llm else None,
+                     retrieve=partial(self.trainer.retrieve, k=12),
+                     sample=partial(self.sample, limit=3))
 
     def record(self, channel: Channel, by: str, what: str, sql: str = "",
                outcome: Outcome = "recorded", reason: str = "", *, details: str = "",
@@ -221,6 +244,26 @@ class Services:
         """The first `limit` rows of a warehouse table, as the Data page shows them."""
         source = exp.table_(table, db=self.warehouse.db_schema, quoted=True)
         return self.query(sqlglot.select("*").from_(source).limit(limit))
+
+
+def internal_error(exc: BaseException) -> str:
+    """What an analyst is told when the copilot itself failed (not the question)."""
+    if isinstance(exc, MemoryError):
+        return ("The copilot ran out of memory on this question; narrow it (a filter, fewer "
+                "columns or a smaller period) and ask again.")
+    return (f"The copilot failed on this question ({type(exc).__name__}); it is in the audit "
+            "log and the application log. Ask it another way, or report it.")
+
+
+def audited_text(question: str) -> tuple[str, dict[str, object]]:
+    """The question as the audit keeps it: whole up to AUDIT_QUESTION_CHARS; beyond that its
+    start, its length and its SHA-256, so a pasted megabyte neither bloats the log nor
+    goes unrecorded."""
+    if len(question) <= AUDIT_QUESTION_CHARS:
+        return question, {}
+    return question[:AUDIT_QUESTION_CHARS] + " [...]", {
+        "question_chars": len(question),
+        "question_sha256": hashlib.sha256(question.encode("utf-8", "replace")).hexdigest()}
 
 
 def _answer_record(answer: Answer, **fields: object) -> AuditRecord:

@@ -217,6 +217,11 @@ class Warehouse:
             return ReadOnlyViolation(
                 f"The warehouse connection is read-only; the statement was refused ({message})."
             )
+        if "string or blob too big" in lowered or "out of memory" in lowered:
+            return QueryFailed(
+                "The query builds a value larger than the copilot reads (16 MB) or needs more "
+                "memory than it has; narrow it and ask again."
+            )
         if self.dialect == "sqlite" and ("malformed" in lowered or "not a database" in lowered):
             return damaged(Path(make_url(self.url).database or ""), message)
         if isinstance(exc, OperationalError) and _is_connection_failure(exc, lowered):

@@ -14,6 +14,7 @@ from typing import Literal
 
 from sqlglot import exp
 
+from copilot.engine.grammar import MAX_QUESTION_CHARS
 from copilot.engine.interpret import interpret, plural
 from copilot.engine.pairs import PairMatch, match_pair
 from copilot.engine.plan import QueryPlan
@@ -120,7 +121,10 @@ class Engine:
     ) -> Answer:
         """Plan, write, guard and run one question; never raises for a user's mistake."""
         started = time.perf_counter()
-        paired = match_pair(question, self.content.pairs, self.lexicon) if question else None
+        # A question the reader refuses outright (empty, too long) is not matched against
+        # the pairs first: tokenising a pasted megabyte took seconds before the refusal.
+        paired = (match_pair(question, self.content.pairs, self.lexicon)
+                  if question and len(question) <= MAX_QUESTION_CHARS else None)
         if paired is not None:
             verdict = check(paired.sql)
             if verdict.statement is not None:
