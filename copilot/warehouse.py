@@ -139,8 +139,10 @@ class Warehouse:
                     dbapi = conn.connection.dbapi_connection
                     disarm = self._ro.arm_deadline(dbapi, self.timeout_s)
                     try:
+                        # On the statement, not the connection: a connection-wide option would
+                        # also make the read-only pins of the begin hook a server-side cursor.
                         options = {"stream_results": True} if stream else {}
-                        result = conn.execution_options(**options).execute(text(sql))
+                        result = conn.execute(text(sql), execution_options=options)
                         started_rows = True
                         yield result
                         result.close()
