@@ -10,7 +10,6 @@ page uses only local fonts, so nothing is fetched while rendering.
 from __future__ import annotations
 
 import contextlib
-import csv
 import html
 import re
 from collections.abc import Iterable, Sequence
@@ -18,8 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import xlsxwriter
-
+from copilot.tabular import TableWriter
 from reports.model import Format
 from reports.svg_chart import svg_chart
 
@@ -57,49 +55,37 @@ def render_report(chunks: Chunks, *, formats: Sequence[Format], folder: Path, na
     head: list[tuple[object, ...]] = []
     pdf_rows: list[tuple[object, ...]] = []
     count = 0
-    csv_file = paths["csv"].open("w", newline="", encoding="utf-8") if "csv" in paths else None
-    writer = csv.writer(csv_file) if csv_file else None
-    # XlsxWriter in constant-memory mode streams rows to disk (twice openpyxl's speed here);
-    # text is never turned into formulas or links, whatever a cell starts with.
-    book = xlsxwriter.Workbook(str(paths["xlsx"]), {
-        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-    }) if "xlsx" in paths else None
-    sheet = book.add_worksheet("report") if book else None
-    line = 0
+    # One safe writer streams both (Excel in XlsxWriter's constant-memory mode): text that
+    # starts like a formula gets a leading quote and is never a formula or a link.
+    tables: list[TableWriter] = []
     try:
+        tables.extend(TableWriter(paths[fmt], fmt, sheet="report")
+                      for fmt in ("csv", "xlsx") if fmt in paths)
         for chunk_columns, rows in chunks:
             if not columns:
                 columns = chunk_columns
-                if writer:
-                    writer.writerow(columns)
-                if sheet is not None:
-                    sheet.write_row(0, 0, columns)
+                for table in tables:
+                    table.writerow(columns)
             for row in rows:
-                if writer:
-                    writer.writerow(row)
-                if sheet is not None:
-                    line += 1
-                    sheet.write_row(line, 0, row)
+                for table in tables:
+                    table.writerow(row)
                 if len(pdf_rows) < PDF_ROWS:
                     pdf_rows.append(row)
             count += len(rows)
         head = pdf_rows[:HEAD_ROWS]
-        if book is not None:
-            book.close()
+        for table in tables:
+            table.close()
         if "pdf" in paths:
             _pdf(paths["pdf"], name=name, run_at=run_at, as_of=as_of,
                  interpretation=interpretation, columns=columns, rows=pdf_rows, total=count,
                  other=[f for f in formats if f != "pdf"])
     except BaseException:
-        if book is not None:  # ends the writer and its temporary files
+        for table in tables:  # ends each writer and XlsxWriter's temporary files
             with contextlib.suppress(Exception):
-                book.close()
+                table.close()
         for path in paths.values():
             path.unlink(missing_ok=True)
         raise
-    finally:
-        if csv_file:
-            csv_file.close()
     return Rendered(tuple(paths.values()), columns, tuple(head), count)
 
 

@@ -142,4 +142,4 @@ def test_excel_cells_stay_text_whatever_they_start_with(tmp_path: Path) -> None:
     book = load_workbook(done.files[0])
     cells = list(book.active[2])
     assert [c.data_type for c in cells] == ["s", "s", "s"]
-    assert cells[0].value == hostile[0][0]
+    assert [c.value for c in cells] == ["'" + text for text in hostile[0]]

@@ -1,8 +1,8 @@
-"""Exporting audit records: CSV, Excel or JSON lines, streamed, each export itself audited."""
+"""Exporting audit records: CSV, Excel or JSON lines, streamed, each export itself audited.
+CSV and Excel go through `copilot.tabular`, so no recorded text becomes a live formula."""
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -10,6 +10,7 @@ from typing import Literal
 
 from copilot.audit.log import AuditFilter, AuditLog
 from copilot.audit.record import AuditRecord, Channel
+from copilot.tabular import TableWriter
 
 __all__ = ["EXPORT_COLUMNS", "ExportFormat", "export_records"]
 
@@ -32,14 +33,7 @@ def export_records(log: AuditLog, fmt: ExportFormat, out: Path, where: AuditFilt
     """Write the filtered records to `out`; returns how many. The export is audited."""
     count = 0
     rows = log.rows(where)
-    if fmt == "csv":
-        with out.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(EXPORT_COLUMNS)
-            for row in rows:
-                writer.writerow(_plain(row))
-                count += 1
-    elif fmt == "jsonl":
+    if fmt == "jsonl":
         with out.open("w", encoding="utf-8") as handle:
             for row in rows:
                 data = dict(zip(EXPORT_COLUMNS, row, strict=True))
@@ -47,15 +41,10 @@ def export_records(log: AuditLog, fmt: ExportFormat, out: Path, where: AuditFilt
                 handle.write(json.dumps(data, ensure_ascii=False) + "\n")
                 count += 1
     else:
-        from openpyxl import Workbook  # only Excel exports pay for it
-
-        workbook = Workbook(write_only=True)  # streams rows: a million fit in memory
-        sheet = workbook.create_sheet("audit")
-        sheet.append(list(EXPORT_COLUMNS))
-        for row in rows:
-            sheet.append(_plain(row))
-            count += 1
-        workbook.save(out)
+        # One writer for CSV and Excel: a typed question like =HYPERLINK(...) stays text.
+        with TableWriter(out, fmt, sheet="audit") as writer:
+            writer.writerow(EXPORT_COLUMNS)
+            count = writer.writerows(_plain(row) for row in rows)
     log.append(AuditRecord(
         channel=channel, outcome="recorded", user=user, question=f"audit export ({fmt})",
         row_count=count,
