@@ -239,6 +239,10 @@ class Settings:
     reports_dir: Path | None = field(
         default=None, metadata=_doc("Folder where report runs keep their files.",
                                     "`DATA_DIR/reports`"))
+    report_run_limit_minutes: int = field(
+        default=60, metadata=_doc(
+            "A report run still working after this long is taken as hung: the reaper marks it "
+            "interrupted and completes the channels it had not started.", "`60`"))
     smtp_host: str = field(
         default="", metadata=_doc("SMTP server that sends report emails.", "empty (no email)"))
     smtp_port: int = field(default=587, metadata=_doc("Port of the SMTP server.", "`587`"))

@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from typing import TYPE_CHECKING
 
 from copilot.config import Settings
 from copilot.services import build_services
+
+if TYPE_CHECKING:
+    from reports.model import ReportRun
 
 __all__ = ["add_report_commands", "run_reports", "run_scheduler"]
 
@@ -24,6 +28,8 @@ def add_report_commands(commands: argparse._SubParsersAction) -> None:
     actions.add_parser("list", help="templates with their schedule and last run")
     run = actions.add_parser("run", help="run one report now and deliver it")
     run.add_argument("name", help="the report's name")
+    actions.add_parser("recover", help="finish runs left working by a process that stopped "
+                                       "or past the time limit (the scheduler does it too)")
 
 
 def _runner(settings: Settings):
@@ -60,12 +66,30 @@ def run_reports(args: argparse.Namespace, settings: Settings) -> int:
             paused = " (paused)" if template.paused else ""
             print(f"{template.name}{paused}\t{template.schedule.label}\t{state}")
         return 0
+    if args.reports_command == "recover":
+        from reports.recovery import recover_runs
+
+        recovered = recover_runs(runner)
+        for run in recovered:
+            _print_run(run)
+        print(f"{len(recovered)} run(s) recovered")
+        return 0
     template = runner.store.template(args.name)
     run = runner.run(template, trigger="manual", by=settings.user)
-    print(f"{run.state}: {run.row_count or 0:,} rows" + (f"; {run.error}" if run.error else ""))
+    _print_run(run)
+    return RUN_EXIT_STATUS.get(run.state, 1)
+
+
+# What `reports run` exits with: 0 sent everywhere, 2 sent nowhere, 3 some channels failed.
+RUN_EXIT_STATUS = {"success": 0, "error": 2, "partial": 3}
+
+
+def _print_run(run: ReportRun) -> None:
+    print(f"{run.template_name} ({run.state}): {run.row_count or 0:,} rows"
+          + (f"; {run.error}" if run.error else ""))
     for delivery in run.deliveries:
-        print(f"  {delivery['channel']} {delivery['target']}: "
-              + ("sent" if delivery["ok"] else f"failed ({delivery['error']})"))
+        state = str(delivery.get("state") or ("sent" if delivery["ok"] else "failed"))
+        print(f"  {delivery['channel']} {delivery['target']}: {state}"
+              + ("" if delivery["ok"] else f" ({delivery['error']})"))
     for path in run.files:
         print(f"  file {path}")
-    return {"success": 0, "error": 2}.get(run.state, 1)

@@ -109,6 +109,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "llm_token_budget": _positive_int,
     "llm_send_rows": _flag,
     "reports_dir": lambda text: Path(text).expanduser(),
+    "report_run_limit_minutes": _positive_int,
     "smtp_host": str.strip,
     "smtp_port": _positive_int,
     "smtp_security": _smtp_security,

@@ -16,7 +16,10 @@ __all__ = ["DAYS", "FORMATS", "Alert", "Recipients", "ReportError", "ReportRun",
 Format = Literal["csv", "xlsx", "pdf"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "pdf")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-RunState = Literal["working", "success", "error", "skipped", "not triggered"]
+# partial: some channels failed; interrupted: the process running it stopped or it ran past
+# the time limit, and what it had not started was completed by the reaper.
+RunState = Literal["working", "success", "partial", "error", "interrupted", "skipped",
+                   "not triggered"]
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 _EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
 

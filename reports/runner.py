@@ -29,9 +29,10 @@ from reports.delivery import (
     FolderChannel,
     ReportMessage,
     WebhookChannel,
-    deliver_all,
+    deliver_one,
 )
-from reports.model import ReportError, ReportRun, ReportTemplate
+from reports.ledger import DeliveryLedger
+from reports.model import ReportError, ReportRun, ReportTemplate, RunState
 from reports.render import MIME, render_report
 from reports.store import ReportStore
 
@@ -47,6 +48,7 @@ class ReportRunner:
     def __init__(self, services: Services, store: ReportStore) -> None:
         self.services = services
         self.store = store
+        self.ledger = DeliveryLedger(services.settings.state_url)
         settings = services.settings
         assert settings.reports_dir is not None
         self.output_dir: Path = settings.reports_dir
@@ -65,12 +67,14 @@ class ReportRunner:
         if not lock.acquire(blocking=False):
             busy = replace(started, state="skipped", ended_at=now_text(), scheduled_for="",
                            error="A run of this report was already working.")
-            return self._log(self.store.start_run(busy), by)
+            return self.log(self.store.start_run(busy), by)
         try:
             try:
                 run = self.store.start_run(started)
             except ReportError as exc:  # this scheduled time is already in the log
                 return replace(started, state="skipped", error=str(exc))
+            assert run.id is not None
+            self.ledger.claim(run.id)
             try:
                 run = self._run(template, run, as_of or self.services.settings.effective_as_of())
             except CopilotError as exc:
@@ -78,8 +82,10 @@ class ReportRunner:
             except Exception as exc:  # a bug must still leave an honest run log entry
                 run = replace(run, state="error", error=f"{type(exc).__name__}: {exc}")
             run = replace(run, ended_at=now_text())
-            self.store.finish_run(run)
-            return self._log(run, by, template)
+            if not self.store.finish_run(run):
+                # The reaper took it as hung and finished what it owed: its record stands.
+                return self.store.run(run.id)
+            return self.log(run, by, template)
         finally:
             lock.release()
 
@@ -118,14 +124,21 @@ class ReportRunner:
             attachments=tuple(Attachment(p.name, p.read_bytes(), MIME[p.suffix[1:]])
                               for p in rendered.files),
             link=self.services.settings.app_url)
-        outcomes = deliver_all(message, self._channels(template))
-        deliveries = tuple({"channel": o.channel, "target": o.target, "ok": o.ok,
-                            "attempts": o.attempts, "error": o.error, "files": list(o.files)}
-                           for o in outcomes)
-        failed = [o for o in outcomes if not o.ok]
-        state = "error" if outcomes and len(failed) == len(outcomes) else "success"
-        error = "; ".join(f"{o.channel} {o.target}: {o.error}" for o in failed)
-        return replace(run, state=state, deliveries=deliveries, error=error)  # type: ignore[arg-type]
+        channels = self.channels(template)
+        assert run.id is not None
+        self.ledger.plan(run.id, message, run.files, [(c.name, c.target) for c in channels])
+        self.deliver(run.id, message, dict(enumerate(channels)))
+        deliveries = self.ledger.deliveries(run.id)
+        return replace(run, state=delivered_state(deliveries), deliveries=deliveries,
+                       error=delivery_errors(deliveries))
+
+    def deliver(self, run_id: int, message: ReportMessage, channels: dict[int, Channel]
+                ) -> None:
+        """Send on each channel the ledger still owes, by position; a channel another
+        process has started is left to it."""
+        for position, channel in sorted(channels.items()):
+            if self.ledger.start(run_id, position):
+                self.ledger.finish(run_id, position, deliver_one(message, channel))
 
     def _sql(self, template: ReportTemplate, as_of: date) -> tuple[str, str]:
         """The SQL to run: a relative template re-asks its question (engine only)."""
@@ -144,7 +157,7 @@ class ReportRunner:
         ended = datetime.strptime(last.ended_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         return datetime.now(UTC) - ended < timedelta(minutes=template.alert.grace_minutes)
 
-    def _channels(self, template: ReportTemplate) -> list[Channel]:
+    def channels(self, template: ReportTemplate) -> list[Channel]:
         settings = self.services.settings
         recipients = template.recipients
         channels: list[Channel] = []
@@ -163,8 +176,11 @@ class ReportRunner:
         channels += [FolderChannel(folder=Path(f)) for f in recipients.folders]
         return channels
 
-    def _log(self, run: ReportRun, by: str, template: ReportTemplate | None = None) -> ReportRun:
-        outcome = {"success": "answered", "error": "error"}.get(run.state, "recorded")
+    def log(self, run: ReportRun, by: str, template: ReportTemplate | None = None) -> ReportRun:
+        """Audit a run as it ended; returns it."""
+        outcome = _OUTCOMES.get(run.state, "recorded")
+        if run.state == "interrupted":  # judged by what reached its channels in the end
+            outcome = _OUTCOMES[delivered_state(run.deliveries)] if run.deliveries else "error"
         digests = {Path(f).name: file_sha256(Path(f)) for f in run.files if Path(f).exists()}
         self.services.audit.append(AuditRecord(
             channel="report", outcome=outcome, user=by or self.services.settings.user,  # type: ignore[arg-type]
@@ -176,6 +192,22 @@ class ReportRunner:
                                 "deliveries": list(run.deliveries)}, default=str),
             app_version=__version__))
         return run
+
+
+_OUTCOMES = {"success": "answered", "partial": "partial", "error": "error"}
+
+
+def delivered_state(deliveries: tuple[dict[str, object], ...]) -> RunState:
+    """success when every channel has it, error when none does, partial in between."""
+    sent = sum(1 for d in deliveries if d["ok"])
+    if sent == len(deliveries):
+        return "success"
+    return "partial" if sent else "error"
+
+
+def delivery_errors(deliveries: tuple[dict[str, object], ...]) -> str:
+    return "; ".join(f"{d['channel']} {d['target']}: {d['error']}"
+                     for d in deliveries if not d["ok"])
 
 
 def _fill(text: str, fields: dict[str, str]) -> str:

@@ -13,14 +13,17 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from reports.recovery import recover_runs
 from reports.runner import ReportRunner
 from reports.triggers import trigger_for
 
 __all__ = ["ReportScheduler", "run_job"]
+REAP_EVERY_S = 300  # how often runs past their time limit are looked for
 _RUNNING: dict[str, ReportScheduler] = {}
 _RUNNING_LOCK = threading.Lock()
 
@@ -39,8 +42,11 @@ class ReportScheduler:
         self.state_url = runner.services.settings.state_url
         self._overdue: dict[str, datetime] = {}
         self._scheduler = BackgroundScheduler(
+            # The reaper lives in memory: each process runs its own, and the template jobs'
+            # store holds templates only.
             jobstores={"default": SQLAlchemyJobStore(url=self.state_url,
-                                                     tablename="report_jobs")},
+                                                     tablename="report_jobs"),
+                       "process": MemoryJobStore()},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": grace_s},
             timezone=UTC)
@@ -54,20 +60,25 @@ class ReportScheduler:
             if running is None:
                 running = cls(runner, grace_s=grace_s)
                 _RUNNING[url] = running
+                # Runs a dead process left working are finished before anything new fires.
+                recover_runs(runner)
                 running._scheduler.start(paused=True)  # jobs load; none fires before sync
                 running.sync()
+                running._scheduler.add_job(recover_runs, "interval", args=[runner],
+                                           seconds=REAP_EVERY_S, id="reaper",
+                                           jobstore="process", replace_existing=True)
                 # Jobs due before this start were missed while nothing ran: their one
                 # coalesced run is logged as a catch-up of the first missed time.
                 started = datetime.now(UTC)
                 running._overdue = {job.id: job.next_run_time
-                                    for job in running._scheduler.get_jobs()
+                                    for job in running._scheduler.get_jobs(jobstore="default")
                                     if job.next_run_time and job.next_run_time < started}
                 running._scheduler.resume()
             return running
 
     def sync(self) -> None:
         """Make the jobs match the templates: add, change, pause, resume, remove."""
-        jobs = {job.id: job for job in self._scheduler.get_jobs()}
+        jobs = {job.id: job for job in self._scheduler.get_jobs(jobstore="default")}
         for template in self.runner.store.templates():
             job_id = f"report-{template.id}"
             trigger = trigger_for(template.schedule)
@@ -94,7 +105,8 @@ class ReportScheduler:
                         scheduled_for=scheduled.astimezone(UTC), by="scheduler")
 
     def next_run_times(self) -> dict[int, datetime | None]:
-        return {int(job.args[1]): job.next_run_time for job in self._scheduler.get_jobs()}
+        return {int(job.args[1]): job.next_run_time
+                for job in self._scheduler.get_jobs(jobstore="default")}
 
     def shutdown(self) -> None:
         with _RUNNING_LOCK:

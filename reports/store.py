@@ -126,10 +126,25 @@ class ReportStore:
                               f"{run.scheduled_for} has already been made.") from None
         return replace(run, id=new_id)
 
-    def finish_run(self, run: ReportRun) -> ReportRun:
+    def finish_run(self, run: ReportRun, *, was: str = "working") -> bool:
+        """Record how a run ended, if it is still in the state `was`; False when another
+        process moved it meanwhile (the reaper interrupted it), and nothing is changed."""
         with self._engine.begin() as conn:
-            conn.execute(update(_runs).where(_runs.c.id == run.id).values(**_run_row(run)))
-        return run
+            return conn.execute(update(_runs).where(_runs.c.id == run.id,
+                                                    _runs.c.state == was)
+                                .values(**_run_row(run))).rowcount == 1
+
+    def interrupt(self, run_id: int) -> bool:
+        """Mark a working run interrupted; False when it is no longer working (it ended, or
+        another process interrupted it first)."""
+        with self._engine.begin() as conn:
+            return conn.execute(update(_runs).where(_runs.c.id == run_id,
+                                                    _runs.c.state == "working")
+                                .values(state="interrupted")).rowcount == 1
+
+    def run(self, run_id: int) -> ReportRun:
+        with self._engine.connect() as conn:
+            return _run(conn.execute(select(_runs).where(_runs.c.id == run_id)).one())
 
     def runs(self, *, template_id: int | None = None, state: str | None = None,
              limit: int = 200) -> list[ReportRun]:

@@ -1,9 +1,10 @@
 """Receivers for the delivery tests, on loopback ports: an SMTP server (aiosmtpd) and an HTTP
 webhook endpoint standing in for Slack and Teams. Both record what they receive.
 
-The SMTP server can require a login with a given user and password, refuse every login, and
-refuse chosen recipients; the webhook answers a scripted status per request (e.g. 500 twice,
-then 200) so retries can be tested without a real Slack or Teams.
+The SMTP server can require a login with a given user and password, refuse every login,
+refuse chosen recipients, and drop the connection after queueing a message (before its
+reply); the webhook answers a scripted status per request (e.g. 500 twice, then 200) so
+retries can be tested without a real Slack or Teams.
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ class _Handler:
         with self.server.lock:
             self.server.received.append(Received(
                 envelope.mail_from or "", tuple(envelope.rcpt_tos), parsed, login))
+        if self.server.drop_after_data:
+            # The message is queued, then the connection drops before the reply to the
+            # final dot: the client cannot know it arrived.
+            server.transport.close()
         return "250 Message accepted"
 
 
@@ -95,8 +100,10 @@ class MailServer:
     bank's relay; `refuse_logins=True` refuses every login whatever the password."""
 
     def __init__(self, *, user: str = "", password: str = "", refuse_logins: bool = False,
-                 refuse_recipients: frozenset[str] = frozenset()) -> None:
+                 refuse_recipients: frozenset[str] = frozenset(),
+                 drop_after_data: bool = False) -> None:
         self.user, self.password, self.refuse_logins = user, password, refuse_logins
+        self.drop_after_data = drop_after_data
         self.refuse_recipients = refuse_recipients
         self.received: list[Received] = []
         self.logins: list[LoginAttempt] = []

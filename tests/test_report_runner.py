@@ -75,7 +75,7 @@ def test_a_run_renders_and_delivers_on_every_channel(
     assert "right-pass" not in record.canonical()
 
 
-def test_a_refused_login_fails_email_while_the_others_deliver(
+def test_a_refused_login_fails_email_once_while_the_others_deliver_a_partial_run(
         trained_data: Path, tmp_path: Path, mail: MailServer) -> None:
     runner = _runner(trained_data, **_mail_env(mail, password="wrong-pass"))
     with WebhookReceiver(statuses=(500,)) as hook:
@@ -84,10 +84,14 @@ def test_a_refused_login_fails_email_while_the_others_deliver(
             folders=(str(tmp_path / "share"),)))
         run = runner.run(template)
     email, slack, folder = run.deliveries
-    assert not email["ok"] and email["attempts"] == 3 and "wrong-pass" not in email["error"]
+    # A refused login is not tried again: a retry only counts toward the account's lockout.
+    assert not email["ok"] and email["attempts"] == 1 and "wrong-pass" not in email["error"]
+    assert len(mail.logins) == 1 and email["state"] == "failed"
     assert slack["ok"] and slack["attempts"] == 2 and folder["ok"]
-    assert run.state == "success" and "email" in run.error
+    assert run.state == "partial" and "email" in run.error
     assert mail.received == []
+    record = list(runner.services.audit.records())[-1][1]
+    assert record.channel == "report" and record.outcome == "partial"
 
 
 def test_an_empty_result_is_skipped_when_asked(trained_data: Path, tmp_path: Path) -> None:
