@@ -4,7 +4,6 @@ feedback. Every question, edit and feedback is audited by the services before it
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pandas as pd
@@ -15,7 +14,9 @@ from app_pages.state import current_user, dashboards, services
 from app_pages.widget_form import chart_input, refresh_input
 from copilot.engine.answer import Answer, plural
 from copilot.errors import CopilotError
+from copilot.plaintext import markdown_text
 from copilot.services import Services
+from copilot.tabular import csv_bytes, xlsx_bytes
 from dashboards.model import Refresh
 
 CHARTS = ("bar", "line", "pie", "table")
@@ -34,12 +35,13 @@ def _chart(answer: Answer, data: pd.DataFrame, key: str) -> None:
 
 
 def _downloads(frame: pd.DataFrame, key: str) -> None:
+    # Through the one safe writer: a cell like =HYPERLINK(...) stays text, never a formula.
+    columns, rows = list(frame.columns), list(frame.itertuples(index=False, name=None))
     left, right = st.columns(2)
-    left.download_button("CSV", frame.to_csv(index=False).encode(), file_name="answer.csv",
+    left.download_button("CSV", csv_bytes(columns, rows), file_name="answer.csv",
                          mime="text/csv", key=f"csv_{key}")
-    buffer = io.BytesIO()
-    frame.to_excel(buffer, index=False, sheet_name="answer")
-    right.download_button("Excel", buffer.getvalue(), file_name="answer.xlsx",
+    right.download_button("Excel", xlsx_bytes(columns, rows, sheet="answer"),
+                          file_name="answer.xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"xlsx_{key}")
 
@@ -48,13 +50,16 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
     key = str(index)
     if answer.status != "answered":
         show = {"refused": st.warning, "clarify": st.info}.get(answer.status, st.error)
-        show(answer.interpretation)
+        # Everything an answer says may carry the question, data or the LLM's words (its
+        # error and CANNOT ANSWER texts too): Markdown-escaped, so a link or an image beacon
+        # in them stays text.
+        show(markdown_text(answer.interpretation))
         for note in answer.notes:
-            st.caption(note)
+            st.caption(markdown_text(note))
         if answer.status == "clarify":
             st.caption("Pick the question you meant; it is asked as a whole.")
         for number, suggestion in enumerate(answer.suggestions):
-            if st.button(suggestion, key=f"suggest_{key}_{number}"):
+            if st.button(markdown_text(suggestion), key=f"suggest_{key}_{number}"):
                 st.session_state["ask_pending"] = suggestion
                 st.rerun()
         return
@@ -62,9 +67,9 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
               "llm": "written by the LLM"}.get(answer.source, "engine")
     if answer.source == "llm":
         st.badge("LLM-written, not verified", icon=":material/smart_toy:", color="orange")
-    st.markdown(answer.interpretation)
+    st.markdown(markdown_text(answer.interpretation))
     for note in answer.notes:
-        st.caption(note)
+        st.caption(markdown_text(note))
     st.caption(f"{source} · confidence {answer.confidence:.0%} · {len(answer.rows):,} rows"
                + (" · cut at the row cap" if answer.truncated else "")
                + f" · {answer.total_ms:.0f} ms")
@@ -82,7 +87,7 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
         try:
             whole = svc.full_result(answer, user=current_user(svc.settings))
         except CopilotError as exc:
-            st.error(str(exc))
+            st.error(markdown_text(str(exc)))
         else:
             frame = table_frame(whole.columns, whole.rows)
             st.caption(f"Full result: {whole.row_count:,} rows"
@@ -90,7 +95,7 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
     _downloads(frame, key)
     _save_as_widget(svc, answer, key)
     for number, follow_up in enumerate(answer.follow_ups):
-        if st.button(follow_up, key=f"follow_{key}_{number}"):
+        if st.button(markdown_text(follow_up), key=f"follow_{key}_{number}"):
             st.session_state["ask_pending"] = follow_up
             st.rerun()
     if answer.source != "user":
@@ -108,7 +113,7 @@ def _save_as_widget(svc: Services, answer: Answer, key: str) -> None:
         try:
             boards = dashboards()
         except CopilotError as exc:
-            st.error(str(exc))
+            st.error(markdown_text(str(exc)))
             return
         names = [d.name for d in boards.store.dashboards()]
         with st.form(f"save_{key}"):
@@ -125,9 +130,9 @@ def _save_as_widget(svc: Services, answer: Answer, key: str) -> None:
                 widget = boards.save_answer(answer, dashboard=board, title=title, chart=chart,
                                             refresh=refresh, by=current_user(svc.settings))
             except CopilotError as exc:
-                st.error(str(exc))
+                st.error(markdown_text(str(exc)))
             else:
-                st.success(f"Saved {widget.title!r} to {board!r}"
+                st.success(markdown_text(f"Saved {widget.title!r} to {board!r}")
                            + ("; it re-asks the question at each refresh." if widget.relative
                               else "; its SQL runs as saved."))
 
@@ -137,7 +142,7 @@ def _feedback(svc: Services, answer: Answer, correct: bool, comment: str) -> Non
         svc.feedback(answer, correct=correct, comment=comment,
                      user=current_user(svc.settings))
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
         return
     st.session_state["ask_notice"] = (
         "Thanks: saved as a verified pair; the same question is answered from it from now on."
@@ -158,7 +163,7 @@ def render() -> None:
         version = svc.trainer.require_trained()
         dashboards()  # the demo's dashboard is seeded on the first page load, not mid-answer
     except CopilotError as exc:
-        st.warning(str(exc))
+        st.warning(markdown_text(str(exc)))
         return
     as_of: date = st.date_input("As of", value=svc.settings.effective_as_of(), key="ask_as_of")
     if notice := st.session_state.pop("ask_notice", None):
@@ -166,7 +171,7 @@ def render() -> None:
     history: list[Answer] = st.session_state.setdefault("ask_history", [])
     for index, answer in enumerate(history):
         with st.chat_message("user"):
-            st.write(answer.question)
+            st.markdown(markdown_text(answer.question))
         with st.chat_message("assistant"):
             _show(svc, answer, index)
     things = [plural(e.name) for e in version.content.glossary.entities[:4]] if (
@@ -179,6 +184,6 @@ def render() -> None:
             with st.spinner("Answering…"):
                 answer = svc.ask(question, as_of=as_of, user=current_user(svc.settings))
         except CopilotError as exc:  # the audit could not be written: show nothing else
-            st.error(str(exc))
+            st.error(markdown_text(str(exc)))
             return
         _record(answer)

@@ -15,6 +15,7 @@ from app_pages.state import current_user, services
 from copilot.audit import AuditFilter
 from copilot.audit.export import EXPORT_COLUMNS, ExportFormat, export_records
 from copilot.errors import CopilotError
+from copilot.plaintext import markdown_text
 
 SHOWN = 500  # rows on the page; exports hold every filtered record
 MIME = {"csv": "text/csv", "jsonl": "application/x-ndjson",
@@ -27,7 +28,7 @@ def render() -> None:
     try:
         svc = services()
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
         return
     today = date.today()
     left, middle, right = st.columns(3)
@@ -48,7 +49,7 @@ def render() -> None:
             if len(rows) > SHOWN:
                 break
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
         return
     frame = pd.DataFrame(rows[:SHOWN], columns=list(EXPORT_COLUMNS))
     st.caption(f"{len(frame):,} records" + (f" shown (first {SHOWN})" if len(rows) > SHOWN
@@ -66,10 +67,10 @@ def render() -> None:
             vouched = (f", up to the signed checkpoint at record {result.checkpoint:,}"
                        if result.checkpoint is not None else ", no checkpoint yet")
             check.success(f"The chain holds over {result.records:,} records{vouched}.")
-            check.caption(result.summary().removeprefix("ok: "))
+            check.caption(markdown_text(result.summary().removeprefix("ok: ")))
         else:
-            check.error(f"The audit trail does not hold: "
-                        f"{result.summary().removeprefix('broken: ')}.")
+            check.error("The audit trail does not hold: "
+                        f"{markdown_text(result.summary().removeprefix('broken: '))}.")
     fmt: ExportFormat = export.selectbox("Export format", ["csv", "xlsx", "jsonl"],
                                          key="audit_format")
     if export.button("Prepare export", key="audit_export"):

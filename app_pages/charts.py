@@ -7,6 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from copilot.plaintext import plotly_text
+
 __all__ = ["column_config", "figure", "table_frame"]
 
 
@@ -23,16 +25,25 @@ def figure(kind: str, data: pd.DataFrame, *, height: int | None = None) -> go.Fi
     if kind not in ("bar", "line", "pie") or len(data.columns) < 2 or data.empty:
         return None
     x, y = data.columns[0], data.columns[-1]
+    labels, values = _plain(data[x]), _plain(data[y])
     if kind == "pie":
-        chart = go.Figure(go.Pie(labels=data[x], values=data[y], sort=False))
+        chart = go.Figure(go.Pie(labels=labels, values=values, sort=False))
     else:
-        trace = (go.Bar(x=data[x], y=data[y]) if kind == "bar"
-                 else go.Scatter(x=data[x], y=data[y], mode="lines+markers"))
+        trace = (go.Bar(x=labels, y=values) if kind == "bar"
+                 else go.Scatter(x=labels, y=values, mode="lines+markers"))
         chart = go.Figure(trace)
-        chart.update_layout(xaxis_title=str(x), yaxis_title=str(y))
+        chart.update_layout(xaxis_title=plotly_text(str(x)), yaxis_title=plotly_text(str(y)))
     if height:
         chart.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return chart
+
+
+def _plain(values: pd.Series) -> pd.Series:
+    # A counterparty named '<a href="http://evil">x</a>' would be a live link on the axis, in
+    # the hover and on a pie slice; numbers and dates pass untouched to keep their axis type.
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return values
+    return values.map(lambda v: plotly_text(v) if isinstance(v, str) else v)
 
 
 def column_config(frame: pd.DataFrame) -> dict:

@@ -12,6 +12,7 @@ from app_pages.charts import column_config, figure, table_frame
 from app_pages.state import current_user, dashboards, services
 from app_pages.widget_form import chart_input, refresh_input
 from copilot.errors import CopilotError
+from copilot.plaintext import markdown_text
 from dashboards.model import Dashboard, Widget
 from dashboards.refresh import WidgetResult
 from dashboards.service import DashboardService
@@ -21,17 +22,18 @@ COLUMNS = 2
 
 def _draw(widget: Widget, result: WidgetResult) -> None:
     if result.error:
-        st.error(result.error, icon=":material/error:")
+        st.error(markdown_text(result.error), icon=":material/error:")
         return
     data = table_frame(result.columns, result.rows)
     if data.empty and widget.chart != "number":
-        st.info(f"No rows{': none for ' + result.covers if result.covers else ''}.",
+        st.info(f"No rows{': none for ' + markdown_text(result.covers) if result.covers else ''}.",
                 icon=":material/check_circle:")
         return
     if widget.chart == "number":
         delta = (None if result.previous is None or result.value is None
                  else result.value - result.previous)
-        st.metric(widget.title, "—" if result.value is None else f"{result.value:,.0f}",
+        st.metric(markdown_text(widget.title),
+                  "—" if result.value is None else f"{result.value:,.0f}",
                   delta=None if delta is None else f"{delta:+,.0f} since last refresh",
                   label_visibility="collapsed")
         return
@@ -47,7 +49,7 @@ def _widget(boards: DashboardService, widget: Widget, as_of: date, user: str) ->
     """One widget; runs as a fragment, so its refresh reruns only itself."""
     with st.container(border=True):
         head, button = st.columns([5, 1])
-        head.markdown(f"**{widget.title}**")
+        head.markdown(f"**{markdown_text(widget.title)}**")  # a title is a user's question
         force = button.button("", icon=":material/refresh:", key=f"refresh_{widget.id}",
                               help="Refresh now")
         result, _ = boards.refresh(widget, as_of=as_of, by=user, force=force)
@@ -58,9 +60,9 @@ def _widget(boards: DashboardService, widget: Widget, as_of: date, user: str) ->
             rows = f"{count:,} row{'' if count == 1 else 's'}" + (
                 " (cut)" if result.truncated else "")
             facts = [result.covers, *facts, rows]
-        st.caption(" · ".join(facts))
+        st.caption(markdown_text(" · ".join(facts)))
         if result.note:
-            st.caption(result.note)
+            st.caption(markdown_text(result.note))
         _edit(boards, widget, user)
 
 
@@ -81,7 +83,7 @@ def _edit(boards: DashboardService, widget: Widget, user: str) -> None:
             boards.edit_widget(widget, title=title, chart=chart, refresh=refresh, sql=sql,
                                by=user)
         except CopilotError as exc:
-            st.error(str(exc))
+            st.error(markdown_text(str(exc)))
         else:
             st.rerun()
     up, down, delete = st.columns(3)
@@ -104,7 +106,7 @@ def _manage(boards: DashboardService, current: Dashboard | None, user: str) -> N
             try:
                 st.session_state["dashboard_next"] = boards.dashboard(name, by=user).name
             except CopilotError as exc:
-                st.error(str(exc))
+                st.error(markdown_text(str(exc)))
             else:
                 st.rerun()
         upload = right.file_uploader("Import a dashboard (JSON export)", type=["json"],
@@ -116,7 +118,7 @@ def _manage(boards: DashboardService, current: Dashboard | None, user: str) -> N
             try:
                 imported = boards.import_json(text, by=user, name=as_name)
             except CopilotError as exc:
-                st.error(str(exc))
+                st.error(markdown_text(str(exc)))
             else:
                 st.session_state["dashboard_next"] = imported.name
                 st.rerun()
@@ -138,7 +140,7 @@ def render() -> None:
         svc = services()
         boards = dashboards()
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
         return
     user = current_user(svc.settings)
     as_of = svc.settings.effective_as_of()

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages.state import services
 from copilot.errors import CopilotError
+from copilot.plaintext import markdown_text
 from copilot.schema import TableInfo
 
 SAMPLE_ROWS = 20
@@ -37,7 +38,7 @@ def render() -> None:
         svc = services()
         schema = svc.warehouse.schema()
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
         return
     settings = svc.settings
     as_of = settings.effective_as_of()
@@ -68,7 +69,7 @@ def render() -> None:
     name = st.selectbox("Table", schema.table_names, key="data_table")
     table = schema.table(name)
     if table.comment:
-        st.write(table.comment)
+        st.markdown(markdown_text(table.comment))  # the warehouse's text, not ours
     st.subheader("Columns")
     columns = _columns_frame(table)
     # Tall enough for every column: analysts read the whole list, not a scroll box.
@@ -77,7 +78,7 @@ def render() -> None:
     try:
         sample = svc.sample(name, SAMPLE_ROWS)
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
         return
     st.dataframe(
         pd.DataFrame(list(sample.rows), columns=list(sample.columns)),

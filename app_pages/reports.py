@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_pages.state import current_user, dashboards, reports, services
 from copilot.errors import CopilotError
+from copilot.plaintext import markdown_text
 from reports.model import (
     DAYS,
     FORMATS,
@@ -22,7 +23,8 @@ from reports.model import (
 )
 from reports.service import ReportService
 
-_STATES = ("", "success", "error", "skipped", "not triggered", "working")
+_STATES = ("", "success", "partial", "error", "interrupted", "skipped", "not triggered",
+           "working")
 
 
 def _lines(text: str) -> tuple[str, ...]:
@@ -123,7 +125,7 @@ def _save(svc: ReportService, key: str, current: ReportTemplate | None, user: st
             st.session_state["report_notice"] = f"Saved {saved.name!r}: {saved.schedule.label}."
             st.rerun()  # so the table above shows the saved report and its next run
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
 
 
 def _templates(svc: ReportService, user: str) -> None:
@@ -144,8 +146,8 @@ def _templates(svc: ReportService, user: str) -> None:
         with st.spinner("Running…"):
             done = svc.run_now(template, by=user)
         (st.success if done.state == "success" else st.warning)(
-            f"{done.state}: {done.row_count or 0:,} rows" + (f"; {done.error}" if done.error
-                                                            else ""))
+            f"{done.state}: {done.row_count or 0:,} rows"
+            + (f"; {markdown_text(done.error)}" if done.error else ""))
     if pause.button("Resume" if template.paused else "Pause", key="report_pause"):
         svc.set_paused(template, not template.paused, by=user)
         st.rerun()
@@ -168,7 +170,8 @@ def _run_log(svc: ReportService, user: str) -> None:
         "id": r.id, "report": r.template_name, "trigger": r.trigger,
         "scheduled for": r.scheduled_for, "started": r.started_at, "ended": r.ended_at,
         "state": r.state, "rows": r.row_count,
-        "delivered": ", ".join(f"{d['channel']} {'ok' if d['ok'] else 'failed'}"
+        "delivered": ", ".join(f"{d['channel']} "
+                               f"{d.get('state') or ('sent' if d['ok'] else 'failed')}"
                                for d in r.deliveries),
         "error": r.error} for r in runs]), hide_index=True, key="run_table")
     if not runs:
@@ -177,7 +180,7 @@ def _run_log(svc: ReportService, user: str) -> None:
                        f"{r.started_at[:16]} {r.state}", key="log_run")
     for number, path in enumerate(Path(p) for p in run.files):
         if path.exists():
-            st.download_button(path.name, path.read_bytes(), file_name=path.name,
+            st.download_button(markdown_text(path.name), path.read_bytes(), file_name=path.name,
                                key=f"file_{run.id}_{number}")
     template = svc.store.template_by_id(run.template_id)
     if template is not None and st.button("Re-run", key=f"rerun_{run.id}"):
@@ -192,10 +195,10 @@ def render() -> None:
         user = current_user(services().settings)
         svc = reports()
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
         return
     if notice := st.session_state.pop("report_notice", None):
-        st.success(notice)
+        st.success(markdown_text(notice))  # it names the report as its author typed it
     _templates(svc, user)
     with st.expander("New report"):
         _save(svc, "new_report", None, user)

@@ -12,6 +12,7 @@ from app_pages.state import current_user, services
 from copilot.config import settings_in_force
 from copilot.errors import CopilotError
 from copilot.llm.config import LLMConfig
+from copilot.plaintext import markdown_text
 from copilot.services import Services
 
 
@@ -59,7 +60,8 @@ def _llm_section(svc: Services) -> None:
     st.subheader("LLM")
     saved = svc.llm_settings.load()
     current = svc.llm_config()
-    st.caption(f"Saved on this page by {saved.saved_by} at {saved.saved_at}." if saved else
+    st.caption(markdown_text(f"Saved on this page by {saved.saved_by} at {saved.saved_at}.")
+               if saved else
                "From the environment (OPSCOPILOT_LLM_*)."
                + ("" if current.enabled else " No LLM is configured: the engine alone "
                   "answers, exactly as without one."))
@@ -79,12 +81,12 @@ def _llm_section(svc: Services) -> None:
                 return
             with st.spinner("Asking the endpoint…"):
                 reply = svc.test_llm(config, by=user)
-            st.success(f"The endpoint answered: {reply!r}")
+            st.success(f"The endpoint answered: {markdown_text(repr(reply))}")
         else:
             svc.save_llm_config(config, by=user)
             st.success("Saved. The next question uses these settings.")
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
 
 
 def _in_force(svc: Services) -> None:
@@ -100,7 +102,7 @@ def render() -> None:
     try:
         svc = services()
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
         return
     _llm_section(svc)
     st.caption("Recipes for a bank's gateway, Groq, vLLM, Ollama and Azure OpenAI: the "

@@ -10,6 +10,7 @@ import streamlit as st
 
 from app_pages.state import services
 from copilot.errors import CopilotError
+from copilot.plaintext import markdown_text
 from training.glossary import load_glossary
 from training.profiles import ProfileVersion
 from training.uploads import parse_pairs
@@ -36,7 +37,7 @@ def _run(action: Callable[[], ProfileVersion], success: str) -> None:
     try:
         version = action()
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
         return
     st.session_state["training_notice"] = success.format(version=version.version)
     st.rerun()
@@ -51,7 +52,7 @@ def render() -> None:
         versions = trainer.versions()
         active = trainer.active()
     except CopilotError as exc:
-        st.error(str(exc))
+        st.error(markdown_text(str(exc)))
         return
     settings = svc.settings
     if notice := st.session_state.pop("training_notice", None):
@@ -60,11 +61,12 @@ def render() -> None:
     try:
         trainer.require_trained()
         st.caption(
-            f"Profile **{trainer.profile}** answers from version **{active.version}**, made "
-            f"{active.created_at} by {active.created_by}."
+            f"Profile **{markdown_text(str(trainer.profile))}** answers from version "
+            f"**{active.version}**, made {active.created_at} by "
+            f"{markdown_text(active.created_by)}."
         )
     except CopilotError as exc:
-        st.warning(str(exc))
+        st.warning(markdown_text(str(exc)))
 
     if active is not None:
         counts = active.counts
@@ -104,7 +106,7 @@ def render() -> None:
         for kind, change in diff.kinds.items():
             for sign, names in (("+", change.added), ("−", change.removed), ("~", change.changed)):
                 if names:
-                    st.write(f"**{kind}** {sign} {', '.join(names)}")
+                    st.write(f"**{kind}** {sign} {markdown_text(', '.join(names))}")
 
     st.subheader("Add verified pairs and documents")
     pairs_file = st.file_uploader("Question/SQL pairs (YAML list or JSON lines)",
@@ -135,16 +137,17 @@ def render() -> None:
             )
         with st.expander(f"Business rules ({len(glossary.rules)})"):
             for rule in glossary.rules:
-                st.markdown(f"- **{rule.id}**: {rule.text}")
+                st.markdown(f"- **{markdown_text(rule.id)}**: {markdown_text(rule.text)}")
         probe = st.text_input("Try a question: what does training retrieve for it?",
                               key="training_probe")
         if probe.strip():
             try:
                 hits = trainer.retrieve(probe, k=3)
             except CopilotError as exc:
-                st.error(str(exc))
+                st.error(markdown_text(str(exc)))
                 return
             for kind, found in hits.items():
                 if found:
-                    st.write(f"**{kind}**: " + "; ".join(
-                        f"{h.metadata.get('label')} ({h.score:.2f})" for h in found))
+                    st.write(f"**{kind}**: " + "; ".join(  # labels: pairs' questions, documents
+                        f"{markdown_text(str(h.metadata.get('label')))} ({h.score:.2f})"
+                        for h in found))
