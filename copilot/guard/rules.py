@@ -63,6 +63,18 @@ _KIND = {
 }
 
 
+# Words that begin a statement. Unquoted, sqlglot reads one after an expression as an alias
+# ("SELECT 1 DELETE FROM trades" is "SELECT 1 AS DELETE ..."), while SQL Server, which needs
+# no semicolon between statements, reads two statements there. A name that is one of these
+# words must be quoted, as the warehouse itself would insist.
+_STATEMENT_WORDS = frozenset({
+    "ALTER", "ATTACH", "BACKUP", "BULK", "CALL", "COPY", "CREATE", "DBCC", "DEALLOCATE",
+    "DECLARE", "DELETE", "DENY", "DETACH", "DROP", "EXEC", "EXECUTE", "GRANT", "INSERT",
+    "KILL", "MERGE", "OPENROWSET", "PRAGMA", "PREPARE", "RECONFIGURE", "RESTORE", "REVOKE",
+    "SET", "SHUTDOWN", "TRUNCATE", "UPDATE", "USE", "VACUUM", "WAITFOR",
+})
+
+
 def _kind(node: exp.Expression) -> str:
     if isinstance(node, exp.Command):
         return str(node.this).upper() or "a command"
@@ -91,6 +103,13 @@ def read_only(tree: exp.Expression, ctx: GuardContext) -> None:
                 "read_only",
                 f"The statement contains {_kind(node)}{where}; only read-only queries "
                 "(SELECT or WITH ... SELECT) may run against the warehouse.",
+            )
+    for name in tree.find_all(exp.Identifier):
+        if not name.quoted and name.name.upper() in _STATEMENT_WORDS:
+            raise Refused(
+                "read_only",
+                f"{name.name.upper()} starts a statement and cannot stand as a name here; "
+                "only read-only queries may run (quote it if it is a column's name).",
             )
     root = _unwrap(tree)
     if not isinstance(root, _QUERY_ROOTS):
