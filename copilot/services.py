@@ -25,7 +25,7 @@ from copilot.demo import DemoSummary, build_demo_warehouse
 from copilot.engine.answer import Answer, Engine
 from copilot.errors import CopilotError, GuardRefusal, LLMError, TrainingRequired
 from copilot.guard import Guard, GuardSchema, Policy, Verdict, default_policy, load_policy
-from copilot.llm.client import ChatMessage, OpenAICompatibleClient
+from copilot.llm.client import ChatMessage, LLMExchangeError, OpenAICompatibleClient
 from copilot.llm.config import LLMConfig
 from copilot.llm.route import LLMWriter, route
 from copilot.llm.store import LLMSettingsStore
@@ -157,18 +157,24 @@ class Services:
         started = time.perf_counter()
         outcome: Outcome = "error"
         reason = ""
+        account: dict[str, object] = {}
         try:
             reply = OpenAICompatibleClient(config).complete(
                 [ChatMessage("user", "Reply with the word OK.")], max_tokens=5,
                 deadline=time.monotonic() + config.timeout_s)
             outcome = "recorded"
+            account = {"requests": reply.attempts}
             return reply.text.strip()[:200]
         except LLMError as exc:
             reason = str(exc)
+            if isinstance(exc, LLMExchangeError):  # what a failed test cost, and why
+                account = {"requests": exc.requests, "failure": exc.failure,
+                           "http_status": exc.http_status}
             raise
         finally:
             self.record("settings", by, f"LLM connection test: {config.endpoint}",
-                        outcome=outcome, reason=reason, duration_ms=_now_ms(started))
+                        outcome=outcome, reason=reason, duration_ms=_now_ms(started),
+                        details=json.dumps(account, sort_keys=True) if account else "")
 
     def run_sql(self, sql: str, *, user: str | None = None, channel: Channel = "ask",
                 question: str = "(edited SQL)") -> Answer:

@@ -3,7 +3,8 @@ replies scripted by the test, every request recorded.
 
 No model can run here, so the "model" is a script: a list of steps consumed one per
 request, or a function of the request. A step is a reply text, or a `Step` with a status,
-headers, a raw body or a delay.
+headers, a raw body, a delay or a trickle (the response sent one byte at a time, each read
+of the client succeeding long before its read timeout).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Step:
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None  # sent as the body instead of a chat completion
     delay_s: float = 0.0
+    trickle_s: float = 0.0  # when set, one byte of the response every trickle_s seconds
+    trickle_body_only: bool = False  # the status line and headers at once, then the trickle
 
 
 @dataclass(frozen=True)
@@ -75,10 +78,25 @@ class ScriptedLLM(LoopbackHTTPServer):
     def __init__(self, script: Script | None = None) -> None:
         self.script: Script = script if script is not None else []
         self.requests: list[Seen] = []
+        self.open_connections = 0  # connections the server holds now
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            def setup(self) -> None:
+                super().setup()
+                with owner._lock:
+                    owner.open_connections += 1
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                    self.connection.close()  # closed here, not later, so that tests can count
+                finally:
+                    with owner._lock:
+                        owner.open_connections -= 1
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode()
@@ -92,6 +110,9 @@ class ScriptedLLM(LoopbackHTTPServer):
                 body = step.raw if step.raw is not None else (
                     chat_body(step.text) if step.status == 200
                     else json.dumps({"error": {"message": f"scripted {step.status}"}}).encode())
+                if step.trickle_s:
+                    self._trickle(step, body)
+                    return
                 try:
                     self.send_response(step.status)
                     self.send_header("Content-Type", "application/json")
@@ -103,10 +124,28 @@ class ScriptedLLM(LoopbackHTTPServer):
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
 
+            def _trickle(self, step: Step, body: bytes) -> None:
+                head = (f"{self.protocol_version} {step.status} Scripted\r\n"
+                        "Content-Type: application/json\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n").encode()
+                data, at_once = head + body, len(head) if step.trickle_body_only else 0
+                try:
+                    self.wfile.write(data[:at_once])
+                    for i in range(at_once, len(data)):
+                        if owner._stopping.wait(step.trickle_s):
+                            return
+                        self.wfile.write(data[i:i + 1])
+                except OSError:
+                    pass  # the client closed the connection: what a deadline must do
+
             def log_message(self, *args: object) -> None:
                 pass
 
         super().__init__(Handler)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopping.set()  # a trickle still running (a leaking client) ends with the test
+        super().__exit__(*exc)
 
     @property
     def base_url(self) -> str:

@@ -26,6 +26,39 @@ def test_the_sql_is_taken_from_fences_or_bare_lines(text: str, sql: str) -> None
     assert read_reply(text).sql == sql
 
 
+@pytest.mark.parametrize(("text", "sql"), [
+    # every SQL fence counts, whatever its tag, and the text around them
+    ("```postgresql\nSELECT a FROM t\n```", "SELECT a FROM t"),
+    ("```sqlite\nDELETE FROM t\n```\nThen:\n```sql\nSELECT 1\n```", "DELETE FROM t;\nSELECT 1"),
+    ("```text\nDROP TABLE t\n```\n```sql\nSELECT 1\n```", "DROP TABLE t;\nSELECT 1"),
+    ("```sql\nSELECT 1\n```\nAfterwards run:\nDELETE FROM t;", "SELECT 1;\nDELETE FROM t"),
+    ("DELETE FROM t;\nSELECT 1", "DELETE FROM t;\nSELECT 1"),
+    ("SELECT 1\n\nDROP TABLE t", "SELECT 1;\nDROP TABLE t"),
+    ("DELETE FROM t; SELECT 1", "DELETE FROM t; SELECT 1"),
+    # what is not SQL stays out: other code, prose that starts like a keyword
+    ("```python\nprint(1)\n```\n```sql\nSELECT 1\n```", "SELECT 1"),
+    ("Update: fixed the join.\nWith this query you get it.\n```sql\nSELECT 1\n```", "SELECT 1"),
+    ("```sql\nSELECT 1\n", "SELECT 1"),  # a fence cut off by max_tokens
+])
+def test_no_part_of_a_reply_is_left_out_of_its_sql(text: str, sql: str) -> None:
+    assert read_reply(text).sql == sql
+
+
+@pytest.mark.parametrize(("sql", "kinds"), [
+    ("SELECT a FROM t", ()),
+    ("WITH x AS (SELECT 1) SELECT * FROM x UNION SELECT 2", ()),
+    ("SELECT REPLACE(a, 'x', 'y') AS \"update\" FROM t", ()),
+    ("DELETE FROM t; SELECT 1", ("DELETE",)),
+    ("WITH gone AS (DELETE FROM t RETURNING *) SELECT COUNT(*) FROM gone", ("DELETE",)),
+    ("SELECT * INTO copy FROM t", ("SELECT INTO",)),
+    ("SELECT 1 DELETE FROM t", ("DELETE",)),  # an "alias" to sqlglot, a statement to T-SQL
+    ("GRANT ALL ON t TO bob", ("GRANT",)),
+    ("DROP TABLE t; SELECT 'unterminated", ("DROP",)),  # does not parse: still named
+])
+def test_statements_that_are_not_queries_are_named(sql: str, kinds: tuple[str, ...]) -> None:
+    assert read_reply(f"```sql\n{sql}\n```", "postgres").non_queries == kinds
+
+
 def test_explanation_and_follow_ups_are_read_whatever_the_markup() -> None:
     draft = read_reply("```sql\nSELECT 1\n```\n**Explanation:** Counts the fails.\n"
                        "**Follow-ups:**\n1. fails by desk\n2) fails today\n* fails by ccy\n"

@@ -121,20 +121,20 @@ def test_a_reply_with_prose_and_a_fenced_block_is_answered_and_marked_llm(
     assert services.trainer.active().content.pairs[0].question == UNKNOWN
 
 
-def test_a_destructive_reply_is_refused_by_the_guard_every_time(
+def test_a_destructive_reply_is_refused_whole_and_not_corrected(
         trained_data: Path, llm: ScriptedLLM) -> None:
-    llm.script = ["```sql\nDELETE FROM trades\n```"] * 3
+    llm.script = ["```sql\nDELETE FROM trades\n```", PROSE_REPLY]
     services = _services(trained_data, llm)
     before = sqlite3.connect(trained_data / "otc_demo.db").execute(
         "SELECT COUNT(*) FROM trades").fetchone()
     answer = services.ask(UNKNOWN)
     assert answer.status == "refused" and answer.source == "engine"
-    assert "LLM could not help" in answer.notes[0] and "2 corrections" in answer.notes[0]
-    assert len(llm.requests) == 3  # the first try and two corrections
-    assert "the SQL guard refused it" in llm.requests[1].messages[-1]["content"]
+    assert "LLM could not help" in answer.notes[0]
+    assert "refused as a whole" in answer.notes[0] and "(DELETE)" in answer.notes[0]
+    assert len(llm.requests) == 1  # a write is not sent back to be made harmless
     trace = _last_details(services)["llm"]
-    assert [a["sql"] for a in trace["attempts"]] == ["DELETE FROM trades"] * 3
-    assert all("guard refused" in a["problem"] for a in trace["attempts"])
+    assert [a["sql"] for a in trace["attempts"]] == ["DELETE FROM trades"]
+    assert trace["failure"] == "unsafe_reply" and trace["requests"] == 1
     after = sqlite3.connect(trained_data / "otc_demo.db").execute(
         "SELECT COUNT(*) FROM trades").fetchone()
     assert before == after

@@ -3,8 +3,11 @@ reason another reader could overcome) or is unsure, and only when one is configu
 
 The LLM's SQL goes through the same guard and read-only warehouse as the engine's. When the
 guard or the warehouse rejects it, the reason goes back to the LLM for a bounded number of
-corrections. Any failure of the LLM leaves the engine's own answer or refusal standing, with
-a note saying what happened; the whole exchange is bounded by the configured time.
+corrections. A reply holding a statement that is not a read query is refused as a whole,
+not corrected: nothing from it runs. Any failure of the LLM leaves the engine's own answer
+or refusal standing, with a note saying what happened, and the audit trace says why and
+counts every request made, failed ones included; the whole exchange is bounded by the
+configured time.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlglot import exp
 from copilot.engine.answer import Answer, Engine, result_chart
 from copilot.errors import CopilotError, LLMError, QueryFailed, QueryTimeout
 from copilot.guard import Verdict
-from copilot.llm.client import LLMClient
+from copilot.llm.client import LLMClient, LLMExchangeError
 from copilot.llm.config import LLMConfig
 from copilot.llm.prompt import build_prompt, correction
 from copilot.llm.reply import Draft, read_reply
@@ -66,26 +69,39 @@ class LLMWriter:
                 budget_tokens=self.config.token_budget - self.config.max_reply_tokens,
                 sample=sample if self.config.send_rows else None)
         except CopilotError as exc:
-            return _fall_back(fallback, replace(trace, error=str(exc)), started)
+            return _fall_back(fallback, replace(trace, error=str(exc), failure="prompt"),
+                              started)
         trace = replace(trace, prompt_sha256=prompt.sha256, prompt_chars=prompt.chars,
                         prompt_tokens=prompt.tokens, prompt_tables=prompt.tables)
         for _ in range(1 + self.config.max_corrections):
             if trace.tokens_used + prompt.tokens + self.config.max_reply_tokens > \
                     self.config.token_budget and trace.requests:
-                trace = replace(trace, error="The question's LLM token budget is spent.")
+                trace = replace(trace, error="The question's LLM token budget is spent.",
+                                failure="token_budget")
                 break
             try:
                 reply = self.client.complete(prompt.messages, deadline=deadline,
                                              max_tokens=self.config.max_reply_tokens)
-            except LLMError as exc:
-                trace = replace(trace, error=str(exc))
+            except LLMExchangeError as exc:
+                trace = replace(trace, error=str(exc), failure=exc.failure,
+                                http_status=exc.http_status,
+                                requests=trace.requests + exc.requests)
+                break
+            except LLMError as exc:  # another client, which does not count its requests
+                trace = replace(trace, error=str(exc), failure="error")
                 break
             trace = replace(trace, requests=trace.requests + reply.attempts,
                             tokens_used=trace.tokens_used + reply.prompt_tokens
                             + reply.completion_tokens)
-            draft = read_reply(reply.text)
+            draft = read_reply(reply.text, warehouse.dialect)
             if draft.declined:
-                trace = replace(trace, error=f"The LLM says it cannot answer: {draft.declined}")
+                trace = replace(trace, error=f"The LLM says it cannot answer: {draft.declined}",
+                                failure="declined")
+                break
+            if draft.non_queries:
+                problem = _unsafe(draft.non_queries)
+                trace = replace(trace, error=problem, failure="unsafe_reply",
+                                attempts=(*trace.attempts, LLMAttempt(draft.sql or "", problem)))
                 break
             outcome = _try(draft.sql, check, warehouse)
             trace = replace(trace, attempts=(*trace.attempts,
@@ -93,13 +109,19 @@ class LLMWriter:
             if outcome.result is not None:
                 return _llm_answer(fallback, draft, outcome, trace, started, self.client.model)
             if outcome.final:
-                trace = replace(trace, error=outcome.problem)
+                trace = replace(trace, error=outcome.problem, failure="warehouse")
                 break
             prompt = correction(prompt, reply.text, outcome.problem)
         else:
             trace = replace(trace, error=f"No usable SQL after {self.config.max_corrections} "
-                                         "corrections.")
+                                         "corrections.", failure="no_usable_sql")
         return _fall_back(fallback, trace, started)
+
+
+def _unsafe(kinds: Sequence[str]) -> str:
+    what = ", ".join(kinds)
+    return (f"The LLM's reply was refused as a whole: it holds a statement that is not a read-only "
+            f"query ({what}), and only one SELECT may run. Nothing from the reply ran.")
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,15 @@ connector.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Literal
 
-__all__ = ["LLMAttempt", "LLMTrace"]
+__all__ = ["Failure", "LLMAttempt", "LLMTrace"]
+
+# Why the LLM gave no answer, for the audit log: the first four are the exchange failing,
+# the others what the copilot made of a reply (or of the question before asking).
+Failure = Literal["timeout", "unreachable", "http_error", "malformed_reply", "error",
+                  "unsafe_reply", "declined", "no_usable_sql", "token_budget", "warehouse",
+                  "prompt"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +29,8 @@ class LLMAttempt:
 @dataclass(frozen=True)
 class LLMTrace:
     """The prompt's hash and size (never its text, which may hold the question's names),
-    the tokens and requests spent, every attempt and the error that ended it, if any."""
+    the tokens and requests spent (failed ones included), every attempt, and the error that
+    ended it, if any, with its kind and the endpoint's last HTTP status."""
 
     model: str
     prompt_sha256: str = ""
@@ -33,6 +41,8 @@ class LLMTrace:
     requests: int = 0
     attempts: tuple[LLMAttempt, ...] = ()
     error: str = ""
+    failure: Failure | Literal[""] = ""
+    http_status: int = 0  # of the failed exchange, when the endpoint answered one
     ms: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
