@@ -71,6 +71,7 @@ def run_reports(args: argparse.Namespace, settings: Settings) -> int:
 
         recovered = recover_runs(runner)
         for run in recovered:
+            print(f"run #{run.id} of {run.template_name!r}")
             _print_run(run)
         print(f"{len(recovered)} run(s) recovered")
         return 0
@@ -85,7 +86,7 @@ RUN_EXIT_STATUS = {"success": 0, "error": 2, "partial": 3}
 
 
 def _print_run(run: ReportRun) -> None:
-    print(f"{run.template_name} ({run.state}): {run.row_count or 0:,} rows"
+    print(f"{run.state}: {run.row_count or 0:,} rows"
           + (f"; {run.error}" if run.error else ""))
     for delivery in run.deliveries:
         state = str(delivery.get("state") or ("sent" if delivery["ok"] else "failed"))
