@@ -261,7 +261,8 @@ def choose_measure(d: Draft) -> None:
         i for i in range(len(d.items)) if measure_like(d, i) and i not in d.used]
     index = candidates[0] if candidates else None
     looked_up = any(d.meaning(i) and d.meaning(i).kind == "id"  # type: ignore[union-attr]
-                    for i in range(len(d.items)))
+                    for i in range(len(d.items))) or (
+        index is not None and _names_one_row(d, index))
     column = _plain_measure(d, index) if index is not None else None
     projected = [i for i in d.free("column") if i != index and not measure_like(d, i)]
     if index is not None and (looked_up or projected) and agg is None and not count_index \
@@ -324,6 +325,18 @@ def choose_measure(d: Draft) -> None:
         d.note("count")
     else:
         d.measure = Measure("list", "list")
+
+
+def _names_one_row(d: Draft, index: int) -> bool:
+    """'the tonnage of the Aurora': a stored value of the label column of the measure's own
+    table names rows one by one, so the column is shown for them, not totalled (a total
+    would merge two vessels of one name into a number nobody has)."""
+    measure = d.meaning(index)
+    if measure is None or measure.kind != "column":
+        return False
+    label = label_column(d, measure.table)
+    return any(m is not None and m.kind == "value" and not m.synonym and m.column == label
+               for m in (d.meaning(i) for i in range(len(d.items))))
 
 
 def _plain_measure(d: Draft, index: int) -> str | None:

@@ -1,0 +1,70 @@
+"""What the engine reads from a schema alone, with a glossary that says nothing: a small
+shipping warehouse made here (tables named in the singular, a foreign key, stored values),
+so none of the demo's words can help."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pytest
+
+from copilot.engine.answer import Answer
+from tests.engines import engine_for
+
+AS_OF = date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def ships(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    folder = tmp_path_factory.mktemp("ships")
+    db = folder / "ships.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript("""
+            CREATE TABLE port (port_id INTEGER PRIMARY KEY, port_name TEXT, country TEXT);
+            CREATE TABLE vessel (vessel_id INTEGER PRIMARY KEY, name TEXT, flag TEXT,
+                                 tonnage REAL, home_port_id INTEGER REFERENCES port(port_id));
+            INSERT INTO port VALUES (1, 'Rotterdam', 'NL'), (2, 'Hamburg', 'DE');
+            INSERT INTO vessel VALUES (1, 'Aurora', 'Malta', 50000, 1),
+                (2, 'Aurora', 'Panama', 20000, 2), (3, 'Borealis', 'Malta', 30000, 1);
+        """)
+    glossary = folder / "glossary"
+    glossary.mkdir()
+    (glossary / "rules.yaml").write_text("kind: rules\nrules: []\n", encoding="utf-8")
+    return engine_for(db, glossary)
+
+
+def _ask(ships: tuple, question: str) -> Answer:
+    engine, guard, warehouse = ships
+    return engine.answer(question, AS_OF, check=guard.check, warehouse=warehouse)
+
+
+def test_a_table_named_in_the_question_is_counted(ships: tuple) -> None:
+    answer = _ask(ships, "how many vessels are there?")
+    assert answer.status == "answered" and answer.rows == ((3,),)
+
+
+def test_a_numeric_column_of_a_named_row_is_shown_not_totalled(ships: tuple) -> None:
+    # Two vessels share the name: a total (70,000) would be a number no vessel has.
+    answer = _ask(ships, "what is the tonnage of the Aurora")
+    assert answer.status == "answered", answer.interpretation
+    assert sorted(answer.rows) == [("Aurora", 20000.0), ("Aurora", 50000.0)]
+    total = _ask(ships, "total tonnage of the Aurora")
+    assert total.rows == ((70000.0,),)  # asked for in words, the total is given
+
+
+def test_columns_values_and_joins_come_from_the_schema(ships: tuple) -> None:
+    by_flag = _ask(ships, "vessels by flag")
+    assert dict(by_flag.rows) == {"Malta": 2, "Panama": 1}
+    in_port = _ask(ships, "how many vessels per port")
+    assert dict(in_port.rows) == {"Rotterdam": 2, "Hamburg": 1}
+
+
+@pytest.mark.parametrize("question", [
+    "how many vessels sailed under sanctions",  # 'sailed', 'sanctions': nowhere in the schema
+    "average draught of vessels",
+    "vessels owned by Maersk",
+])
+def test_a_word_the_schema_does_not_explain_is_refused(ships: tuple, question: str) -> None:
+    answer = _ask(ships, question)
+    assert answer.status == "refused" and not answer.rows
