@@ -24,7 +24,12 @@ def ships(tmp_path_factory: pytest.TempPathFactory) -> tuple:
             CREATE TABLE port (port_id INTEGER PRIMARY KEY, port_name TEXT, country TEXT);
             CREATE TABLE vessel (vessel_id INTEGER PRIMARY KEY, name TEXT, flag TEXT,
                                  tonnage REAL, home_port_id INTEGER REFERENCES port(port_id));
+            CREATE TABLE voyage (voyage_id INTEGER PRIMARY KEY,
+                                 vessel_id INTEGER REFERENCES vessel(vessel_id),
+                                 departure_date DATE, arrival_date DATE);
             INSERT INTO port VALUES (1, 'Rotterdam', 'NL'), (2, 'Hamburg', 'DE');
+            INSERT INTO voyage VALUES (1, 1, '2026-10-03', '2026-10-20'),
+                (2, 2, '2026-09-28', '2026-10-02'), (3, 3, '2026-11-02', '2026-11-15');
             INSERT INTO vessel VALUES (1, 'Aurora', 'Malta', 50000, 1),
                 (2, 'Aurora', 'Panama', 20000, 2), (3, 'Borealis', 'Malta', 30000, 1);
         """)
@@ -58,6 +63,15 @@ def test_columns_values_and_joins_come_from_the_schema(ships: tuple) -> None:
     assert dict(by_flag.rows) == {"Malta": 2, "Panama": 1}
     in_port = _ask(ships, "how many vessels per port")
     assert dict(in_port.rows) == {"Rotterdam": 2, "Hamburg": 1}
+
+
+def test_the_verb_of_a_date_column_moves_the_period_there(ships: tuple) -> None:
+    # departure_date and arrival_date: "departed" and "arrived" say which date a period is on.
+    departed = _ask(ships, "how many voyages departed in October 2026")
+    arrived = _ask(ships, "how many voyages arrived in October 2026")
+    assert departed.rows == ((1,),) and arrived.rows == ((2,),)
+    named = _ask(ships, "how many voyages with a departure date in October 2026")
+    assert named.rows == departed.rows  # the paraphrase that names the column agrees
 
 
 @pytest.mark.parametrize("question", [

@@ -137,6 +137,7 @@ class Lexicon:
             table = next((c.table for c in _columns(glossary.upcoming_condition)), "")
             lexicon.add(phrase, Meaning("upcoming", phrase, table))
         lexicon._add_values(content)
+        lexicon._add_date_verbs({word.column for word in glossary.date_words})
         lexicon._add_columns()
         lexicon._prefer_entities()
         return lexicon
@@ -194,6 +195,23 @@ class Lexicon:
                 if words.split()[:1] == own[-1:] or words.split()[:1] == [entity.name]:
                     self.add(" ".join(words.split()[1:]), meaning)
 
+    def _add_date_verbs(self, glossary_dated: set[str]) -> None:
+        """'voyages that departed last month': the verb of a date column's name is a date
+        word for it (derivations.yaml), unless the words already mean something else or the
+        glossary names the column's date words itself."""
+        rules = _derivations()
+        suffixes, endings = set(rules["date_words"]), dict(rules["verb_endings"])
+        for table in self.schema.tables:
+            for column in table.columns:
+                ref = f"{table.name}.{column.name}"
+                words = split_name(column.name).split()
+                if not is_date(column) or ref in glossary_dated or len(words) < 2 \
+                        or words[-1] not in suffixes:
+                    continue
+                verb = _verb_of(words[-2], endings)
+                if verb and tuple(t.lemma for t in tokenize(verb)) not in self.phrases:
+                    self.add(verb, Meaning("date_word", verb, table.name, column=ref))
+
     def match(self, tokens: tuple[Token, ...]) -> list[Match]:
         """Every known phrase at every position (overlaps kept: the lattice chooses)."""
         found: list[Match] = []
@@ -229,6 +247,24 @@ class Lexicon:
         """Every word of every phrase, for suggestions when a word is not known."""
         return {w for entries in self.phrases.values() for surface, _ in entries
                 for w in surface if len(w) > 2}
+
+
+@lru_cache(maxsize=1)
+def _derivations() -> dict[str, object]:
+    return yaml.safe_load(Path(__file__).with_name("derivations.yaml").read_text("utf-8"))
+
+
+def _verb_of(noun: str, endings: dict[str, str]) -> str | None:
+    """'departure' -> 'depart', 'arrival' -> 'arrive', 'created' -> 'created' (its lemma is
+    the verb); None when no ending gives an English verb."""
+    if noun.endswith("ed") and is_english_word(noun):
+        return noun
+    for ending, replacement in endings.items():
+        if noun.endswith(ending) and len(noun) > len(ending) + 2:
+            verb = noun[: -len(ending)] + replacement
+            if is_english_word(verb):
+                return verb
+    return None
 
 
 def _shape(value: str) -> str:
