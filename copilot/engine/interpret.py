@@ -8,9 +8,11 @@ from copilot.engine.plan import QueryPlan
 
 __all__ = ["interpret", "plural"]
 
+# A sum, average, minimum or maximum carries its word in its label ("total notional"), so
+# the verb does not say it again ("Summing total notional").
 _VERBS = {"count": "Counting", "count_distinct": "Counting", "list": "Listing",
-          "sum": "Summing", "avg": "Averaging", "min": "Finding the smallest",
-          "max": "Finding the largest", "rate": "Computing", "share": "Computing"}
+          "sum": "Computing the", "avg": "Computing the", "min": "Computing the",
+          "max": "Computing the", "rate": "Computing", "share": "Computing"}
 _HAVING = {">": "more than", ">=": "at least", "<": "less than", "<=": "at most",
            "between": "between"}
 
