@@ -82,3 +82,38 @@ def test_the_verb_of_a_date_column_moves_the_period_there(ships: tuple) -> None:
 def test_a_word_the_schema_does_not_explain_is_refused(ships: tuple, question: str) -> None:
     answer = _ask(ships, question)
     assert answer.status == "refused" and not answer.rows
+
+
+@pytest.fixture(scope="module")
+def stadiums(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    # CamelCase-ish names, and a column named like a construct word ("Highest" attendance).
+    folder = tmp_path_factory.mktemp("stadiums")
+    db = folder / "stadiums.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript("""
+            CREATE TABLE stadium (Stadium_ID INTEGER PRIMARY KEY, Name TEXT, Location TEXT,
+                                  Capacity INTEGER, Highest INTEGER);
+            INSERT INTO stadium VALUES (1, 'Park A', 'North', 10000, 4800),
+                (2, 'Park B', 'South', 52500, 1700), (3, 'Park B', 'East', 2000, 1900);
+        """)
+    glossary = folder / "glossary"
+    glossary.mkdir()
+    (glossary / "rules.yaml").write_text("kind: rules\nrules: []\n", encoding="utf-8")
+    return engine_for(db, glossary)
+
+
+def test_a_column_of_the_ranked_rows_is_shown_for_them_not_grouped(stadiums: tuple) -> None:
+    # Two stadiums share a name: grouping by name would total 54,500 for 'Park B'.
+    answer = _ask(stadiums, "What is the location of the stadium with the highest capacity?")
+    assert answer.status == "answered", answer.interpretation
+    assert answer.rows[0][-1] == "South" and len(answer.rows) == 1
+    two = _ask(stadiums, "the names of the 2 stadiums with the lowest capacity")
+    assert [row[0] for row in two.rows] == ["Park B", "Park A"]
+    grouped = _ask(stadiums, "which name has the highest total capacity")
+    assert grouped.rows == (("Park B", 54500),)  # grouping, when that is what is asked
+
+
+def test_a_construct_word_read_as_a_column_is_not_sure_of_itself(stadiums: tuple) -> None:
+    answer = _ask(stadiums, "What is the highest of stadiums?")
+    sure = _ask(stadiums, "What is the capacity of stadiums?")
+    assert answer.confidence < 0.8 <= sure.confidence  # below the LLM's check

@@ -152,6 +152,10 @@ class Reader:
         compiled: dict[QueryPlan, tuple[exp.Select, str]] = {}
         queue = [(sum(i.cost for i in r), [i for i in r if i.kind != "filler"])
                  for r in readings(tokens, matches)]
+        # Words the grammar reads as a construct ("highest", "total", "average"): a reading
+        # that takes them as a column's name instead ("stadium.Highest") is not sure of
+        # itself, whatever its cost, since the construct is what such words usually mean.
+        cue_spans = {(i.start, i.end) for _, r in queue for i in r if i.kind == "cue"}
         while queue:
             lexical, items = queue.pop(0)
             if planned and lexical > planned[0].cost + UNSURE_MARGIN:
@@ -190,6 +194,10 @@ class Reader:
                 # tests/test_engine_fuzz.py keeps this path rare, and it never answers.
                 refusals.append("I could not read the question that way.")
                 continue
+            if any(i.kind == "lex" and (i.start, i.end) in cue_spans
+                   and i.meaning is not None and i.meaning.kind == "column"
+                   for i in draft.items):
+                draft.doubts.append("construct word read as a column")
             planned.append(_Planned(lexical + draft.cost, plan, sql, tree, draft))
             planned.sort(key=lambda p: p.cost)
         return planned, refusals
@@ -275,6 +283,7 @@ def _confidence(best: _Planned, rivals: list[_Planned]) -> float:
     items = best.draft.items
     score -= 0.04 * sum(1 for i in items if i.kind == "lex" and not i.exact)
     score -= 0.12 * best.draft.doubts.count("default measure")
+    score -= 0.3 * best.draft.doubts.count("construct word read as a column")
     score -= 0.02 * sum(1 for i in items if i.meaning is not None and i.meaning.kind == "column")
     close = [p for p in rivals if p.cost - best.cost < 1.0]
     score -= 0.2 if close else 0.05 if rivals else 0.0

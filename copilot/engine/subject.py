@@ -148,7 +148,9 @@ def choose_subject(d: Draft) -> None:
         ranked = [i for i in range(len(d.items)) if i not in d.used and groupable(d, i)
                   and (d.meaning(i).kind != "entity"  # type: ignore[union-attr]
                        or _table_of(d, i) != d.subject)]
-        if ranked:
+        if ranked and _column_of_the_rows(d, ranked[0]):
+            pass  # "the name of the stadium with the highest capacity": rows ranked, not groups
+        elif ranked:
             d.group_items.insert(0, ranked[0])
             d.use(ranked[0])
         elif measures:
@@ -169,6 +171,17 @@ def choose_subject(d: Draft) -> None:
         if _table_of(d, i) == d.subject and i not in d.negated:
             d.use(i)  # the subject's own name
             d.subject_named = True
+
+
+def _column_of_the_rows(d: Draft, i: int) -> bool:
+    """'the name of the stadium ...': a column of the subject's own table, followed by the
+    subject's name, asks for that column of the rows themselves, not a group of them."""
+    j = i + 1
+    while j < len(d.items) and j in d.used and d.items[j].kind == "number":
+        j += 1  # "the names of the 2 stadiums with ...": the 2 is the ranking's
+    meaning, after = d.meaning(i), d.meaning(j)
+    return (meaning is not None and meaning.kind == "column" and meaning.table == d.subject
+            and after is not None and after.kind == "entity" and after.table == d.subject)
 
 
 def _nearness(d: Draft, table: str) -> int | None:
@@ -265,18 +278,18 @@ def choose_measure(d: Draft) -> None:
         index is not None and _names_one_row(d, index))
     column = _plain_measure(d, index) if index is not None else None
     projected = [i for i in d.free("column") if i != index and not measure_like(d, i)]
-    if index is not None and (looked_up or projected) and agg is None and not count_index \
-            and not d.dims and not d.buckets and column:
-        d.use(index)  # "the notional of TRD0000189": the column, not a total
-        d.list_columns.append(column)
-        d.measure = Measure("list", "list")
-        return
     ordered = any(d.cue(i, "order") and d.items[i].cue.arg in ("asc", "desc")  # type: ignore[union-attr]
                   for i in range(len(d.items)))
     if index is not None and (d.superlative or ordered) and not d.dims and not d.buckets \
             and agg is None and not count_index and d.term(index, "duration") is None:
         d.use(index)  # "the 3 largest settlements by amount": rows ranked by the amount
         d.measure_item = index
+        d.measure = Measure("list", "list")
+        return
+    if index is not None and (looked_up or projected) and agg is None and not count_index \
+            and not d.dims and not d.buckets and column:
+        d.use(index)  # "the notional of TRD0000189": the column, not a total
+        d.list_columns.append(column)
         d.measure = Measure("list", "list")
         return
     if index is not None:
