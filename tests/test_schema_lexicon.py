@@ -74,6 +74,17 @@ def test_the_verb_of_a_date_column_moves_the_period_there(ships: tuple) -> None:
     assert named.rows == departed.rows  # the paraphrase that names the column agrees
 
 
+def test_distinct_values_are_listed_and_a_comparison_may_name_its_column_first(
+        ships: tuple) -> None:
+    flags = _ask(ships, "what are the distinct flags of vessels")
+    assert sorted(row[0] for row in flags.rows) == ["Malta", "Panama"]  # not "2"
+    counted = _ask(ships, "how many distinct flags do vessels have")
+    assert counted.rows == ((2,),)
+    heavy = _ask(ships, "vessels above tonnage 25000")
+    assert heavy.status == "answered" and len(heavy.rows) == 2
+    assert heavy.rows == _ask(ships, "vessels with tonnage above 25000").rows
+
+
 @pytest.mark.parametrize("question", [
     "how many vessels sailed under sanctions",  # 'sailed', 'sanctions': nowhere in the schema
     "average draught of vessels",

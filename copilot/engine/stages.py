@@ -69,6 +69,12 @@ def bind_numbers(d: Draft) -> None:
             continue
         value = item.token.value or 0.0
         unit = item.token.unit
+        early = d.cue(i - 2, "cmp")
+        if early is not None and early.arg not in ("between", "older", "newer") \
+                and _numeric_column(d, i - 1):
+            # "singers above age 20" is "singers with age above 20": the column is named
+            # between the comparison and its number.
+            d.items[i - 2], d.items[i - 1] = d.items[i - 1], d.items[i - 2]
         after = d.cue(i + 1, "unit")
         if after is not None:
             unit = after.arg

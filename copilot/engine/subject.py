@@ -326,6 +326,20 @@ def choose_measure(d: Draft) -> None:
         if not targets and not (d.meaning(at) and d.meaning(at).kind == "entity"  # type: ignore[union-attr]
                                 and d.meaning(at).table == d.subject):  # type: ignore[union-attr]
             raise Refusal(f"'{d.words(distinct[0])}' must name what is counted once each.")
+        if targets and not count_index and not d.dims:
+            # "what are the distinct countries of singers over 20": the values, each once
+            # (with how many rows have each), not how many there are.
+            column = _dimension_column(d, targets[0])
+            relation = d.graph.relation(d.subject or "", column.split(".")[0])
+            if relation is None or relation[0] == "down":
+                raise Refusal(f"'{d.words(targets[0])}' is not a single value of each "
+                              f"{d.entity(d.subject or '').name}.")
+            d.use(*distinct, targets[0])
+            d.cost += relation[1]
+            d.dims.append(Dimension(column, d.words(targets[0])))
+            d.measure = Measure("count", "count")
+            d.note("distinct values")
+            return
         if targets:
             column = _dimension_column(d, targets[0])
             d.use(*distinct, targets[0])
