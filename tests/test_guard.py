@@ -186,3 +186,23 @@ def test_a_bank_file_keeps_the_sections_it_does_not_name(schema: GuardSchema,
     assert policy.size("sqlite") == load_policy(DEFAULT_POLICY_FILE).size("sqlite")
     guard = Guard(schema, dialect="sqlite", row_cap=10, policy=policy)
     assert guard.check("SELECT load_extension('x') FROM counterparties").rule == "safe_functions"
+
+
+def test_names_are_written_as_the_warehouse_spells_them() -> None:
+    # A PostgreSQL table created as "Vessel" is not found as vessel: the guard writes the
+    # exact spelling, quoted where the dialect would fold it, and checks names in any case.
+    from copilot.schema import ColumnInfo, TableInfo, WarehouseSchema
+
+    schema = GuardSchema.from_warehouse(WarehouseSchema((TableInfo(
+        "Vessel", (ColumnInfo("VesselID", "INTEGER", False, True),
+                   ColumnInfo("VesselName", "TEXT", True), ColumnInfo("flag", "TEXT", True)),
+        ("VesselID",), ()),)))
+    pg = Guard(schema, dialect="postgres", row_cap=10)
+    written = pg.check("SELECT v.vesselname FROM vessel AS v WHERE v.FLAG = 'MT'")
+    assert written.sql == ('SELECT v."VesselName" FROM "Vessel" AS v WHERE v.flag = \'MT\' '
+                           "LIMIT 11")
+    sampled = pg.check('SELECT DISTINCT "VesselName" FROM "Vessel"')
+    assert sampled.allowed and '"VesselName"' in (sampled.sql or "")
+    assert pg.check('SELECT "Nope" FROM "Vessel"').rule == "known_columns"
+    lite = Guard(schema, dialect="sqlite", row_cap=10).check("SELECT vesselname FROM vessel")
+    assert lite.sql == "SELECT VesselName FROM Vessel LIMIT 11"

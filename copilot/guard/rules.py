@@ -14,6 +14,7 @@ from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
+from copilot.guard.names import exact_names
 from copilot.guard.policy import Policy
 from copilot.guard.verdict import GuardSchema, RuleName
 
@@ -350,6 +351,8 @@ def known_columns(tree: exp.Expression, ctx: GuardContext) -> None:
     for table in probe.find_all(exp.Table):  # schema prefixes were vetted by known_tables
         table.set("db", None)
         table.set("catalog", None)
+    for name in probe.find_all(exp.Identifier):
+        name.set("quoted", False)  # names match without regard to case, quoted or not
     try:
         qualify(
             probe,
@@ -416,4 +419,4 @@ def cap_rows(tree: exp.Expression, ctx: GuardContext) -> exp.Expression:
     return root
 
 
-TRANSFORMS = (cap_rows,)
+TRANSFORMS = (cap_rows, exact_names)

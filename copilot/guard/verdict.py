@@ -4,7 +4,7 @@ statement that did not pass it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from copilot.schema import WarehouseSchema
@@ -103,6 +103,8 @@ class GuardSchema:
     tables: dict[str, dict[str, str]]
     names: dict[str, str]
     db_schema: str | None = None
+    # lower-case table -> lower-case column -> the column's name as the warehouse spells it
+    spellings: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_warehouse(cls, schema: WarehouseSchema) -> GuardSchema:
@@ -113,4 +115,6 @@ class GuardSchema:
             },
             names={t.name.lower(): t.name for t in schema.tables},
             db_schema=schema.db_schema,
+            spellings={t.name.lower(): {c.name.lower(): c.name for c in t.columns}
+                       for t in schema.tables},
         )
