@@ -17,6 +17,7 @@ from typing import TextIO
 from copilot import __version__
 from copilot.config import load_settings, settings_in_force
 from copilot.errors import CopilotError
+from copilot.glossary_cli import add_glossary_commands
 from copilot.guard.guard import DIALECTS
 from copilot.reports_cli import add_report_commands, run_reports, run_scheduler
 
@@ -104,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="file to write (default: audit-export.<format>)")
 
     add_report_commands(commands)
+    add_glossary_commands(commands)
     commands.add_parser("settings", help="print the settings in force (passwords hidden)")
     commands.add_parser(
         "prepare", help="get ready to serve: build the demo warehouse when it is missing"
@@ -217,6 +219,12 @@ def _train(args: argparse.Namespace) -> int:
     return run_train(args, load_settings())
 
 
+def _glossary(args: argparse.Namespace) -> int:
+    from copilot.glossary_cli import run_glossary
+
+    return run_glossary(args, load_settings())
+
+
 def _settings(_args: argparse.Namespace) -> int:
     for doc, shown in settings_in_force(load_settings()):
         print(f"{doc.env_var}={shown}")
@@ -289,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "prepare": _prepare,
         "scheduler": lambda a: run_scheduler(a, load_settings()),
         "reports": lambda a: run_reports(a, load_settings()),
+        "glossary": _glossary,
     }
     try:
         return handlers[args.command](args)

@@ -15,11 +15,25 @@ from training.uploads import parse_pairs
 __all__ = ["run_train"]
 
 
+DRAFTED = "drafted, not reviewed"
+SHOWN_WARNINGS = 20  # the Training page lists them all
+
+
 def _print_version(version: ProfileVersion) -> None:
-    counts = ", ".join(f"{k} {v}" for k, v in version.counts.items() if v)
+    counts = ", ".join(f"{k} {v}" for k, v in version.counts.items() if v and k != "drafted")
     mark = "*" if version.active else " "
     print(f"{mark} v{version.version}  {version.created_at}  {version.created_by}  "
-          f"{version.note}  [{counts}]")
+          f"{version.note}  [{counts}]" + (f"  ({DRAFTED})" if version.drafted else ""))
+
+
+def _print_warnings(version: ProfileVersion) -> None:
+    if version.drafted:
+        print(f"note: {DRAFTED}: version {version.version} was trained from a drafted "
+              "glossary; review it, run `python -m copilot glossary review DIR` and train again")
+    for warning in version.warnings[:SHOWN_WARNINGS]:
+        print(f"warning: {warning}")
+    if len(version.warnings) > SHOWN_WARNINGS:
+        print(f"warning: ... and {len(version.warnings) - SHOWN_WARNINGS} more")
 
 
 def _read(path: Path) -> str:
@@ -37,12 +51,14 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         active = trainer.active()
         if active is not None:
             _print_version(active)
+            _print_warnings(active)
         try:
             trainer.require_trained()
         except CopilotError as exc:
             print(f"not ready: {exc}")
             return 3
-        print(f"ready: profile {trainer.profile!r} answers from version {active.version}")
+        print(f"ready: profile {trainer.profile!r} answers from version {active.version}"
+              + (f" ({DRAFTED})" if active.drafted else ""))
         return 0
     if args.list:
         for version in trainer.versions():
@@ -68,4 +84,5 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         version = trainer.train(glossary, by=user, note=args.note)
     print(f"active: profile {trainer.profile!r} version {version.version}")
     _print_version(version)
+    _print_warnings(version)
     return 0

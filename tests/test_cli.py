@@ -212,3 +212,54 @@ def test_reports_run_and_the_scheduler_from_the_command_line(trained_data: Path,
         server.send_signal(signal.SIGTERM)
         out, _ = server.communicate(timeout=30)
     assert server.returncode == 0 and "scheduler stopped" in out
+
+
+def test_glossary_draft_review_and_a_drafted_profile_on_the_command_line(tmp_path: Path) -> None:
+    own = tmp_path / "fleet.db"
+    with sqlite3.connect(own) as conn:
+        conn.executescript(
+            'CREATE TABLE "Vessel" ("VesselId" INTEGER PRIMARY KEY, "Name" VARCHAR(40), '
+            '"Flag" VARCHAR(20), "GrossTonnage" INTEGER);'
+            'CREATE TABLE "Voyage" ("VoyageId" INTEGER PRIMARY KEY, "VesselId" INTEGER NOT NULL '
+            'REFERENCES "Vessel" ("VesselId"), "DepartureDate" DATE NOT NULL, "ArrivalDate" DATE);'
+            "INSERT INTO Vessel VALUES (1, 'Aurora', 'Panama', 50000), (2, 'Borealis', "
+            "'Liberia', 42000);"
+            "INSERT INTO Voyage VALUES (1, 1, '2026-11-02', NULL), (2, 2, '2026-11-03', NULL);")
+    conn.close()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "OPSCOPILOT_DATA_DIR": str(tmp_path / "data"),
+           "OPSCOPILOT_ENV_FILE": str(tmp_path / "none"), "OPSCOPILOT_USER": "ops.lead"}
+    url, out = f"sqlite:///{own}", tmp_path / "fleet-glossary"
+
+    drafted = _cli("glossary", "draft", "--db", url, "--out", str(out), env=env)
+    assert drafted.returncode == 0, drafted.stderr
+    assert ("tables 2, entities 2, terms 2, period columns 1, join paths 0, rules 1"
+            in drafted.stdout), drafted.stdout
+    assert f"from {url} in " in drafted.stdout and " s: " in drafted.stdout
+    again = _cli("glossary", "draft", "--db", url, "--out", str(out), env=env)
+    assert again.returncode == 2 and "already holds files" in again.stderr
+    assert _cli("glossary", "draft", "--db", url, "--out", str(out), "--force",
+                env=env).returncode == 0
+
+    trained = _cli("train", "--db", url, "--glossary", str(out), env=env)
+    assert trained.returncode == 0, trained.stderr
+    assert "(drafted, not reviewed)" in trained.stdout
+    status = _cli("train", "--db", url, "--status", env=env)
+    assert status.returncode == 0 and "ready:" in status.stdout
+    assert "answers from version 1 (drafted, not reviewed)" in status.stdout
+    assert "(drafted, not reviewed)" in _cli("train", "--db", url, "--list", env=env).stdout
+
+    reviewed = _cli("glossary", "review", str(out), env=env)
+    assert reviewed.returncode == 0 and "marked reviewed" in reviewed.stdout
+    assert "drafted: false  # reviewed by ops.lead on " in (out / "rules.yaml").read_text()
+    assert _cli("train", "--db", url, "--glossary", str(out), env=env).returncode == 0
+    status = _cli("train", "--db", url, "--status", env=env).stdout
+    assert "answers from version 2" in status and "drafted" not in status
+
+    exported = _cli("audit", "export", "--format", "jsonl", "--out",
+                    str(tmp_path / "audit.jsonl"), env=env)
+    assert exported.returncode == 0, exported.stderr
+    actions = [json.loads(line)["question"] for line in
+               (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert f"glossary drafted from {url} into {out}" in actions
+    assert f"glossary {out} marked reviewed" in actions

@@ -83,6 +83,7 @@ BAD_FILES = [
     ("entities", "kind: entities\nentities:\n  - name: trade\n    table: trades\n"
                  "    measure: [a, b]\n", 3, "must be non-empty text"),
     ("stuff", "kind: widgets\n", 1, "must start with 'kind:'"),
+    ("rules2", "kind: rules\ndrafted: maybe\nrules: []\n", 1, "'drafted' must be true or false"),
     ("terms", "kind: terms\nterms:\n  - name: [unclosed\n", 4, "not valid YAML"),
 ]
 
@@ -92,7 +93,10 @@ BAD_FILES = [
 def test_bad_file_is_rejected_with_file_and_line(
     tmp_path: Path, name: str, text: str, line: int, reason: str
 ) -> None:
-    folder = _folder(tmp_path, rules=GOOD_RULES, **{name: text})
+    files = {"rules": GOOD_RULES, name: text}
+    if name == "rules2":  # the rules file itself is the bad one
+        del files["rules"]
+    folder = _folder(tmp_path, **files)
     with pytest.raises(GlossaryError) as raised:
         load_glossary(folder)
     message = str(raised.value)
@@ -146,3 +150,26 @@ def test_new_fields_load_and_are_checked_against_the_schema(
         "    duration: {start: confirmations.sent_at, end: confirmations.signed_on}\n"))
     with pytest.raises(GlossaryError, match="has no column 'signed_on'"):
         check_against_schema(load_glossary(broken), schema)
+
+
+def test_a_draft_is_marked_and_the_mark_leaves_older_profiles_unchanged(tmp_path: Path) -> None:
+    drafted = load_glossary(_folder(tmp_path, rules="kind: rules\ndrafted: true  # a draft\n"
+                                                    "rules: []\n"))
+    assert drafted.drafted and Glossary.from_dict(drafted.as_dict()) == drafted
+    reviewed = load_glossary(DEMO_GLOSSARY)
+    assert not reviewed.drafted
+    # Left out of a reviewed glossary's stored form: versions trained before the flag keep
+    # their digest, so re-training them stays idempotent.
+    assert "drafted" not in reviewed.as_dict()
+    assert not Glossary.from_dict(reviewed.as_dict()).drafted
+
+
+def test_each_value_synonym_knows_its_own_line(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, rules=GOOD_RULES, values=(
+        "kind: values\nvalues:\n  - column: counterparties.short_name\n    synonyms:\n"
+        "      GOLDMAN: [Goldman]\n      CITI: [Citibank]\n"
+        "    sets:\n      big: [GOLDMAN, CITI]\n"))
+    glossary = load_glossary(folder)
+    assert [(v.value, v.source) for v in glossary.values] == [
+        ("GOLDMAN", "values.yaml, line 5"), ("CITI", "values.yaml, line 6")]
+    assert glossary.value_sets[0].source == "values.yaml, line 8"

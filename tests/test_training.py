@@ -236,3 +236,85 @@ def test_postgres_warehouse_trains_through_the_same_introspection(
     assert services.trainer.retrieve("netting breaks", k=1)["terms"][0].metadata[
         "label"] == "netting break"
     services.warehouse.dispose()
+
+
+def _hub_glossary(tmp_path: Path, **files: str) -> Path:
+    folder = tmp_path / "checked-glossary"
+    folder.mkdir()
+    for name, text in {**HUB_GLOSSARY, **files}.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_a_synonym_for_a_value_the_column_does_not_hold_is_an_error_with_its_line(
+    hub: tuple[Services, Path], tmp_path: Path,
+) -> None:
+    services, _ = hub
+    folder = _hub_glossary(tmp_path, **{"values.yaml": (
+        "kind: values\nvalues:\n  - column: wires.state\n    synonyms:\n"
+        "      SENT: [dispatched]\n      Rejected: [bounced]\n")})
+    with pytest.raises(GlossaryError) as raised:
+        services.trainer.train(load_glossary(folder), by="tester")
+    assert str(raised.value) == (
+        "values.yaml, line 6: wires.state holds no value 'Rejected' (stored values match "
+        "exactly, case included); the closest stored values are 'REJECTED'.")
+    assert services.trainer.versions() == []
+
+
+def test_collisions_and_values_not_held_are_warnings_kept_with_the_version(
+    hub: tuple[Services, Path], tmp_path: Path,
+) -> None:
+    services, _ = hub
+    folder = _hub_glossary(tmp_path, **{
+        "terms.yaml": HUB_GLOSSARY["terms.yaml"] + (
+            "  - name: sent wire\n    synonyms: [queued, transfers]\n    table: wires\n"
+            "    condition: \"wires.state = 'SENT'\"\n"),
+        "values.yaml": ("kind: values\nvalues:\n  - column: wires.state\n    synonyms:\n"
+                        "      RETURNED: [returned]\n  - column: banks.name\n    synonyms:\n"
+                        "      Deutsche Bank: [rejected]\n"),
+    })
+    version = services.trainer.train(load_glossary(folder), by="tester")
+    warnings = "\n".join(version.warnings)
+    assert version.counts["warnings"] == len(version.warnings) == 4, warnings
+    assert ("terms.yaml, line 11: 'queued' means both the term 'sent wire' and "
+            "wires.state = 'QUEUED'") in warnings  # a stored value
+    assert "'transfers' means both the entity 'wire' and the term 'sent wire'" in warnings
+    assert "'rejected' means both banks.name = 'Deutsche Bank' and the term 'rejected wire'" \
+        in warnings  # another term
+    assert ("values.yaml, line 5: wires.state holds no value 'RETURNED' yet, so its words "
+            "find nothing") in warnings  # not there yet: a warning, not an error
+    listed = services.trainer.versions()[0]
+    assert listed.content is None and listed.counts["warnings"] == 4
+
+
+def test_the_demo_glossary_on_another_warehouse_points_to_a_draft(
+    hub: tuple[Services, Path],
+) -> None:
+    services, _ = hub
+    with pytest.raises(GlossaryError) as raised:
+        services.trainer.train(load_glossary(_otc_glossary()), by="tester")
+    message = str(raised.value)
+    assert "the warehouse has no table 'trades'" in message
+    assert "This is the OTC demo's glossary (glossary/otc" in message
+    assert "this warehouse is not the demo" in message
+    assert "python -m copilot glossary draft --db URL --out DIR" in message
+
+
+def test_a_version_trained_from_a_draft_says_so_until_reviewed(
+    hub: tuple[Services, Path], tmp_path: Path,
+) -> None:
+    from training.draft import draft_glossary, mark_reviewed, write_draft
+    from training.ingest import sample_values
+
+    services, _ = hub
+    schema = services.warehouse.schema()
+    draft = draft_glossary(schema, sample_values(schema, services.query).columns)
+    write_draft(draft, tmp_path / "drafted")
+    version = services.trainer.train(load_glossary(tmp_path / "drafted"), by="tester")
+    assert version.drafted and version.content.drafted and version.counts["drafted"] == 1
+    services.trainer.require_trained()  # a draft answers as is
+    assert services.trainer.versions()[0].drafted  # listed without content, still known
+    mark_reviewed(tmp_path / "drafted")
+    reviewed = services.trainer.train(load_glossary(tmp_path / "drafted"), by="tester")
+    assert reviewed.version == version.version + 1 and not reviewed.drafted
+    assert "drafted" not in reviewed.counts

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from copilot.errors import GlossaryError
-from training.glossary_yaml import LineLoader, Reader
+from training.glossary_yaml import LineLoader, Reader, key_line
 
 __all__ = [
     "DEMO_GLOSSARY",
@@ -141,10 +141,16 @@ class Glossary:
     upcoming_condition: str | None = None
     join_paths: tuple[JoinPath, ...] = ()
     rules: tuple[Rule, ...] = ()
+    drafted: bool = False  # drafted by `glossary draft` and not yet marked reviewed
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready copy, as stored in a training profile version."""
-        return asdict(self)
+        data = asdict(self)
+        if not self.drafted:
+            # Left out when false, so a version trained before the flag existed keeps its
+            # digest: re-training the same glossary stays idempotent.
+            del data["drafted"]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Glossary:
@@ -263,7 +269,8 @@ def _values(path: Path, document: dict[str, Any]) -> list[ValueSynonym]:
             if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
                 r.fail(f"the synonyms of {column} = {value!r} must be a list of words")
             out.append(ValueSynonym(column=column, value=str(value),
-                                    synonyms=tuple(w.strip() for w in words), source=r.source))
+                                    synonyms=tuple(w.strip() for w in words),
+                                    source=f"{path.name}, line {key_line(synonyms, value)}"))
     return out
 
 
@@ -284,14 +291,17 @@ def _value_sets(path: Path, document: dict[str, Any]) -> list[ValueSet]:
                     isinstance(v, str | int) and str(v).strip() for v in values):
                 r.fail(f"the set {name!r} of {item.get('column')} must be a list of stored values")
             out.append(ValueSet(column=str(item["column"]), name=str(name),
-                                values=tuple(str(v).strip() for v in values), source=r.source))
+                                values=tuple(str(v).strip() for v in values),
+                                source=f"{path.name}, line {key_line(sets, name)}"))
     return out
 
 
 def _rules(path: Path, document: dict[str, Any]) -> dict[str, Any]:
     top = Reader(path, document, "a rules file",
-                  ("kind", "period_columns", "age_columns", "date_words", "upcoming",
+                  ("kind", "drafted", "period_columns", "age_columns", "date_words", "upcoming",
                    "join_paths", "rules"))
+    if not isinstance(document.get("drafted", False), bool):
+        top.fail("'drafted' must be true or false")
     periods = document.get("period_columns", {})
     if not isinstance(periods, dict):
         top.fail("'period_columns' must map each table to its date column")
@@ -330,6 +340,7 @@ def _rules(path: Path, document: dict[str, Any]) -> dict[str, Any]:
         "upcoming_condition": upcoming_condition,
         "join_paths": tuple(joins),
         "rules": tuple(rules),
+        "drafted": document.get("drafted", False),
     }
 
 

@@ -1,9 +1,11 @@
-"""Reading glossary YAML with line numbers: every error names the file and the line."""
+"""Glossary YAML: read with line numbers (every error names the file and the line), and the
+scalars and comments a drafted glossary is written with."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from sqlglot import exp
 
 from copilot.errors import GlossaryError
 
-__all__ = ["LineLoader", "Reader"]
+__all__ = ["LineLoader", "Reader", "key_line", "yaml_comment", "yaml_flow", "yaml_scalar"]
 
 
 def _resolve(sql: str) -> str:
@@ -23,13 +25,29 @@ def _resolve(sql: str) -> str:
 
 
 class LineLoader(yaml.SafeLoader):
-    """A safe loader that records each mapping's line as the key `__line__`."""
+    """A safe loader that records each mapping's line as the key `__line__`, and the line of
+    each of its keys (see `key_line`)."""
+
+
+class _LineDict(dict):
+    """A mapping that also knows the line each of its keys was written on."""
+
+    key_lines: dict[Any, int]
 
 
 def _construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping = _LineDict(loader.construct_mapping(node, deep=True))
+    mapping.key_lines = {loader.construct_object(key, deep=True): key.start_mark.line + 1
+                         for key, _ in node.value if isinstance(key, yaml.ScalarNode)}
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
+
+
+def key_line(mapping: Any, key: Any) -> int:
+    """The line `key` of a loaded mapping was written on (a value synonym's own line, not
+    its entry's), else the mapping's line."""
+    lines = getattr(mapping, "key_lines", {})
+    return lines.get(key) or (mapping.get("__line__", 1) if isinstance(mapping, dict) else 1)
 
 
 LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -99,3 +117,26 @@ class Reader:
         if text is not None and not re.fullmatch(r"[A-Za-z_][\w$]*\.[A-Za-z_][\w$]*", text):
             self.fail(f"'{key}' of {self.where} must be written table.column, not {text!r}")
         return text
+
+
+def yaml_scalar(text: str) -> str:
+    """`text` as a YAML scalar: plain when it reads back as itself, else double-quoted."""
+    if re.fullmatch(r"[A-Za-z_][\w .\-]*", text) and text == text.strip():
+        try:
+            if yaml.safe_load(text) == text:
+                return text
+        except yaml.YAMLError:
+            pass
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+
+
+def yaml_flow(items: Sequence[str]) -> str:
+    """A flow list of scalars: `[a, "b: c"]`."""
+    return "[" + ", ".join(yaml_scalar(i) for i in items) + "]"
+
+
+def yaml_comment(text: str, limit: int = 60) -> str:
+    """Warehouse text fit for a YAML comment: one line (a newline in a table name or a
+    stored value would end the comment and write YAML), no control characters, short."""
+    clean = re.sub(r"[\x00-\x1f\x7f\x85\u2028\u2029]", " ", str(text))
+    return clean if len(clean) <= limit else clean[: limit - 3] + "..."

@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +34,7 @@ from copilot.errors import CopilotError
 from copilot.schema import WarehouseSchema
 from copilot.statedb import state_engine
 from training.glossary import Glossary
+from training.schema_check import glossary_warnings
 
 __all__ = [
     "Document",
@@ -122,8 +124,21 @@ class ProfileContent:
             keys={k: tuple(v) for k, v in data.get("keys", {}).items()},
         )
 
+    @property
+    def drafted(self) -> bool:
+        """Trained from a glossary `glossary draft` wrote and nobody has marked reviewed."""
+        return self.glossary.drafted
+
+    @cached_property
+    def warnings(self) -> tuple[str, ...]:
+        """Glossary words that also mean something else (a stored value, an entity, another
+        term): listed at training and on the Training page, for a person to decide."""
+        return glossary_warnings(self.glossary, self.schema, self.values)
+
     def counts(self) -> dict[str, int]:
-        """What the version holds, for lists and the gate."""
+        """What the version holds, for lists and the gate (`drafted` and `warnings` only
+        when there are any, so older versions' counts read the same)."""
+        marks = {"drafted": int(self.drafted), "warnings": len(self.warnings)}
         return {
             "tables": len(self.schema.tables),
             "columns": sum(len(t.columns) for t in self.schema.tables),
@@ -134,7 +149,7 @@ class ProfileContent:
             "rules": len(self.glossary.rules) + len(self.glossary.period_columns),
             "documents": len(self.documents),
             "pairs": len(self.pairs),
-        }
+        } | {k: v for k, v in marks.items() if v}
 
 
 @dataclass(frozen=True)
@@ -155,6 +170,17 @@ class ProfileVersion:
     def key(self) -> str:
         """The name of this version's collections in the vector store."""
         return f"{self.profile}-{self.version}"
+
+    @property
+    def drafted(self) -> bool:
+        """Trained from a drafted glossary not yet reviewed: "drafted, not reviewed" in lists
+        (known from the counts, so a version listed without its content says it too)."""
+        return bool(self.counts.get("drafted"))
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The glossary's warnings (see ProfileContent.warnings); () without content."""
+        return self.content.warnings if self.content is not None else ()
 
 
 def _now() -> str:

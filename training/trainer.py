@@ -19,7 +19,7 @@ from training.corpus import ProfileDiff, content_items, diff_contents
 from training.glossary import Glossary
 from training.ingest import sample_keys, sample_values
 from training.profiles import Document, Pair, ProfileContent, ProfileRepository, ProfileVersion
-from training.schema_check import check_against_schema
+from training.schema_check import check_against_schema, check_values
 from training.store import KINDS, Hit, Kind, TrainingStore
 
 __all__ = ["PairUpload", "Trainer", "build_content", "chunk_document", "require_trained"]
@@ -60,10 +60,12 @@ def require_trained(version: ProfileVersion | None, profile: str) -> ProfileVers
             f"The copilot has not been trained on this warehouse yet (profile {profile!r} has "
             f"no version). {how}"
         )
+    counts = version.counts
     missing = [
         label for key, label in (("tables", "the schema"), ("terms", "glossary terms"),
                                  ("rules", "business rules"))
-        if not version.counts.get(key)
+        # Entities alone are enough words: a drafted glossary may have no term to offer.
+        if not counts.get(key) and not (key == "terms" and counts.get("entities"))
     ]
     if missing:
         raise TrainingRequired(
@@ -80,6 +82,7 @@ def build_content(
     schema = warehouse.schema(refresh=True)
     check_against_schema(glossary, schema)
     values = sample_values(schema, query, db_schema=warehouse.db_schema)
+    check_values(glossary, values.columns)  # only now are the stored values known
     keys = sample_keys(schema, query, db_schema=warehouse.db_schema)
     return ProfileContent(schema=schema, values=dict(values.columns), glossary=glossary,
                           keys=keys)

@@ -20,6 +20,7 @@ from typing import Literal
 import yaml
 
 from copilot.engine.text import Token, is_english_word, tokenize
+from copilot.naming import split_name  # one reading of names for training and the engine
 from copilot.schema import ColumnInfo, WarehouseSchema
 from training.glossary import Entity, Term
 from training.profiles import ProfileContent
@@ -61,18 +62,6 @@ class Match:
     words: str
     meaning: Meaning
     exact: bool = True
-
-
-@lru_cache(maxsize=1)
-def _abbreviations() -> dict[str, str]:
-    data = yaml.safe_load((Path(__file__).with_name("abbreviations.yaml")).read_text("utf-8"))
-    return {str(k).lower(): str(v).lower() for k, v in data.items()}
-
-
-def split_name(name: str) -> str:
-    """'cpty_ccy_amt' -> 'counterparty currency amount'; 'TradeDate' -> 'trade date'."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").lower()
-    return " ".join(_abbreviations().get(w, w) for w in spaced.split())
 
 
 def is_numeric(column: ColumnInfo) -> bool:

@@ -1,0 +1,110 @@
+"""`python -m copilot glossary draft|review`: a new warehouse's glossary, drafted from its
+schema and stored values, then marked reviewed by a person. Both are audited."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+from copilot import __version__
+from copilot.audit import AuditLog, AuditRecord
+from copilot.audit.record import Outcome
+from copilot.config import Settings
+from copilot.errors import CopilotError
+from copilot.guard import Guard, GuardSchema
+from copilot.services import ensure_demo_warehouse, guard_policy, run_guarded
+from copilot.warehouse import Warehouse
+from training.draft import GlossaryDraft, draft_glossary, mark_reviewed, write_draft
+from training.ingest import sample_values
+
+__all__ = ["add_glossary_commands", "run_glossary"]
+
+
+def add_glossary_commands(commands: argparse._SubParsersAction) -> None:
+    glossary = commands.add_parser(
+        "glossary", help="draft a glossary from a warehouse's schema, or mark one reviewed")
+    actions = glossary.add_subparsers(dest="glossary_command", required=True)
+    draft = actions.add_parser(
+        "draft", help="write a reviewable glossary from the schema and stored values alone")
+    draft.add_argument("--db", default=None,
+                       help="warehouse URL (default: the configured one)")
+    draft.add_argument("--out", type=Path, required=True, help="folder to write it into")
+    draft.add_argument("--force", action="store_true",
+                       help="replace the drafted files in a folder that holds files")
+    review = actions.add_parser(
+        "review", help="mark a drafted glossary reviewed (drafted: false in its rules file)")
+    review.add_argument("folder", type=Path, help="the glossary folder")
+
+
+def run_glossary(args: argparse.Namespace, settings: Settings) -> int:
+    """Run `glossary draft` or `glossary review`; the exit status."""
+    started = time.perf_counter()
+    what, outcome, reason, details = "", "recorded", "", ""
+    try:
+        if args.glossary_command == "draft":
+            what = f"glossary drafted into {args.out}"
+            draft, source = _draft(args, settings)
+            what = f"glossary drafted from {source} into {args.out}"
+            details = json.dumps(_counts(draft), sort_keys=True)
+            print(f"drafted {args.out} from {source} in {time.perf_counter() - started:.1f} s: "
+                  + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in _counts(draft).items()))
+            print(f"next: review it (every guess says how it was inferred), run `python -m "
+                  f"copilot glossary review {args.out}`, then `python -m copilot train "
+                  f"--db URL --glossary {args.out}`")
+            return 0
+        what = f"glossary {args.folder} marked reviewed"
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+        changed = mark_reviewed(args.folder, note=f"reviewed by {settings.user or 'unknown'} "
+                                                  f"on {stamp}")
+        if changed is None:
+            what = f"glossary {args.folder} reviewed: it was not a draft"
+            print(f"{args.folder} is not a draft (no 'drafted: true'); nothing to mark")
+        else:
+            print(f"marked reviewed: {changed} (drafted: false); train with `python -m "
+                  f"copilot train --glossary {args.folder}`")
+        return 0
+    except CopilotError as exc:
+        outcome, reason = "error", str(exc)
+        raise
+    finally:
+        _audit(settings, what, outcome, reason, details, time.perf_counter() - started)
+
+
+def _draft(args: argparse.Namespace, settings: Settings) -> tuple[GlossaryDraft, str]:
+    if args.db is None:
+        ensure_demo_warehouse(settings)
+    warehouse = Warehouse(args.db or settings.warehouse_url, timeout_s=settings.query_timeout_s,
+                          db_schema=None if args.db else settings.warehouse_schema or None)
+    try:
+        schema = warehouse.schema(refresh=True)
+        # Values are sampled as training samples them: through the guard, read-only.
+        guard = Guard(GuardSchema.from_warehouse(schema), dialect=warehouse.dialect,
+                      row_cap=settings.row_cap, policy=guard_policy(settings))
+        values = sample_values(schema, partial(run_guarded, guard, warehouse),
+                               db_schema=warehouse.db_schema)
+        draft = draft_glossary(schema, values.columns, source=warehouse.display_url)
+    finally:
+        warehouse.dispose()
+    write_draft(draft, args.out, force=args.force)
+    return draft, warehouse.display_url
+
+
+def _counts(draft: GlossaryDraft) -> dict[str, int]:
+    return {"tables": draft.tables, "entities": draft.entities, "terms": draft.terms,
+            "period_columns": draft.period_columns, "join_paths": draft.join_paths,
+            "rules": draft.rules}
+
+
+def _audit(settings: Settings, what: str, outcome: Outcome, reason: str, details: str,
+           seconds: float) -> None:
+    log = AuditLog.from_settings(settings)
+    try:
+        log.append(AuditRecord(channel="training", outcome=outcome, user=settings.user,
+                               question=what, reason=reason, details=details,
+                               duration_ms=seconds * 1000, app_version=__version__))
+    finally:
+        log.dispose()
