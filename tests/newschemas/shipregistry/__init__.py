@@ -1,0 +1,1 @@
+"""One warehouse of tests/newschemas: see its warehouse.py."""
