@@ -23,15 +23,19 @@ def ships(tmp_path_factory: pytest.TempPathFactory) -> tuple:
         conn.executescript("""
             CREATE TABLE port (port_id INTEGER PRIMARY KEY, port_name TEXT, country TEXT);
             CREATE TABLE vessel (vessel_id INTEGER PRIMARY KEY, name TEXT, flag TEXT,
-                                 tonnage REAL, home_port_id INTEGER REFERENCES port(port_id));
+                                 tonnage REAL, home_port_id INTEGER REFERENCES port(port_id),
+                                 vessel_type TEXT);
             CREATE TABLE voyage (voyage_id INTEGER PRIMARY KEY,
                                  vessel_id INTEGER REFERENCES vessel(vessel_id),
-                                 departure_date DATE, arrival_date DATE);
+                                 departure_date DATE, arrival_date DATE,
+                                 discharge_date DATE);
             INSERT INTO port VALUES (1, 'Rotterdam', 'NL'), (2, 'Hamburg', 'DE');
-            INSERT INTO voyage VALUES (1, 1, '2026-10-03', '2026-10-20'),
-                (2, 2, '2026-09-28', '2026-10-02'), (3, 3, '2026-11-02', '2026-11-15');
-            INSERT INTO vessel VALUES (1, 'Aurora', 'Malta', 50000, 1),
-                (2, 'Aurora', 'Panama', 20000, 2), (3, 'Borealis', 'Malta', 30000, 1);
+            INSERT INTO voyage VALUES (1, 1, '2026-10-03', '2026-10-20', '2026-10-21'),
+                (2, 2, '2026-09-28', '2026-10-02', '2026-11-03'),
+                (3, 3, '2026-11-02', '2026-11-15', '2026-11-16');
+            INSERT INTO vessel VALUES (1, 'Aurora', 'Malta', 50000, 1, 'TANKER'),
+                (2, 'Aurora', 'Panama', 20000, 2, 'BULK_CARRIER'),
+                (3, 'Borealis', 'Malta', 30000, 1, 'TANKER');
         """)
     glossary = folder / "glossary"
     glossary.mkdir()
@@ -72,6 +76,14 @@ def test_the_verb_of_a_date_column_moves_the_period_there(ships: tuple) -> None:
     assert departed.rows == ((1,),) and arrived.rows == ((2,),)
     named = _ask(ships, "how many voyages with a departure date in October 2026")
     assert named.rows == departed.rows  # the paraphrase that names the column agrees
+    discharged = _ask(ships, "how many voyages discharged in November 2026")
+    assert discharged.rows == ((2,),)  # discharge_date: the noun is its own verb
+
+
+def test_a_plural_reads_a_stored_value_in_the_singular(ships: tuple) -> None:
+    tankers = _ask(ships, "how many vessels are tankers")
+    carriers = _ask(ships, "how many bulk carriers are there")
+    assert tankers.rows == ((2,),) and carriers.rows == ((1,),)
 
 
 def test_distinct_values_are_listed_and_a_comparison_may_name_its_column_first(

@@ -40,7 +40,8 @@ _NUMERIC = ("INT", "DEC", "NUM", "REAL", "FLOAT", "DOUBLE", "MONEY", "BIGINT", "
 _TEXT = re.compile(r"CHAR|TEXT|STRING|CLOB|VARCHAR", re.IGNORECASE)
 _PLAIN = re.compile(r"[A-Za-z_][\w$]*")  # a name the glossary's table.column can hold
 # Words that say "table" rather than what a row is: CUST_MSTR holds customers.
-_TABLE_WORDS = frozenset(("master", "mstr", "tbl", "table", "tab", "dim", "fact", "lookup"))
+_TABLE_WORDS = frozenset(("master", "mstr", "tbl", "table", "tab", "dim", "fact", "lookup",
+                          "history", "hist", "detail", "dtl", "snapshot", "snap"))
 _LABEL_WORDS = frozenset(("name", "title", "label"))
 _AMOUNT_WORDS = frozenset(("amount", "value", "price", "cost", "total", "balance", "notional",
                            "quantity", "volume", "fee", "revenue", "sales", "salary", "tonnage",
@@ -137,12 +138,12 @@ class _Schema:
         return {p for p in phrases if p}
 
     def heads(self) -> dict[str, str]:
-        """{table: the last word of its entity's name} where no other table's name holds
-        that word: 'loan' for security loan would split "loan returns" into two tables."""
-        words = {t: {lemma(w) for w in f"{n} {split_name(t)}".split()}
-                 for t, n in self.names.items()}
-        return {t: n.split()[-1] for t, n in self.names.items() if len(n.split()) > 1 and not any(
-            lemma(n.split()[-1]) in other for o, other in words.items() if o != t)}
+        """{table: the last word of its entity's name} where no other table's name ends in
+        that word: 'loan' for security loan ("loans traded last week"). A name that only
+        holds it ("loan return") keeps its own rows: the longer phrase is read first."""
+        ends = {t: lemma(n.split()[-1]) for t, n in self.names.items()}
+        return {t: n.split()[-1] for t, n in self.names.items() if len(n.split()) > 1
+                and not any(end == ends[t] for o, end in ends.items() if o != t)}
 
     def own(self, phrase: str, owner: str) -> None:
         if key := phrase_key(phrase):

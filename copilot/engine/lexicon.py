@@ -217,8 +217,11 @@ class Lexicon:
                 if key in self.short_values and not _typed_as_value(span):
                     entries = [e for e in entries if e[1].kind != "value" or e[1].synonym]
                 exact = [e for e in entries if e[0] == texts]
-                # A stored value matches on its words, not their lemmas ("rate" is not RATES).
-                loose = [e for e in entries if e[1].kind not in ("value", "id")]
+                # A stored value matches on its words, not their lemmas ("rate" is not
+                # RATES), except a plural of a value that is its own lemma ("tankers" is
+                # TANKER, "hedge funds" HEDGE_FUND).
+                loose = [e for e in entries if e[1].kind not in ("value", "id")
+                         or (e[1].kind == "value" and e[0] == key)]
                 for surface, meaning in (exact or loose):
                     found.append(Match(i, i + n, " ".join(texts), meaning, surface == texts))
         for i, token in enumerate(tokens):
@@ -248,12 +251,13 @@ def _verb_of(noun: str, endings: dict[str, str]) -> str | None:
     the verb); None when no ending gives an English verb."""
     if noun.endswith("ed") and is_english_word(noun):
         return noun
-    for ending, replacement in endings.items():
-        if noun.endswith(ending) and len(noun) > len(ending) + 2:
+    for ending, replacements in endings.items():
+        for replacement in replacements.split("|"):
             verb = noun[: -len(ending)] + replacement
-            if is_english_word(verb):
+            if noun.endswith(ending) and len(noun) > len(ending) + 2 and is_english_word(verb):
                 return verb
-    return None
+    # A noun that is its own verb (trade, post, open, discharge): "traded last week".
+    return noun if is_english_word(noun) and noun not in _derivations()["not_verbs"] else None
 
 
 def _shape(value: str) -> str:
