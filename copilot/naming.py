@@ -15,8 +15,8 @@ from pathlib import Path
 import simplemma
 import yaml
 
-__all__ = ["ABBREVIATIONS", "abbreviations", "lemma", "phrase_key", "raw_words", "singular",
-           "split_name", "words_of"]
+__all__ = ["ABBREVIATIONS", "TABLE_WORDS", "abbreviations", "lemma", "phrase_key", "raw_words",
+           "row_words", "singular", "split_name", "words_of"]
 
 # Data, not code: a bank adds its house abbreviations there.
 ABBREVIATIONS = Path(__file__).resolve().parent / "abbreviations.yaml"
@@ -38,6 +38,23 @@ def split_name(name: str) -> str:
     """'cpty_ccy_amt' -> 'counterparty currency amount'; 'TradeDate' -> 'trade date'."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").lower()
     return " ".join(abbreviations().get(w, w) for w in spaced.split())
+
+
+# Words that say "table" rather than what a row is: CUST_MSTR holds customers, TXN_HIST
+# transactions.
+TABLE_WORDS = frozenset(("master", "mstr", "tbl", "table", "tab", "dim", "fact", "lookup",
+                         "history", "hist", "detail", "dtl", "snapshot", "snap"))
+
+
+def row_words(table_name: str) -> list[str]:
+    """The words of a table's name that say what one row is: split, abbreviations
+    expanded, table words dropped at either end ('CUST_MSTR' -> ['customer'])."""
+    core = split_name(table_name).split()
+    while len(core) > 1 and core[-1] in TABLE_WORDS:
+        core = core[:-1]
+    while len(core) > 1 and core[0] in TABLE_WORDS:
+        core = core[1:]
+    return core
 
 
 def raw_words(name: str) -> str:

@@ -140,3 +140,35 @@ def test_a_construct_word_read_as_a_column_is_not_sure_of_itself(stadiums: tuple
     answer = _ask(stadiums, "What is the highest of stadiums?")
     sure = _ask(stadiums, "What is the capacity of stadiums?")
     assert answer.confidence < 0.8 <= sure.confidence  # below the LLM's check
+
+
+@pytest.fixture(scope="module")
+def accounts(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    # Legacy upper-case names with house abbreviations and kind words (CD, AMT, MSTR).
+    folder = tmp_path_factory.mktemp("accounts")
+    db = folder / "accounts.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript("""
+            CREATE TABLE ACCT_MSTR (ACCT_NO TEXT PRIMARY KEY, ACCT_TYP_CD TEXT,
+                                    STAT_CD TEXT, CUR_BAL_AMT REAL, OPEN_DT DATE);
+            INSERT INTO ACCT_MSTR VALUES ('AC001', 'SAV', 'ACTIVE', 100.0, '2026-10-02'),
+                ('AC002', 'CHK', 'ACTIVE', 250.0, '2026-11-05'),
+                ('AC003', 'SAV', 'DORMANT', 40.0, '2025-03-01');
+        """)
+    glossary = folder / "glossary"
+    glossary.mkdir()
+    (glossary / "rules.yaml").write_text("kind: rules\nrules: []\n", encoding="utf-8")
+    return engine_for(db, glossary)
+
+
+def test_a_column_is_read_by_its_shorter_names(accounts: tuple) -> None:
+    # STAT_CD is "status", ACCT_TYP_CD "account type" or "type", CUR_BAL_AMT "balance".
+    by_status = _ask(accounts, "number of accounts by status")
+    assert dict(by_status.rows) == {"ACTIVE": 2, "DORMANT": 1}
+    by_type = _ask(accounts, "number of accounts by type")
+    assert dict(by_type.rows) == {"SAV": 2, "CHK": 1}
+    assert dict(_ask(accounts, "number of accounts by account type").rows) == dict(by_type.rows)
+    balance = _ask(accounts, "total balance of active accounts")
+    assert balance.rows == ((350.0,),)
+    opened = _ask(accounts, "how many accounts were opened in November 2026")
+    assert opened.rows == ((1,),)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.errors import CopilotError
-from copilot.naming import lemma, phrase_key, raw_words, singular, split_name
+from copilot.naming import lemma, phrase_key, raw_words, row_words, singular, split_name
 from copilot.schema import ColumnInfo, TableInfo, WarehouseSchema
 from training.glossary import load_glossary
 from training.glossary_yaml import yaml_comment as _note
@@ -39,9 +39,6 @@ _PATHS_PER_TABLE = 5_000  # a bound on the walk from one table in a dense key gr
 _NUMERIC = ("INT", "DEC", "NUM", "REAL", "FLOAT", "DOUBLE", "MONEY", "BIGINT", "SMALLINT")
 _TEXT = re.compile(r"CHAR|TEXT|STRING|CLOB|VARCHAR", re.IGNORECASE)
 _PLAIN = re.compile(r"[A-Za-z_][\w$]*")  # a name the glossary's table.column can hold
-# Words that say "table" rather than what a row is: CUST_MSTR holds customers.
-_TABLE_WORDS = frozenset(("master", "mstr", "tbl", "table", "tab", "dim", "fact", "lookup",
-                          "history", "hist", "detail", "dtl", "snapshot", "snap"))
 _LABEL_WORDS = frozenset(("name", "title", "label"))
 _AMOUNT_WORDS = frozenset(("amount", "value", "price", "cost", "total", "balance", "notional",
                            "quantity", "volume", "fee", "revenue", "sales", "salary", "tonnage",
@@ -110,11 +107,7 @@ class _Schema:
                     self.own(phrase, f"value {ref}")
 
     def _name(self, table: TableInfo) -> None:
-        words = core = split_name(table.name).split()
-        while len(core) > 1 and core[-1] in _TABLE_WORDS:
-            core = core[:-1]
-        while len(core) > 1 and core[0] in _TABLE_WORDS:
-            core = core[1:]
+        words, core = split_name(table.name).split(), row_words(table.name)
         why = "name: the table's name split, abbreviations expanded, made singular"
         if core != words:
             why += f", without {' '.join(w for w in words if w not in core)!r}"

@@ -19,9 +19,10 @@ from typing import Literal
 
 import yaml
 
+from copilot.engine.grammar import CUES, FILLER
 from copilot.engine.text import Token, is_english_word, tokenize
-from copilot.naming import split_name  # one reading of names for training and the engine
-from copilot.schema import ColumnInfo, WarehouseSchema
+from copilot.naming import raw_words, row_words, split_name  # one reading of names
+from copilot.schema import ColumnInfo, TableInfo, WarehouseSchema
 from training.glossary import Entity, Term
 from training.profiles import ProfileContent
 
@@ -108,7 +109,7 @@ class Lexicon:
         for entity in glossary.entities:
             lexicon.entities.setdefault(entity.table, entity)
         for table in content.schema.tables:  # a table the glossary does not name is one too
-            name = _singular(split_name(table.name))
+            name = _singular(" ".join(row_words(table.name)))  # CUST_MSTR: "customer"
             lexicon.entities.setdefault(table.name, Entity(name=name, table=table.name))
         for entity in lexicon.entities.values():
             meaning = Meaning("entity", entity.name, entity.table, entity=entity)
@@ -183,6 +184,34 @@ class Lexicon:
                 own = split_name(table.name).split()
                 if words.split()[:1] == own[-1:] or words.split()[:1] == [entity.name]:
                     self.add(" ".join(words.split()[1:]), meaning)
+            self._add_short_names(table)
+
+    def _add_short_names(self, table: TableInfo) -> None:
+        """Shorter names people use for a column: its words as written ('fee bps' for
+        fee_bps, whatever the abbreviation table expands), without a trailing kind word
+        ('status' for stat_cd, 'risk rating' for RISK_RTG_CD), and its last word when no
+        other column of the table ends in it ('balance' for CUR_BAL_AMT). Only words that
+        mean nothing yet: an entity, a term or a value keeps its meaning."""
+        kinds = set(_derivations()["column_kind_words"])
+        cores = {}
+        for column in table.columns:
+            words = split_name(column.name).split()
+            while len(words) > 1 and words[-1] in kinds:
+                words = words[:-1]
+            cores[column.name] = words
+        ends = [w[-1] for w in cores.values()]
+        for column in table.columns:
+            meaning = Meaning("column", split_name(column.name), table.name,
+                              column=f"{table.name}.{column.name}")
+            core = cores[column.name]
+            shorter = {raw_words(column.name), " ".join(core)}
+            last = core[-1]
+            if len(core) > 1 and ends.count(last) == 1 and last not in kinds \
+                    and last not in FILLER and last not in CUES and len(last) > 2:
+                shorter.add(last)  # not "to" of assigned_to, not "total" of total_fee
+            for phrase in shorter:
+                if tuple(t.lemma for t in tokenize(phrase)) not in self.phrases:
+                    self.add(phrase, meaning)
 
     def _add_date_verbs(self, glossary_dated: set[str]) -> None:
         """'voyages that departed last month': the verb of a date column's name is a date

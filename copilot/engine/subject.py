@@ -156,10 +156,14 @@ def choose_subject(d: Draft) -> None:
         elif measures:
             # "the hedge fund with the most notional": the value names what is ranked.
             at = d.superlative[0]
-            named = [i for i in range(at) if i not in d.used and d.meaning(i) is not None
-                     and d.meaning(i).kind == "value"  # type: ignore[union-attr]
-                     and _table_of(d, i) != d.subject
-                     and (d.graph.relation(d.subject, _table_of(d, i)) or ("", 0))[0] == "up"]
+            # ... unless the rows themselves are named: "the 5 EUR loans with the highest fee"
+            # ranks loans; EUR only says which.
+            rows_named = any(_is_entity_of(d, i, d.subject) for i in range(at))
+            named = [] if rows_named else [
+                i for i in range(at) if i not in d.used and d.meaning(i) is not None
+                and d.meaning(i).kind == "value"  # type: ignore[union-attr]
+                and _table_of(d, i) != d.subject
+                and (d.graph.relation(d.subject, _table_of(d, i)) or ("", 0))[0] == "up"]
             if named:
                 table = _table_of(d, named[0])
                 d.dims.append(Dimension(label_column(d, table), d.entity(table).name))
@@ -171,6 +175,11 @@ def choose_subject(d: Draft) -> None:
         if _table_of(d, i) == d.subject and i not in d.negated:
             d.use(i)  # the subject's own name
             d.subject_named = True
+
+
+def _is_entity_of(d: Draft, i: int, table: str) -> bool:
+    meaning = d.meaning(i)
+    return meaning is not None and meaning.kind == "entity" and meaning.table == table
 
 
 def _column_of_the_rows(d: Draft, i: int) -> bool:
