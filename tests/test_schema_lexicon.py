@@ -172,3 +172,10 @@ def test_a_column_is_read_by_its_shorter_names(accounts: tuple) -> None:
     assert balance.rows == ((350.0,),)
     opened = _ask(accounts, "how many accounts were opened in November 2026")
     assert opened.rows == ((1,),)
+
+
+def test_an_unknown_word_that_is_also_a_write_verb_is_an_unknown_word(ships: tuple) -> None:
+    unknown = _ask(ships, "how many vessels per release")
+    assert unknown.status == "refused" and "'release'" in unknown.interpretation
+    order = _ask(ships, "release the Aurora")
+    assert order.status == "refused" and "only reads the warehouse" in order.interpretation

@@ -108,7 +108,8 @@ class Reader:
         matches = self.lexicon.match(tokens)
         unknown = uncovered(tokens, matches)
         if unknown:
-            if any(WRITES.fullmatch(w.lower()) for w in unknown):
+            # "cancel it" is an order; "vessels per flag" only uses a word it does not know.
+            if any(WRITES.fullmatch(w.lower()) for w in unknown) and WRITE_START.search(lowered):
                 return _refuse("The copilot only reads the warehouse; it cannot change data.",
                                final=True)
             return _refuse(
