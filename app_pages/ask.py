@@ -9,6 +9,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from app_pages import training as training_page
 from app_pages.charts import column_config, figure, table_frame
 from app_pages.state import current_user, dashboards, services
 from app_pages.widget_form import chart_input, refresh_input
@@ -62,6 +63,12 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
             if st.button(markdown_text(suggestion), key=f"suggest_{key}_{number}"):
                 st.session_state["ask_pending"] = suggestion
                 st.rerun()
+        # A word it does not know: teach it on the Training page, the word prefilled there.
+        for number, word in enumerate(answer.unused_words if answer.status == "refused" else ()):
+            if st.button(markdown_text(f"Teach '{word}'"), key=f"teach_{key}_{number}",
+                         icon=":material/school:"):
+                st.session_state["teach_word"] = word
+                st.switch_page(st.Page(training_page.render, title="Training", url_path="training"))
         return
     source = {"pair": "verified pair", "user": "your SQL",
               "llm": "written by the LLM"}.get(answer.source, "engine")

@@ -1,5 +1,6 @@
 """Training page: the active profile and its versions, what each holds, training, uploads of
-verified pairs and documents, diff and roll back, and a retrieval probe."""
+verified pairs and documents, diff and roll back, and a retrieval probe; the flow for a new
+warehouse (connect, draft, edit, train, review, teach a word) is in training_new."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import services
+from app_pages import training_new
+from app_pages.state import current_user, services
 from copilot.errors import CopilotError
 from copilot.plaintext import markdown_text
-from training.glossary import load_glossary
+from training.glossary import DEMO_GLOSSARY, load_glossary
 from training.profiles import ProfileVersion
 from training.uploads import parse_pairs
 
@@ -55,8 +57,10 @@ def render() -> None:
         st.error(markdown_text(str(exc)))
         return
     settings = svc.settings
+    user = current_user(settings)
     if notice := st.session_state.pop("training_notice", None):
         st.success(notice)
+    training_new.show_change()
 
     try:
         trainer.require_trained()
@@ -69,6 +73,7 @@ def render() -> None:
         st.warning(markdown_text(str(exc)))
 
     if active is not None:
+        training_new.review_section(svc, active, user)
         counts = active.counts
         cols = st.columns(6)
         for col, (label, key) in zip(
@@ -79,8 +84,15 @@ def render() -> None:
         ):
             col.metric(label, counts.get(key, 0))
 
+    training_new.connect_section(svc, user)
+    if active is not None:
+        training_new.teach_section(svc, active, user)
+
     st.subheader("Train")
     st.write(f"Glossary folder: `{settings.glossary_dir}`")
+    if not settings.uses_demo_warehouse and settings.glossary_dir.resolve() == DEMO_GLOSSARY:
+        st.caption("That is the demo's glossary, written for the demo warehouse: for this "
+                   "warehouse, draft one above, or set OPSCOPILOT_GLOSSARY_DIR to your own.")
     if st.button("Train from the warehouse", key="train_now", type="primary"):
         _run(lambda: trainer.train(load_glossary(settings.glossary_dir), by=settings.user,
                                    note="trained on the Training page"),
@@ -100,13 +112,7 @@ def render() -> None:
     with right:
         old = st.selectbox("Compare", numbers, index=len(numbers) - 1, key="diff_old")
         new = st.selectbox("with", numbers, index=0, key="diff_new")
-        diff = trainer.diff(old, new)
-        if diff.unchanged:
-            st.write("No difference.")
-        for kind, change in diff.kinds.items():
-            for sign, names in (("+", change.added), ("−", change.removed), ("~", change.changed)):
-                if names:
-                    st.write(f"**{kind}** {sign} {markdown_text(', '.join(names))}")
+        training_new.show_diff(trainer.diff(old, new))
 
     st.subheader("Add verified pairs and documents")
     pairs_file = st.file_uploader("Question/SQL pairs (YAML list or JSON lines)",

@@ -7,7 +7,6 @@ import argparse
 import json
 import time
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 from copilot import __version__
@@ -15,11 +14,9 @@ from copilot.audit import AuditLog, AuditRecord
 from copilot.audit.record import Outcome
 from copilot.config import Settings
 from copilot.errors import CopilotError
-from copilot.guard import Guard, GuardSchema
-from copilot.services import ensure_demo_warehouse, guard_policy, run_guarded
+from copilot.services import draft_from_warehouse, ensure_demo_warehouse
 from copilot.warehouse import Warehouse
-from training.draft import GlossaryDraft, draft_glossary, mark_reviewed, write_draft
-from training.ingest import sample_values
+from training.draft import GlossaryDraft, mark_reviewed, write_draft
 
 __all__ = ["add_glossary_commands", "run_glossary"]
 
@@ -80,13 +77,7 @@ def _draft(args: argparse.Namespace, settings: Settings) -> tuple[GlossaryDraft,
     warehouse = Warehouse(args.db or settings.warehouse_url, timeout_s=settings.query_timeout_s,
                           db_schema=None if args.db else settings.warehouse_schema or None)
     try:
-        schema = warehouse.schema(refresh=True)
-        # Values are sampled as training samples them: through the guard, read-only.
-        guard = Guard(GuardSchema.from_warehouse(schema), dialect=warehouse.dialect,
-                      row_cap=settings.row_cap, policy=guard_policy(settings))
-        values = sample_values(schema, partial(run_guarded, guard, warehouse),
-                               db_schema=warehouse.db_schema)
-        draft = draft_glossary(schema, values.columns, source=warehouse.display_url)
+        draft = draft_from_warehouse(warehouse, settings)
     finally:
         warehouse.dispose()
     write_draft(draft, args.out, force=args.force)

@@ -10,7 +10,9 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import partial
 
@@ -30,8 +32,11 @@ from copilot.llm.config import LLMConfig
 from copilot.llm.route import LLMWriter, route
 from copilot.llm.store import LLMSettingsStore
 from copilot.warehouse import QueryResult, Warehouse
+from training import editing
+from training.draft import GlossaryDraft, draft_glossary
 from training.embedding import MiniLMEmbedder
-from training.glossary import load_glossary
+from training.glossary import Glossary, load_glossary
+from training.ingest import sample_values
 from training.profiles import ProfileRepository, ProfileVersion
 from training.store import TrainingStore
 from training.trainer import PairUpload, Trainer
@@ -41,6 +46,7 @@ __all__ = [
     "Services",
     "audited_text",
     "build_services",
+    "draft_from_warehouse",
     "ensure_demo_trained",
     "ensure_demo_warehouse",
     "guard_policy",
@@ -123,6 +129,62 @@ class Services:
         self.audit.append(AuditRecord(
             channel=channel, outcome=outcome, user=by, question=what, sql_run=sql,
             reason=reason, details=details, duration_ms=duration_ms, app_version=__version__))
+
+    def test_connection(self, *, by: str) -> tuple[int, float]:
+        """Reach the warehouse, read its schema afresh: (tables, ms), else WarehouseError."""
+        with self._training_action(by, f"connection test: {self.warehouse.display_url}") as d:
+            started = time.perf_counter()
+            self.warehouse.ping()
+            d["tables"] = tables = len(self.warehouse.schema(refresh=True).tables)
+            elapsed = _now_ms(started)
+        return tables, elapsed
+
+    def draft_glossary(self, *, by: str) -> GlossaryDraft:
+        """A reviewable glossary drafted from the warehouse's schema and stored values, as
+        `python -m copilot glossary draft` writes it; nothing is trained yet."""
+        with self._training_action(by, f"glossary draft of {self.warehouse.display_url}") as d:
+            draft = draft_from_warehouse(self.warehouse, self.settings)
+            d.update({k: v for k, v in asdict(draft).items() if k != "files"})
+        return draft
+
+    def train_glossary(self, glossary: Glossary, *, by: str,
+                       note: str = "") -> editing.TrainingChange:
+        """Train a new version from `glossary` (a draft as edited on the page, say)."""
+        return self._retrain(by, note or "trained from a glossary", lambda: glossary)
+
+    def teach(self, word: str, target: editing.Target, *, by: str) -> editing.TrainingChange:
+        """Add `word` for `target` to the active glossary and train a new version."""
+        return self._retrain(by, f"taught {word.strip()!r} as {target.label}", lambda: (
+            editing.add_synonym(editing.active_glossary(self.trainer), target, word)))
+
+    def mark_reviewed(self, *, by: str) -> editing.TrainingChange:
+        """Train a new version from the active drafted glossary, marked reviewed."""
+        return self._retrain(by, "glossary marked reviewed",
+                             lambda: editing.with_reviewed(editing.active_glossary(self.trainer)))
+
+    def _retrain(self, by: str, what: str,
+                 glossary: Callable[[], Glossary]) -> editing.TrainingChange:
+        with self._training_action(by, what) as details:
+            change = editing.train_edit(self.trainer, glossary(), by=by, note=what)
+            details.update(version=change.version.version, previous=change.previous)
+        return change
+
+    @contextmanager
+    def _training_action(self, by: str, what: str) -> Iterator[dict[str, object]]:
+        """Audit a training action as it ends: the details the block filled, or why not."""
+        started, details = time.perf_counter(), dict[str, object]()
+        outcome: Outcome = "error"
+        reason = ""
+        try:
+            yield details
+            outcome = "recorded"
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, CopilotError) else type(exc).__name__
+            raise
+        finally:
+            self.record("training", by, what, outcome=outcome, reason=reason,
+                        duration_ms=_now_ms(started),
+                        details=json.dumps(details, sort_keys=True, default=str))
 
     # ---- the LLM ------------------------------------------------------------------------
 
@@ -327,6 +389,17 @@ def ensure_demo_trained(services: Services) -> ProfileVersion | None:
     return services.trainer.train(
         load_glossary(settings.glossary_dir), by=settings.user, note="first launch of the demo"
     )
+
+
+def draft_from_warehouse(warehouse: Warehouse, settings: Settings) -> GlossaryDraft:
+    """A glossary drafted from `warehouse`'s schema read afresh and its text values sampled
+    as training samples them (guarded, read-only); for the page and `glossary draft`."""
+    schema = warehouse.schema(refresh=True)
+    guard = Guard(GuardSchema.from_warehouse(schema), dialect=warehouse.dialect,
+                  row_cap=settings.row_cap, policy=guard_policy(settings))
+    values = sample_values(schema, partial(run_guarded, guard, warehouse),
+                           db_schema=warehouse.db_schema)
+    return draft_glossary(schema, values.columns, source=warehouse.display_url)
 
 
 def guard_policy(settings: Settings) -> Policy:

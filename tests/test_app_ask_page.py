@@ -6,9 +6,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from newschemas.shipregistry.warehouse import build as build_ships
 from streamlit.testing.v1 import AppTest
 
 from copilot.audit import AuditLog
+from copilot.config import load_settings
+from copilot.services import build_services
+from reports.scheduler import _RUNNING
+from training.editing import Target, glossary_from_files
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
 def _ask_page() -> None:
@@ -115,3 +122,43 @@ def test_feedback_is_audited(page_env: Path) -> None:
     app.button(key="wrong_0").click().run()
     last = _audit(page_env)[-1]
     assert last.reason == "feedback: wrong" and "cancelled too" in last.details
+
+
+def test_a_word_it_does_not_know_is_taught_in_two_clicks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bank's own warehouse (a CamelCase ship registry), trained from its draft alone.
+    monkeypatch.chdir(tmp_path)
+    build_ships(tmp_path / "ships.db")
+    for name, value in {"OPSCOPILOT_DATA_DIR": str(tmp_path / "data"),
+                        "OPSCOPILOT_AS_OF": "2026-11-20", "OPSCOPILOT_PROFILE": "ships",
+                        "OPSCOPILOT_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'ships.db'}"}.items():
+        monkeypatch.setenv(name, value)
+    services = build_services(load_settings())
+    draft = services.draft_glossary(by="platform")
+    services.train_glossary(glossary_from_files(draft.files), by="platform")
+
+    app = AppTest.from_file(APP, default_timeout=90)  # the whole app: Ask, then Training
+    try:
+        app.run()
+        _ask(app, "how many hulls are there")
+        assert "'hulls'" in app.warning[0].value
+        teach = app.button(key="teach_0_0")
+        assert teach.label == "Teach 'hulls'"
+        teach.click().run()  # first click: to the Training page, the word filled in
+        assert not app.exception, app.exception
+        assert app.title[0].value == "Training"
+        assert app.text_input(key="teach_word_input").value == "hulls"
+        app.selectbox(key="teach_target").select(Target("entity", "vessel")).run()
+        app.button(key="teach_add").click().run()  # second click: a new version
+        assert not app.exception, app.exception
+        assert "version 2 is active" in app.success[0].value
+    finally:
+        for scheduler in list(_RUNNING.values()):  # the whole app started one
+            scheduler.shutdown()
+    answer = services.ask("how many hulls are there")
+    assert answer.status == "answered" and "Vessel" in (answer.sql or "")
+    audit = _audit(tmp_path / "data")
+    assert [(r.channel, r.outcome) for r in audit if "hulls" in r.question] == [
+        ("ask", "refused"), ("training", "recorded"), ("training", "recorded"),
+        ("ask", "answered")]
