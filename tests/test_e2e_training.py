@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from newschemas.shipregistry.warehouse import build as build_ships
 from playwright.sync_api import sync_playwright
-from test_e2e_app import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, _wait_healthy
+
+from tests.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, serve_app
 
 SCREENSHOT = ROOT / "docs" / "screenshots" / "training-draft.png"
 
@@ -28,23 +27,10 @@ def served_new_warehouse(tmp_path: Path) -> Iterator[str]:
     """The app on loopback, pointed at a ship registry it was never trained on."""
     build_ships(tmp_path / "ships.db")
     (tmp_path / "data").mkdir()
-    port = _free_port()
-    env = {**os.environ, "OPSCOPILOT_DATA_DIR": str(tmp_path / "data"),
-           "OPSCOPILOT_AS_OF": "2026-11-20", "OPSCOPILOT_PROFILE": "ships",
-           "OPSCOPILOT_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'ships.db'}"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_healthy(f"{base}/_stcore/health", process)
+    with serve_app({"OPSCOPILOT_DATA_DIR": str(tmp_path / "data"),
+                    "OPSCOPILOT_AS_OF": "2026-11-20", "OPSCOPILOT_PROFILE": "ships",
+                    "OPSCOPILOT_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'ships.db'}"}) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_connect_and_draft_a_new_warehouse_in_a_real_browser(

@@ -96,7 +96,7 @@ def test_plotly_draws_the_escaped_name_as_its_characters_and_no_link(tmp_path: P
     chart reads exactly as the data; the same figure unescaped has a live link (the drill)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.test_e2e_app import CHROMIUM_ARGS
+    from tests.appserver import CHROMIUM_ARGS
 
     safe = figure("bar", _frame())
     raw = figure("bar", _frame())

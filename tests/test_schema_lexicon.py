@@ -15,12 +15,22 @@ from tests.engines import engine_for
 AS_OF = date(2026, 11, 20)
 
 
+def _engine(factory: pytest.TempPathFactory, name: str, script: str) -> tuple:
+    """An engine trained on a SQLite file made from `script`, with a glossary that says
+    nothing (a rules file with no rules)."""
+    folder = factory.mktemp(name)
+    db = folder / f"{name}.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(script)
+    glossary = folder / "glossary"
+    glossary.mkdir()
+    (glossary / "rules.yaml").write_text("kind: rules\nrules: []\n", encoding="utf-8")
+    return engine_for(db, glossary)
+
+
 @pytest.fixture(scope="module")
 def ships(tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    folder = tmp_path_factory.mktemp("ships")
-    db = folder / "ships.db"
-    with sqlite3.connect(db) as conn:
-        conn.executescript("""
+    return _engine(tmp_path_factory, "ships", """
             CREATE TABLE port (port_id INTEGER PRIMARY KEY, port_name TEXT, country TEXT);
             CREATE TABLE vessel (vessel_id INTEGER PRIMARY KEY, name TEXT, flag TEXT,
                                  tonnage REAL, home_port_id INTEGER REFERENCES port(port_id),
@@ -37,10 +47,6 @@ def ships(tmp_path_factory: pytest.TempPathFactory) -> tuple:
                 (2, 'Aurora', 'Panama', 20000, 2, 'BULK_CARRIER'),
                 (3, 'Borealis', 'Malta', 30000, 1, 'TANKER');
         """)
-    glossary = folder / "glossary"
-    glossary.mkdir()
-    (glossary / "rules.yaml").write_text("kind: rules\nrules: []\n", encoding="utf-8")
-    return engine_for(db, glossary)
 
 
 def _ask(ships: tuple, question: str) -> Answer:
@@ -110,19 +116,12 @@ def test_a_word_the_schema_does_not_explain_is_refused(ships: tuple, question: s
 @pytest.fixture(scope="module")
 def stadiums(tmp_path_factory: pytest.TempPathFactory) -> tuple:
     # CamelCase-ish names, and a column named like a construct word ("Highest" attendance).
-    folder = tmp_path_factory.mktemp("stadiums")
-    db = folder / "stadiums.db"
-    with sqlite3.connect(db) as conn:
-        conn.executescript("""
+    return _engine(tmp_path_factory, "stadiums", """
             CREATE TABLE stadium (Stadium_ID INTEGER PRIMARY KEY, Name TEXT, Location TEXT,
                                   Capacity INTEGER, Highest INTEGER);
             INSERT INTO stadium VALUES (1, 'Park A', 'North', 10000, 4800),
                 (2, 'Park B', 'South', 52500, 1700), (3, 'Park B', 'East', 2000, 1900);
         """)
-    glossary = folder / "glossary"
-    glossary.mkdir()
-    (glossary / "rules.yaml").write_text("kind: rules\nrules: []\n", encoding="utf-8")
-    return engine_for(db, glossary)
 
 
 def test_a_column_of_the_ranked_rows_is_shown_for_them_not_grouped(stadiums: tuple) -> None:
@@ -145,20 +144,13 @@ def test_a_construct_word_read_as_a_column_is_not_sure_of_itself(stadiums: tuple
 @pytest.fixture(scope="module")
 def accounts(tmp_path_factory: pytest.TempPathFactory) -> tuple:
     # Legacy upper-case names with house abbreviations and kind words (CD, AMT, MSTR).
-    folder = tmp_path_factory.mktemp("accounts")
-    db = folder / "accounts.db"
-    with sqlite3.connect(db) as conn:
-        conn.executescript("""
+    return _engine(tmp_path_factory, "accounts", """
             CREATE TABLE ACCT_MSTR (ACCT_NO TEXT PRIMARY KEY, ACCT_TYP_CD TEXT,
                                     STAT_CD TEXT, CUR_BAL_AMT REAL, OPEN_DT DATE);
             INSERT INTO ACCT_MSTR VALUES ('AC001', 'SAV', 'ACTIVE', 100.0, '2026-10-02'),
                 ('AC002', 'CHK', 'ACTIVE', 250.0, '2026-11-05'),
                 ('AC003', 'SAV', 'DORMANT', 40.0, '2025-03-01');
         """)
-    glossary = folder / "glossary"
-    glossary.mkdir()
-    (glossary / "rules.yaml").write_text("kind: rules\nrules: []\n", encoding="utf-8")
-    return engine_for(db, glossary)
 
 
 def test_a_column_is_read_by_its_shorter_names(accounts: tuple) -> None:
