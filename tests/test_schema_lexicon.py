@@ -171,3 +171,23 @@ def test_an_unknown_word_that_is_also_a_write_verb_is_an_unknown_word(ships: tup
     assert unknown.status == "refused" and "'release'" in unknown.interpretation
     order = _ask(ships, "release the Aurora")
     assert order.status == "refused" and "only reads the warehouse" in order.interpretation
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    # Two tables with a column of one name (Population) and a CamelCase country code key.
+    return _engine(tmp_path_factory, "world", """
+            CREATE TABLE country (Code TEXT PRIMARY KEY, Name TEXT, Population INTEGER);
+            CREATE TABLE city (ID INTEGER PRIMARY KEY, Name TEXT,
+                               CountryCode TEXT REFERENCES country(Code), Population INTEGER);
+            INSERT INTO country VALUES ('FRA', 'France', 59000000), ('DEU', 'Germany', 82000000);
+            INSERT INTO city VALUES (1, 'Paris', 'FRA', 2100000), (2, 'Lyon', 'FRA', 500000),
+                (3, 'Berlin', 'DEU', 3400000);
+        """)
+
+
+def test_a_column_named_before_an_entity_is_that_entitys_column(world: tuple) -> None:
+    # "the population of cities in France" totals the cities, not France's population.
+    cities = _ask(world, "What is the sum of the population of cities in France?")
+    assert cities.rows == ((2600000,),)
+    assert _ask(world, "What is the population of France?").rows == (("France", 59000000),)

@@ -77,7 +77,23 @@ def _ranked_target(d: Draft) -> int | None:
     return None
 
 
+def _owner_named_after(d: Draft) -> None:
+    """'the population of cities': a column followed by an entity whose own table has a
+    column of that name is that entity's column. The reading that takes another table's
+    column and makes the entity a condition ('countries that have cities') is refused."""
+    for i in range(len(d.items) - 1):
+        column, owner = d.meaning(i), d.meaning(i + 1)
+        if column is None or owner is None or column.kind != "column" \
+                or owner.kind != "entity" or column.table == owner.table:
+            continue
+        name = (column.column or "").split(".")[-1].lower()
+        if name in {c.name.lower() for c in d.content.schema.table(owner.table).columns}:
+            raise Refusal(f"'{d.words(i)} of {d.words(i + 1)}' is the "
+                          f"{d.entity(owner.table).name}'s own {d.words(i)}.")
+
+
 def choose_subject(d: Draft) -> None:
+    _owner_named_after(d)
     measures = [i for i in range(len(d.items)) if measure_like(d, i) and i not in d.used]
     if d.rank_by is not None:
         measures.insert(0, d.rank_by)
