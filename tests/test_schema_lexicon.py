@@ -191,3 +191,11 @@ def test_a_column_named_before_an_entity_is_that_entitys_column(world: tuple) ->
     cities = _ask(world, "What is the sum of the population of cities in France?")
     assert cities.rows == ((2600000,),)
     assert _ask(world, "What is the population of France?").rows == (("France", 59000000),)
+
+
+def test_what_how_many_names_is_counted_by_its_own_column(world: tuple) -> None:
+    # Not the countries with 1m people that have cities: the cities with 1m people.
+    cities = _ask(world, "How many cities have a population over 1000000?")
+    assert cities.rows == ((2,),)
+    named = _ask(world, "How many cities have a city population over 1000000?")
+    assert named.rows == cities.rows

@@ -77,6 +77,9 @@ def _ranked_target(d: Draft) -> int | None:
     return None
 
 
+_NONE = Meaning("column", "", "")  # stands in for no meaning in a kind test
+
+
 def _owner_named_after(d: Draft) -> None:
     """'the population of cities': a column followed by an entity whose own table has a
     column of that name is that entity's column. The reading that takes another table's
@@ -100,8 +103,15 @@ def choose_subject(d: Draft) -> None:
     target = _ranked_target(d)
     counted = [i for i in range(max(d.rank_count_at, 0), len(d.items)) if population(d, i)
                and i not in d.used] if d.rank_by_count else []
+    # "how many cities have a population over 1m": what follows "how many" is counted,
+    # whatever the measure names.
+    named_count = next((i + 1 for i in range(len(d.items) - 1) if d.cue(i, "count")
+                        and i not in d.used and (d.meaning(i + 1) or _NONE).kind == "entity"
+                        and i + 1 not in d.negated), None)
     if counted:
         d.subject = _table_of(d, counted[0])  # "top 5 clients by number of live trades"
+    elif named_count is not None and not d.rank_by_count and d.superlative is None:
+        d.subject = _table_of(d, named_count)
     elif d.measure is not None and d.measure.expression:
         d.subject = d.measure.expression.split(".")[0]  # "latest maturity date": trades
     elif measures:
@@ -191,6 +201,21 @@ def choose_subject(d: Draft) -> None:
         if _table_of(d, i) == d.subject and i not in d.negated:
             d.use(i)  # the subject's own name
             d.subject_named = True
+    _own_column_first(d)
+
+
+def _own_column_first(d: Draft) -> None:
+    """'cities with a population over 1m': a column word the rows' own table has is their
+    own column; the reading that takes another table's column of that name (the country's
+    population) is refused, unless the question named that table with it ('country
+    population')."""
+    own = {c.name.lower() for c in d.content.schema.table(d.subject or "").columns}
+    for i in range(len(d.items)):
+        meaning = d.meaning(i)
+        if meaning is not None and meaning.kind == "column" and not meaning.qualified \
+                and meaning.table != d.subject \
+                and (meaning.column or "").split(".")[-1].lower() in own:
+            raise Refusal(f"'{d.words(i)}' is the {d.entity(d.subject or '').name}'s own.")
 
 
 def _is_entity_of(d: Draft, i: int, table: str) -> bool:
