@@ -199,3 +199,8 @@ def test_what_how_many_names_is_counted_by_its_own_column(world: tuple) -> None:
     assert cities.rows == ((2,),)
     named = _ask(world, "How many cities have a city population over 1000000?")
     assert named.rows == cities.rows
+
+
+def test_a_condition_on_another_table_says_whose_column_it_is(world: tuple) -> None:
+    answer = _ask(world, "how many cities in France")
+    assert answer.rows == ((2,),) and "country name France" in answer.interpretation

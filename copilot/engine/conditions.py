@@ -49,11 +49,18 @@ def place(d: Draft, table: str, item: Filter, negated: bool = False) -> None:
         filters, was_negated = d.exists.get(table, ([], False))
         d.exists[table] = ([*filters, item], was_negated or negated)
         d.note("existence")
-    elif negated:
-        d.filters.append(Filter(f"not {item.label}", f"NOT ({item.sql})"))
-        d.note("negation")
     else:
-        d.filters.append(item)
+        if table != d.subject and relation[1]:
+            # Another table's column says whose it is: "employees with department name
+            # Sales", not "employees with name Sales".
+            owner = d.entity(table).name
+            if not item.label.lower().startswith(owner.lower()):
+                item = Filter(f"{owner} {item.label}", item.sql)
+        if negated:
+            d.filters.append(Filter(f"not {item.label}", f"NOT ({item.sql})"))
+            d.note("negation")
+        else:
+            d.filters.append(item)
 
 
 def bind_comparisons(d: Draft) -> None:
