@@ -203,4 +203,4 @@ def test_what_how_many_names_is_counted_by_its_own_column(world: tuple) -> None:
 
 def test_a_condition_on_another_table_says_whose_column_it_is(world: tuple) -> None:
     answer = _ask(world, "how many cities in France")
-    assert answer.rows == ((2,),) and "country name France" in answer.interpretation
+    assert answer.rows == ((2,),) and "country Name France" in answer.interpretation
