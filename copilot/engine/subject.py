@@ -14,6 +14,7 @@ import re
 
 from copilot.engine.draft import Ambiguous, Draft, Refusal
 from copilot.engine.lexicon import Meaning, is_date, is_numeric
+from copilot.engine.owners import NO_MEANING, own_column_first, owner_named_after
 from copilot.engine.plan import Dimension, Measure
 from copilot.engine.stages import _fix_column, _values_of, groupable, measure_like, population
 
@@ -77,26 +78,8 @@ def _ranked_target(d: Draft) -> int | None:
     return None
 
 
-_NONE = Meaning("column", "", "")  # stands in for no meaning in a kind test
-
-
-def _owner_named_after(d: Draft) -> None:
-    """'the population of cities': a column followed by an entity whose own table has a
-    column of that name is that entity's column. The reading that takes another table's
-    column and makes the entity a condition ('countries that have cities') is refused."""
-    for i in range(len(d.items) - 1):
-        column, owner = d.meaning(i), d.meaning(i + 1)
-        if column is None or owner is None or column.kind != "column" \
-                or owner.kind != "entity" or column.table == owner.table:
-            continue
-        name = (column.column or "").split(".")[-1].lower()
-        if name in {c.name.lower() for c in d.content.schema.table(owner.table).columns}:
-            raise Refusal(f"'{d.words(i)} of {d.words(i + 1)}' is the "
-                          f"{d.entity(owner.table).name}'s own {d.words(i)}.")
-
-
 def choose_subject(d: Draft) -> None:
-    _owner_named_after(d)
+    owner_named_after(d)
     measures = [i for i in range(len(d.items)) if measure_like(d, i) and i not in d.used]
     if d.rank_by is not None:
         measures.insert(0, d.rank_by)
@@ -106,7 +89,7 @@ def choose_subject(d: Draft) -> None:
     # "how many cities have a population over 1m": what follows "how many" is counted,
     # whatever the measure names.
     named_count = next((i + 1 for i in range(len(d.items) - 1) if d.cue(i, "count")
-                        and i not in d.used and (d.meaning(i + 1) or _NONE).kind == "entity"
+                        and i not in d.used and (d.meaning(i + 1) or NO_MEANING).kind == "entity"
                         and i + 1 not in d.negated), None)
     if counted:
         d.subject = _table_of(d, counted[0])  # "top 5 clients by number of live trades"
@@ -201,21 +184,7 @@ def choose_subject(d: Draft) -> None:
         if _table_of(d, i) == d.subject and i not in d.negated:
             d.use(i)  # the subject's own name
             d.subject_named = True
-    _own_column_first(d)
-
-
-def _own_column_first(d: Draft) -> None:
-    """'cities with a population over 1m': a column word the rows' own table has is their
-    own column; the reading that takes another table's column of that name (the country's
-    population) is refused, unless the question named that table with it ('country
-    population')."""
-    own = {c.name.lower() for c in d.content.schema.table(d.subject or "").columns}
-    for i in range(len(d.items)):
-        meaning = d.meaning(i)
-        if meaning is not None and meaning.kind == "column" and not meaning.qualified \
-                and meaning.table != d.subject \
-                and (meaning.column or "").split(".")[-1].lower() in own:
-            raise Refusal(f"'{d.words(i)}' is the {d.entity(d.subject or '').name}'s own.")
+    own_column_first(d)
 
 
 def _is_entity_of(d: Draft, i: int, table: str) -> bool:
