@@ -250,7 +250,8 @@ class _Sockets:
     def opener(self) -> urllib.request.OpenerDirector:
         """An opener whose HTTP and HTTPS connections register their sockets here; the
         environment's proxies and CA settings apply as with urllib's default opener."""
-        return urllib.request.build_opener(_HTTPHandler(self), _HTTPSHandler(self))
+        return urllib.request.build_opener(_handler(urllib.request.HTTPHandler, self),
+                                            _handler(urllib.request.HTTPSHandler, self))
 
     def connection(self, http_class: type[http.client.HTTPConnection]
                    ) -> Callable[..., http.client.HTTPConnection]:
@@ -286,24 +287,16 @@ class _Sockets:
             self._spares.clear()
 
 
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, sockets: _Sockets) -> None:
-        super().__init__()
-        self._sockets = sockets
+def _handler(base: type[urllib.request.AbstractHTTPHandler], sockets: _Sockets
+             ) -> urllib.request.AbstractHTTPHandler:
+    """urllib's HTTP or HTTPS handler, its connections' sockets registered in `sockets`."""
 
-    def do_open(self, http_class: Any, req: urllib.request.Request, **kwargs: Any
-                ) -> http.client.HTTPResponse:
-        return super().do_open(self._sockets.connection(http_class), req, **kwargs)
+    class Registering(base):  # type: ignore[misc, valid-type]
+        def do_open(self, http_class: Any, req: urllib.request.Request, **kwargs: Any
+                    ) -> http.client.HTTPResponse:
+            return super().do_open(sockets.connection(http_class), req, **kwargs)
 
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, sockets: _Sockets) -> None:
-        super().__init__()
-        self._sockets = sockets
-
-    def do_open(self, http_class: Any, req: urllib.request.Request, **kwargs: Any
-                ) -> http.client.HTTPResponse:
-        return super().do_open(self._sockets.connection(http_class), req, **kwargs)
+    return Registering()
 
 
 def _backoff(attempt: int, retry_after: str | None) -> float:
