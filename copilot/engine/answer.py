@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
 from sqlglot import exp
 
+from copilot.engine.conversation import Turn
+from copilot.engine.followup import compose
+from copilot.engine.followup_words import split_chart
 from copilot.engine.grammar import MAX_QUESTION_CHARS
 from copilot.engine.interpret import interpret, plural
 from copilot.engine.pairs import PairMatch, match_pair
@@ -37,6 +40,8 @@ class ChartSpec:
     kind: Literal["bar", "line", "pie", "table", "number"]
     x: str | None = None
     y: str | None = None
+    # Further value columns drawn beside `y`: a period comparison's earlier period.
+    series: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,23 @@ class Answer:
     final: bool = False  # a refusal no other reader may overturn (empty, too long, a write)
     notes: tuple[str, ...] = ()  # what the page says beside the answer (an LLM that failed)
     llm: LLMTrace | None = None  # what the LLM was asked and did, when it was asked
+    # A follow-up: the whole question it was read as, and what changed from the previous
+    # turn ("now grouped by book", "GBP only"); empty when the question stood alone.
+    stands_for: str = ""
+    changes: tuple[str, ...] = ()
+    chart_asked: str | None = None  # a chart the question named ("as a pie chart")
+    conversation_id: str = ""
+    turn: int = 0  # 1 for a conversation's first question
+    record_id: int | None = None  # the audit record of this answer, once recorded
 
 
 def _chart(plan: QueryPlan, columns: tuple[str, ...]) -> ChartSpec:
     if plan.measure.kind == "list" or not columns:
         return ChartSpec("table")
+    if plan.versus is not None:  # both periods side by side, then change and change %
+        n = len(plan.dimensions)
+        return ChartSpec("bar" if n else "number", x=columns[0] if n else None, y=columns[n],
+                         series=(columns[n + 1],))
     if not plan.dimensions:
         return ChartSpec("number", y=columns[-1])
     if any(d.bucket in ("day", "week", "month") for d in plan.dimensions):
@@ -90,6 +107,15 @@ def _follow_ups(plan: QueryPlan, content: ProfileContent) -> tuple[str, ...]:
         ideas.append(f"daily count of {entity} this month")
     ideas.append(f"show {entity} today")
     return tuple(ideas[:3])
+
+
+def _asked(chart: ChartSpec, asked: str | None) -> ChartSpec:
+    """The chart a question named, when the answer has groups to draw that way."""
+    if asked is None or chart.series or asked == chart.kind:
+        return chart
+    if asked == "table":
+        return ChartSpec("table")
+    return replace(chart, kind=asked) if chart.x is not None and chart.y is not None else chart
 
 
 def result_chart(columns: tuple[str, ...], rows: tuple[tuple[object, ...], ...]) -> ChartSpec:
@@ -118,9 +144,31 @@ class Engine:
         *,
         check: Callable[[exp.Expression], Verdict],
         warehouse: Warehouse,
+        previous: Turn | None = None,
     ) -> Answer:
-        """Plan, write, guard and run one question; never raises for a user's mistake."""
+        """Plan, write, guard and run one question; never raises for a user's mistake.
+
+        With `previous` (the conversation's last answered turn), a question that does not
+        stand alone is read as an edit of it (copilot/engine/followup.py)."""
         started = time.perf_counter()
+        if not question or len(question) > MAX_QUESTION_CHARS:
+            return self._answer(question, as_of, check, warehouse, started)
+        composed = compose(self.reader, question, previous, as_of)
+        if composed.kind in ("clarify", "refused"):
+            return Answer(question, composed.kind, "engine", composed.reason,
+                          suggestions=composed.options,
+                          total_ms=(time.perf_counter() - started) * 1000)
+        chart, text = split_chart(composed.stands_for)
+        answer = self._answer(text, as_of, check, warehouse, started)
+        stands_for = ""
+        if composed.kind == "edit":
+            stands_for = text + (f" as a {chart} chart" if chart and chart != "table" else "")
+        return replace(answer, question=question, stands_for=stands_for,
+                       changes=composed.changes, chart_asked=chart,
+                       chart=_asked(answer.chart, chart))
+
+    def _answer(self, question: str, as_of: date, check: Callable[[exp.Expression], Verdict],
+                warehouse: Warehouse, started: float) -> Answer:
         # A question the reader refuses outright (empty, too long) is not matched against
         # the pairs first: tokenising a pasted megabyte took seconds before the refusal.
         paired = (match_pair(question, self.content.pairs, self.lexicon)

@@ -18,7 +18,7 @@ from copilot.engine.plan import Dimension, Exists, Measure, QueryPlan
 from copilot.errors import CopilotError
 from copilot.schema import WarehouseSchema
 
-__all__ = ["AGE_BANDS", "OLDEST_BAND", "PlanError", "compile_plan"]
+__all__ = ["AGE_BANDS", "OLDEST_BAND", "PlanError", "compile_plan", "versus_columns"]
 
 _TIMESTAMP_TYPES = ("TIMESTAMP", "DATETIME")
 # Days before the as-of date, banded; labels sort in band order as text.
@@ -92,6 +92,52 @@ def _measure(measure: Measure, schema: WarehouseSchema) -> exp.Expression:
     return function[measure.kind](this=inner)
 
 
+def _when(measure: Measure, schema: WarehouseSchema, condition: exp.Expression
+          ) -> exp.Expression:
+    """The measure over the rows meeting `condition` only: a period of a comparison."""
+    def only(value: exp.Expression, otherwise: exp.Expression | None = None) -> exp.Case:
+        case = exp.Case().when(condition.copy(), value)
+        return case.else_(otherwise) if otherwise is not None else case
+
+    one, zero = exp.Literal.number(1), exp.Literal.number(0)
+    if measure.kind == "count":
+        return exp.Sum(this=only(one, zero))
+    if measure.kind == "count_distinct":
+        return exp.Count(this=exp.Distinct(expressions=[only(col(measure.expression or ""))]))
+    if measure.kind == "share":
+        hits = exp.and_(condition.copy(), *[sqlglot.condition(f.sql) for f in measure.numerator])
+        numerator = exp.Sum(this=exp.Case().when(hits, one).else_(zero))
+        return exp.Div(this=exp.Mul(this=exp.Literal.number("100.0"), expression=numerator),
+                       expression=exp.Nullif(this=exp.Sum(this=only(one, zero)),
+                                             expression=zero))
+    function = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}
+    return function[measure.kind](this=only(sqlglot.parse_one(measure.expression or "")))
+
+
+def _versus(plan: QueryPlan, schema: WarehouseSchema, alias: str) -> list[exp.Expression]:
+    """current, other, change and change in percent: one column each."""
+    assert plan.versus is not None
+    versus = plan.versus
+    now, then = (_when(plan.measure, schema, sqlglot.condition(f.sql))
+                 for f in (versus.current, versus.other))
+    change = exp.Sub(this=now.copy(), expression=then.copy())
+    percent = exp.Div(this=exp.Mul(this=exp.Literal.number("100.0"),
+                                   expression=exp.paren(change.copy())),
+                      expression=exp.Nullif(this=then.copy(), expression=exp.Literal.number(0)))
+    names = versus_columns(plan, alias)
+    return [now.as_(names[0]), then.as_(names[1]), change.as_(names[2]),
+            percent.as_(names[3])]
+
+
+def versus_columns(plan: QueryPlan, alias: str) -> tuple[str, str, str, str]:
+    """The comparison's column names: 'count_this_month', 'count_last_month', ..."""
+    assert plan.versus is not None
+    first, second = (_alias(f"{alias} {name}") for name in plan.versus.names)
+    if first == second:
+        first, second = f"{alias}_current", f"{alias}_other"
+    return first, second, "change", "change_pct"
+
+
 def _tables(nodes: list[exp.Expression], base: str) -> list[str]:
     """Tables other than `base` that the nodes' columns name, in order of appearance."""
     found: list[str] = []
@@ -147,6 +193,8 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, graph: JoinGraph,
     measure_alias = _alias(plan.measure.label if plan.measure.kind != "count" else "count")
     if plan.measure.kind == "list":
         projections.extend(col(c) for c in plan.list_columns)
+    elif plan.versus is not None:
+        projections.extend(_versus(plan, schema, measure_alias))
     else:
         projections.append(_measure(plan.measure, schema).as_(measure_alias))
     query = sqlglot.select(*projections).from_(plan.table)
@@ -172,8 +220,10 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, graph: JoinGraph,
             raise PlanError("A condition on a count needs groups to apply to ('by desk').")
         query = query.having(node)
     for order in plan.order:
-        if order.key == "measure" and plan.measure.kind != "list":
-            target: exp.Expression = exp.column(measure_alias)
+        if order.key == "measure" and plan.versus is not None:
+            target: exp.Expression = exp.column(versus_columns(plan, measure_alias)[0])
+        elif order.key == "measure" and plan.measure.kind != "list":
+            target = exp.column(measure_alias)
         else:
             target = next((exp.column(_alias(p.label)) if p.bucket else e.copy()
                            for e, p in zip(dims, plan.dimensions, strict=True)

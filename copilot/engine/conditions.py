@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import sqlglot
 from sqlglot import exp
 
 from copilot.engine.draft import Comparison, Draft, Refusal
 from copilot.engine.joins import col
 from copilot.engine.lexicon import is_date
-from copilot.engine.periods import format_period
-from copilot.engine.plan import Filter, Having
+from copilot.engine.periods import Period, format_period
+from copilot.engine.plan import Filter, Having, Measure, Versus
 from copilot.engine.stages import measure_like, population
 from copilot.engine.subject import default_measure
 from training.glossary import resolve_as_of
@@ -272,7 +273,9 @@ def check_contradictions(d: Draft) -> None:
 
 def bind_period(d: Draft) -> None:
     periods = d.period_items()
-    if len(periods) > 1:
+    versus = len(periods) == 2 and periods[1] == periods[0] + 2 and \
+        d.cue(periods[0] + 1, "vs") is not None
+    if len(periods) > 1 and not versus:
         raise Refusal("The question names two periods; ask about one at a time.")
     near = {periods[0] - 1, periods[0] + 1} if periods else set()
     words = list(d.free("date_word"))
@@ -320,6 +323,24 @@ def bind_period(d: Draft) -> None:
         if column is None:
             raise Refusal(f"I don't know which date '{period.words}' applies to for "
                           f"{d.entity(table).name}s; set period_columns in the glossary.")
+    d.period, d.period_column = period, column
+    current = _period_filter(d, column, period)
+    if not versus:
+        place(d, table_of(column), current)
+        d.note("period")
+        return
+    other_period = d.items[periods[1]].token.period  # type: ignore[union-attr]
+    d.use(periods[0] + 1, periods[1])
+    _two_periods(d, column, current, _period_filter(d, column, other_period),
+             (period.label, other_period.label))
+
+
+def table_of(column: str) -> str:
+    return column.split(".")[0]
+
+
+def _period_filter(d: Draft, column: str, period: Period) -> Filter:
+    """The condition that a row's `column` falls in `period`, as a labelled filter."""
     if period.start is None or period.end is None:
         raise Refusal(f"I can't read the period '{period.words}'.")
     table, name = column.split(".")
@@ -330,9 +351,30 @@ def bind_period(d: Draft) -> None:
             (end + timedelta(days=1)).isoformat()))
     else:
         node = col(column).between(start, exp.Literal.string(end.isoformat()))
-    d.period, d.period_column = period, column
-    place(d, table, Filter(f"{name.replace('_', ' ')} {format_period(period)}", node.sql()))
-    d.note("period")
+    return Filter(f"{name.replace('_', ' ')} {format_period(period)}", node.sql())
+
+
+def _two_periods(d: Draft, column: str, current: Filter, other: Filter,
+             names: tuple[str, str]) -> None:
+    """'this month vs last month': the rows of either period, the measure once for each."""
+    relation = d.graph.relation(d.subject or "", table_of(column))
+    if relation is None or relation[0] == "down":
+        raise Refusal("I can compare two periods only on a date of the rows counted.")
+    measure = d.measure
+    if measure is not None and measure.kind == "list" and not d.list_columns and not d.order \
+            and d.limit is None and not any(d.cue(i, "list") for i in range(len(d.items))):
+        measure = d.measure = Measure("count", "count")  # "fails this week vs last": counted
+    if measure is None or measure.kind in ("list", "rate") or measure.duration or d.having:
+        raise Refusal("A comparison of two periods needs a count, total, average, minimum, "
+                      "maximum or share to compare.")
+    if names[0] == names[1]:
+        raise Refusal("The two periods compared are the same.")
+    either = Filter(f"{current.label} or {other.label}",
+                    exp.or_(exp.paren(sqlglot.condition(current.sql)),
+                            exp.paren(sqlglot.condition(other.sql))).sql())
+    place(d, table_of(column), either)
+    d.versus = Versus(current, other, names)
+    d.note("period comparison")
 
 
 def _is_date_column(d: Draft, i: int) -> bool:

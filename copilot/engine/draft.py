@@ -14,7 +14,7 @@ from copilot.engine.joins import JoinGraph
 from copilot.engine.lattice import Item
 from copilot.engine.lexicon import Lexicon, Meaning
 from copilot.engine.periods import Period
-from copilot.engine.plan import Dimension, Filter, Having, Measure, Order
+from copilot.engine.plan import Dimension, Filter, Having, Measure, Order, Versus
 from copilot.errors import CopilotError
 from training.glossary import Entity, Term
 from training.profiles import ProfileContent
@@ -101,6 +101,7 @@ class Draft:
     list_columns: list[str] = field(default_factory=list)
     period: Period | None = None
     period_column: str | None = None
+    versus: Versus | None = None
     constructs: list[str] = field(default_factory=list)
     cost: float = 0.0
     doubts: list[str] = field(default_factory=list)  # what lowers confidence

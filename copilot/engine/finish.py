@@ -264,6 +264,7 @@ def to_plan(d: Draft) -> QueryPlan:
         filters=tuple(d.filters), exists=exists, having=tuple(d.having),
         list_columns=list_columns if d.measure.kind == "list" else (),
         order=order, limit=d.limit, period=d.period, period_column=d.period_column,
+        versus=d.versus,
         constructs=tuple(d.constructs),
     )
 

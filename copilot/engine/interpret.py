@@ -4,7 +4,7 @@ product type IRS, grouped by desk, most first, top 1.")."""
 
 from __future__ import annotations
 
-from copilot.engine.plan import QueryPlan
+from copilot.engine.plan import Filter, QueryPlan
 
 __all__ = ["interpret", "plural"]
 
@@ -28,6 +28,13 @@ def _readable(column: str) -> str:
     return column.split(".")[-1].replace("_", " ")
 
 
+def _dates(period: Filter) -> str:
+    """'1-20 Nov 2026' from a period filter's label ('sent at 1-20 Nov 2026')."""
+    words = period.label.split()
+    start = next((i for i, w in enumerate(words) if w[:1].isdigit()), 0)
+    return " ".join(words[start:])
+
+
 def interpret(plan: QueryPlan) -> str:
     """What the plan computes, construct by construct, in one sentence."""
     measure = plan.measure
@@ -38,8 +45,15 @@ def interpret(plan: QueryPlan) -> str:
                      + " and ".join(f.label for f in measure.numerator)}.get(
         measure.kind, f"{measure.label} of {entities}")
     parts = [f"{_VERBS[measure.kind]} {what}"]
-    if plan.filters:
-        parts[0] += " with " + ", ".join(f.label for f in plan.filters)
+    versus = plan.versus
+    filters = [f for f in plan.filters
+               if versus is None or f.label != f"{versus.current.label} or {versus.other.label}"]
+    if filters:
+        parts[0] += " with " + ", ".join(f.label for f in filters)
+    if versus is not None:
+        parts.append(f"{versus.names[0]} ({_dates(versus.current)}) compared with "
+                     f"{versus.names[1]} ({_dates(versus.other)}), with the change and the "
+                     "change in percent")
     for e in plan.exists:
         parts[0] += (" that have no " if e.negated else " that have ") + plural(e.label) + (
             " with " + ", ".join(f.label for f in e.filters) if e.filters else "")

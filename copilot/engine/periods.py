@@ -68,6 +68,14 @@ def _rules(today: date) -> list[tuple[str, Resolver]]:
         (r"\b(?:last|past|previous)\s+" + _N + r"\s+months?\b",
          lambda m: (today - timedelta(days=30 * _n(m.group(1)) - 1), today,
                     f"last {_n(m.group(1))} months")),
+        (r"\b(?:from|between)\s+(\d{4}-\d{2}-\d{2})\s+(?:to|and|until|through|till)\s+"
+         r"(\d{4}-\d{2}-\d{2})\b",
+         lambda m: _dated(m.group(1), m.group(2))),
+        (r"\bon\s+(\d{4}-\d{2}-\d{2})\b", lambda m: _dated(m.group(1), m.group(1))),
+        (r"\b" + _N + r"\s+(day|week|month)s?\s+ago\b",
+         lambda m: _ago(today, _n(m.group(1)), m.group(2))),
+        (r"\b(?:the\s+)?(week|month)\s+before\s+last\b",
+         lambda m: _ago(today, 2, m.group(1))),
         (r"\bsince\s+(\d{4}-\d{2}-\d{2})\b",
          lambda m: (date.fromisoformat(m.group(1)), today, f"since {m.group(1)}")),
         (r"\bsince\s+(?:the\s+)?(?:start|beginning)\s+of\s+(?:the\s+)?(week|month|year)\b",
@@ -119,6 +127,25 @@ def _rules(today: date) -> list[tuple[str, Resolver]]:
          + r")\b(?:\s+(\d{4}))?",
          lambda m: _named_month(today, m.group(1), m.group(2))),
     ]
+
+
+def _dated(first: str, last: str) -> tuple[date, date, str]:
+    """'from 2026-11-02 to 2026-11-08', 'on 2026-11-03': dates written out, in either order."""
+    start, end = sorted((date.fromisoformat(first), date.fromisoformat(last)))
+    label = f"on {start}" if start == end else f"from {start} to {end}"
+    return start, end, label
+
+
+def _ago(today: date, n: int, unit: str) -> tuple[date, date, str]:
+    """'2 weeks ago': the whole calendar week (month, day) n before the current one."""
+    if unit == "day":
+        day = today - timedelta(days=n)
+        return day, day, f"{n} day{'s' * (n != 1)} ago"
+    if unit == "week":
+        monday = today - timedelta(days=today.weekday() + 7 * n)
+        return monday, monday + timedelta(days=6), f"{n} week{'s' * (n != 1)} ago"
+    month = today.year * 12 + today.month - 1 - n
+    return (*_month_bounds(month // 12, month % 12 + 1), f"{n} month{'s' * (n != 1)} ago")
 
 
 def _since_month(today: date, name: str, day: str | None) -> tuple[date, date, str]:

@@ -16,7 +16,7 @@ from typing import Literal
 from copilot.engine.periods import Period
 
 __all__ = ["Aggregate", "Bucket", "Dimension", "Exists", "Filter", "Having", "Measure", "Order",
-           "QueryPlan"]
+           "QueryPlan", "Versus"]
 
 Aggregate = Literal["count", "count_distinct", "sum", "avg", "min", "max", "rate", "share",
                     "list"]
@@ -82,6 +82,16 @@ class Order:
 
 
 @dataclass(frozen=True)
+class Versus:
+    """The same measure over two periods side by side: `current` and `other` are the
+    period conditions, `names` what each is called ("this month", "last month")."""
+
+    current: Filter
+    other: Filter
+    names: tuple[str, str]
+
+
+@dataclass(frozen=True)
 class QueryPlan:
     """Everything the compiler needs to write one query."""
 
@@ -98,3 +108,4 @@ class QueryPlan:
     period: Period | None = None
     period_column: str | None = None
     constructs: tuple[str, ...] = ()
+    versus: Versus | None = None  # a period comparison: the filters hold either period

@@ -61,6 +61,7 @@ class ParseResult:
     status: Status = "refused"
     options: tuple[str, ...] = ()  # whole questions, one per reading, when asking
     tree: exp.Select | None = None
+    items: tuple[Item, ...] = ()  # the chosen reading, which a follow-up may edit
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,8 @@ class Reader:
                 return ParseResult(None, "The question can be read more than one way; which "
                                    "did you mean?", status="clarify", options=options)
         confidence = _confidence(best, [p for p in rivals if p.cost - best.cost < UNSURE_MARGIN])
-        return ParseResult(best.plan, confidence=confidence, status="planned", tree=best.tree)
+        return ParseResult(best.plan, confidence=confidence, status="planned", tree=best.tree,
+                           items=tuple(best.draft.items))
 
     def _options(self, question: str, planned: list[_Planned], as_of: date) -> tuple[str, ...]:
         """Each reading as a whole question that reads only that way."""

@@ -239,7 +239,9 @@ def bind_lists(d: Draft) -> None:
             else:
                 raise Refusal("I can only read 'or' between values or conditions ('HSBC or "
                               "Citi', 'fails or breaks').")
-        elif item.cue is not None and item.cue.kind == "vs" and i not in d.used:
+        elif item.cue is not None and item.cue.kind == "vs" and i not in d.used and not (
+                0 < i < len(d.items) - 1 and d.items[i - 1].kind == d.items[i + 1].kind
+                == "period"):  # "this month vs last month": bind_period compares them
             raise Refusal("'vs' compares two values of one column ('cleared vs bilateral'); "
                           "I can't tell what is compared here.")
 

@@ -1,0 +1,347 @@
+"""The parts of a read question a follow-up may edit, and the edits a follow-up's words make.
+
+A question's chosen reading (its items, over its tokens) is split into spans by role: the
+grouping ("by platform"), each value filter ("with currency GBP", "not HSBC"), each
+condition term ("unconfirmed"), the period, the measure ("total notional of"), the top-N
+cut and the sort. A follow-up's reading is split the same way into edits. Applying an edit
+removes or replaces the spans it names and adds the follow-up's own words where the reader
+reads them in a whole question; the result is plain text, read again like any question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import sqlglot
+from sqlglot import exp
+
+from copilot.engine.lattice import Item
+from copilot.engine.text import Token
+
+__all__ = ["Edit", "NotAnEdit", "Parts", "Span", "apply_edits", "edits_of", "parts_of"]
+
+Span = tuple[int, int]  # token positions [start, end)
+EditKind = Literal["group", "add_group", "value", "term", "period", "measure", "limit",
+                   "sort", "entity", "other"]
+_LINKS = frozenset({"with", "for", "in", "on", "of", "during", "over", "within", "from"})
+_MEASURE_CUES = frozenset({"count", "agg", "share", "distinct", "duration"})
+
+
+class NotAnEdit(Exception):
+    """A follow-up's words cannot be applied to the previous question; the message says why
+    (a reason an analyst reads)."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One thing a follow-up changes: its kind, its words, and the columns it is about."""
+
+    kind: EditKind
+    words: str
+    columns: frozenset[str] = frozenset()
+    table: str = ""
+    negated: bool = False
+
+
+@dataclass
+class Parts:
+    """Where each editable part of a question is, in token positions."""
+
+    words: list[str]
+    group: list[Span] = field(default_factory=list)
+    group_words: list[str] = field(default_factory=list)  # each grouping, as it was said
+    values: list[tuple[Span, frozenset[str]]] = field(default_factory=list)
+    terms: list[tuple[Span, frozenset[str]]] = field(default_factory=list)
+    period: list[Span] = field(default_factory=list)
+    measure: list[Span] = field(default_factory=list)
+    limit: list[Span] = field(default_factory=list)
+    order: list[Span] = field(default_factory=list)
+    listing: list[Span] = field(default_factory=list)  # "list", "show": rows, not a number
+    measure_terms: list[Span] = field(default_factory=list)  # "settlement amount", "notional"
+    entities: list[Span] = field(default_factory=list)
+    noun: str = ""  # what the rows are called ("settlements"), when no word names them
+
+    def without(self, *spans: list[Span], measure: bool = False,
+                put: dict[int, str] | None = None) -> tuple[set[int], dict[int, str]]:
+        """The positions to drop and the words to put in (`put`, by first position) to take
+        the spans away; taking the measure away leaves the rows' name where a measure term
+        was their only name ("total settlement amount" -> "settlements")."""
+        drop = {p for group in spans for start, end in group for p in range(start, end)}
+        put = dict(put or {})
+        measures = [*self.measure, *self.measure_terms] if measure else []
+        drop.update(p for start, end in measures for p in range(start, end))
+        if measures and not self.entities:
+            put.setdefault(max(start for start, _ in measures), self.noun)
+        return drop, put
+
+    def render(self, drop: set[int], put: dict[int, str], prefix: list[str] | None = None,
+               suffix: list[str] | None = None) -> str:
+        body = []
+        for position, word in enumerate(self.words):
+            if position in put:
+                body.append(put[position])
+            if position not in drop:
+                body.append(word)
+        text = " ".join([*(prefix or []), *body, *(suffix or [])])
+        return " ".join(text.replace(" ,", ",").split()).strip(" ,")
+
+
+def _columns(item: Item) -> frozenset[str]:
+    """Every column a value or term item may be about (its stored-value alternatives too)."""
+    meanings = [m for m in (item.meaning, *item.alternatives) if m is not None]
+    found = {m.column for m in meanings if m.column}
+    for m in meanings:
+        if m.term is not None and m.term.condition:
+            try:
+                node = sqlglot.condition(m.term.condition)
+            except sqlglot.errors.ParseError:
+                continue
+            found |= {f"{c.table or m.term.table or m.table}.{c.name}"
+                      for c in node.find_all(exp.Column)}
+    return frozenset(found)
+
+
+def _kind(item: Item) -> str:
+    if item.kind == "cue" and item.cue is not None:
+        return "cue:" + item.cue.kind
+    if item.kind == "lex" and item.meaning is not None:
+        if item.meaning.kind == "term" and item.meaning.term is not None:
+            return "term:" + item.meaning.term.kind
+        return item.meaning.kind
+    return item.kind
+
+
+def _adjacent(items: list[Item], j: int) -> bool:
+    """Whether item j follows item j-1 with no word between (a filler word breaks a run)."""
+    return j == 0 or items[j].start == items[j - 1].end
+
+
+def _run(items: list[Item], k: int, kinds: set[str]) -> int:
+    """The index after the run of items from k whose kinds are in `kinds`, joined by 'and'
+    and with no word between them."""
+    j = k
+    while j < len(items) and (j == k or _adjacent(items, j)) and (
+            _kind(items[j]) in kinds or (
+                _kind(items[j]) == "cue:and" and j + 1 < len(items)
+                and _kind(items[j + 1]) in kinds)):
+        j += 1
+    return j
+
+
+_TARGETS = {"column", "entity", "term:dimension", "date_word", "term:measure"}
+_VALUES = {"value", "id"}
+
+
+def parts_of(tokens: tuple[Token, ...], items: tuple[Item, ...], noun: str) -> Parts:
+    """The editable spans of a read question; `noun` names its rows ("settlements")."""
+    parts = Parts([t.original or t.text for t in tokens], noun=noun)
+    seq = list(items)
+    k = 0
+    while k < len(seq):
+        item, kind = seq[k], _kind(seq[k])
+        if kind in ("cue:group", "cue:order_by") and k + 1 < len(seq):
+            end = _run(seq, k + 1, _TARGETS)
+            if end > k + 1:
+                span = (item.start, seq[end - 1].end)
+                if kind == "cue:group":
+                    parts.group.append(span)
+                    parts.group_words += [" ".join(parts.words[t.start:t.end])
+                                          for t in seq[k + 1:end] if _kind(t) != "cue:and"]
+                else:
+                    parts.order.append(span)
+                k = end
+                continue
+        if kind == "cue:bucket":
+            parts.group.append((item.start, item.end))
+        elif kind in ("term:measure", "term:duration"):
+            parts.measure_terms.append((item.start, _past_of(parts.words, item.end)))
+        elif kind == "entity":
+            parts.entities.append((item.start, item.end))
+        elif kind == "cue:order":
+            parts.order.append((item.start, item.end))
+        elif kind == "cue:super" and k + 1 < len(seq) and seq[k + 1].kind == "number":
+            parts.limit.append((item.start, seq[k + 1].end))
+            k += 2
+            continue
+        elif kind == "cue:list":
+            parts.listing.append((item.start, item.end))
+        elif kind.removeprefix("cue:") in _MEASURE_CUES:
+            end = k + 1
+            if end < len(seq) and _kind(seq[end]) == "column" and _adjacent(seq, end):
+                end += 1
+            parts.measure.append((item.start, _past_of(parts.words, seq[end - 1].end)))
+            k = end
+            continue
+        elif item.kind == "period":
+            parts.period.append((_before_link(parts.words, item.start), item.end))
+        elif kind == "cue:neg" and k + 1 < len(seq) and _kind(seq[k + 1]) in (
+                *_VALUES, "term:condition"):
+            k = _value_or_term(parts, seq, k + 1, start=item.start)
+            continue
+        elif kind in _VALUES or kind == "term:condition" or (
+                kind == "column" and k + 1 < len(seq) and _kind(seq[k + 1]) in _VALUES):
+            k = _value_or_term(parts, seq, k, start=_before_link(parts.words, item.start))
+            continue
+        k += 1
+    return parts
+
+
+def _value_or_term(parts: Parts, seq: list[Item], k: int, *, start: int) -> int:
+    """Record the value (with its column word and any values joined by and/or) or the
+    condition term at k; the index after it."""
+    if _kind(seq[k]) == "term:condition":
+        parts.terms.append(((start, seq[k].end), _columns(seq[k])))
+        return k + 1
+    if _kind(seq[k]) == "column":
+        k += 1
+    columns = _columns(seq[k])
+    end = k + 1
+    while end + 1 < len(seq) and _kind(seq[end]) in ("cue:and", "cue:or") and \
+            _kind(seq[end + 1]) in _VALUES and _columns(seq[end + 1]) & columns:
+        end += 2
+    parts.values.append(((start, seq[end - 1].end), columns))
+    return end
+
+
+def _before_link(words: list[str], start: int) -> int:
+    """A preceding 'with', 'for', 'in' belongs to the part: it goes when the part goes."""
+    return start - 1 if start > 0 and words[start - 1].lower() in _LINKS else start
+
+
+def _past_of(words: list[str], end: int) -> int:
+    return end + 1 if end < len(words) and words[end].lower() == "of" else end
+
+
+def edits_of(items: tuple[Item, ...], words: list[str], *, adding: bool) -> list[Edit]:
+    """What a follow-up's reading asks to change, in order."""
+    seq = [i for i in items if i.kind != "filler"]
+    edits: list[Edit] = []
+    k = 0
+    while k < len(seq):
+        item, kind = seq[k], _kind(seq[k])
+        text = " ".join(words[item.start:item.end])
+        if kind == "cue:group" and k + 1 < len(seq):
+            end = _run(seq, k + 1, _TARGETS)
+            if end == k + 1:
+                return [Edit("other", " ".join(words[item.start:seq[-1].end]))]
+            target = " ".join(words[seq[k + 1].start:seq[end - 1].end])
+            edits.append(Edit("add_group" if adding else "group", target))
+            k = end
+            continue
+        if kind == "cue:bucket":
+            edits.append(Edit("add_group" if adding else "group", text))
+        elif kind in ("cue:order", "cue:order_by"):
+            end = _run(seq, k + 1, _TARGETS) if kind == "cue:order_by" else k + 1
+            edits.append(Edit("sort", " ".join(words[item.start:seq[end - 1].end])))
+            k = end
+            continue
+        elif kind == "cue:super" and k + 1 < len(seq) and seq[k + 1].kind == "number":
+            number = seq[k + 1].token
+            n = int(number.value) if number is not None and number.value else 0
+            top = item.cue is not None and item.cue.arg == "desc"
+            edits.append(Edit("limit", f"{'top' if top else 'bottom'} {n}"))
+            k += 2
+            continue
+        elif kind.removeprefix("cue:") in _MEASURE_CUES:
+            end = k + 1
+            if end < len(seq) and _kind(seq[end]) in ("column", "term:measure", "term:duration"):
+                end += 1
+            edits.append(Edit("measure", " ".join(words[item.start:seq[end - 1].end])))
+            k = end
+            continue
+        elif item.kind == "period":
+            edits.append(Edit("period", text))
+        elif kind == "entity" and item.meaning is not None:
+            edits.append(Edit("entity", text, table=item.meaning.table))
+        elif kind == "cue:neg" and k + 1 < len(seq) and _kind(seq[k + 1]) in (
+                *_VALUES, "term:condition", "column"):
+            edit, k = _value_edit(seq, words, k + 1, negated=True, start=item.start)
+            edits.append(edit)
+            continue
+        elif kind in _VALUES or kind == "term:condition" or (
+                kind == "column" and k + 1 < len(seq) and _kind(seq[k + 1]) in _VALUES):
+            edit, k = _value_edit(seq, words, k, negated=False, start=item.start)
+            edits.append(edit)
+            continue
+        elif kind in ("term:measure", "term:duration", "column", "date_word"):
+            edits.append(Edit("measure" if kind != "column" else "other", text))
+        else:
+            edits.append(Edit("other", text))
+        k += 1
+    return edits
+
+
+def _value_edit(seq: list[Item], words: list[str], k: int, *, negated: bool,
+                start: int) -> tuple[Edit, int]:
+    if _kind(seq[k]) == "term:condition":
+        return Edit("term", " ".join(words[start:seq[k].end]), _columns(seq[k]),
+                    negated=negated), k + 1
+    if _kind(seq[k]) == "column":
+        k += 1
+    columns = _columns(seq[k]) if k < len(seq) else frozenset()
+    end = k + 1
+    while end + 1 < len(seq) and _kind(seq[end]) in ("cue:and", "cue:or") and \
+            _kind(seq[end + 1]) in _VALUES and _columns(seq[end + 1]) & columns:
+        end += 2
+    return Edit("value", " ".join(words[start:seq[end - 1].end]), columns,
+                negated=negated), end
+
+
+def apply_edits(parts: Parts, edits: list[Edit]) -> str:
+    """The previous question with the edits made, as text to read again."""
+    drop: set[int] = set()
+    put: dict[int, str] = {}  # a span's first position -> the words put in its place
+    prefix: list[str] = []
+    suffix: list[str] = []
+
+    def take(*spans: list[Span], measure: bool = False) -> None:
+        gone, added = parts.without(*spans, measure=measure)
+        drop.update(gone)
+        for position, words in added.items():
+            put.setdefault(position, words)
+
+    def swap(span: Span, words: str) -> None:
+        put[span[0]] = words
+        drop.update(range(*span))
+
+    for edit in edits:
+        if edit.kind in ("group", "add_group", "measure", "limit"):
+            take(parts.listing)  # a grouping, a number or a ranking is not a list of rows
+        if edit.kind == "group":
+            take(parts.group, parts.order)  # a new grouping is sorted as the reader sorts it
+            suffix.append(f"by {edit.words}")
+        elif edit.kind == "add_group" and parts.group:
+            start, end = parts.group[-1]
+            swap((start, end), " ".join(parts.words[start:end]) + f" and {edit.words}")
+        elif edit.kind == "add_group":
+            suffix.append(f"by {edit.words}")
+        elif edit.kind == "value":
+            same = [span for span, columns in parts.values if columns & edit.columns]
+            if same and not edit.negated:
+                swap(same[0], f"with {edit.words}")
+                take(same[1:])
+            else:
+                suffix.append(edit.words if edit.negated else f"with {edit.words}")
+        elif edit.kind == "term":
+            same = [span for span, columns in parts.terms if columns & edit.columns]
+            if same:
+                swap(same[0], edit.words)
+            elif parts.entities:  # "manual" before "confirmations", as one says it
+                start = parts.entities[0][0]
+                put[start] = f"{put.get(start, '')} {edit.words}".strip()
+            else:
+                prefix.append(edit.words)
+        elif edit.kind == "period":
+            take(parts.period)
+            suffix.append(edit.words)
+        elif edit.kind == "measure":
+            take(measure=True)
+            prefix.append(edit.words if edit.words.split()[-1] == "of" else f"{edit.words} of")
+        elif edit.kind == "limit":
+            take(parts.limit)
+            suffix.append(f", {edit.words}")
+        elif edit.kind == "sort":
+            take(parts.order)
+            suffix.append(f", {edit.words}")
+    return parts.render(drop, put, prefix, suffix)
