@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--db", default=None, help="warehouse URL (default: the configured one)")
     ask.add_argument("--as-of", type=_iso_date, default=None, help="today of the question")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--conversation", type=Path, default=None, metavar="FILE",
+                     help="ask as the next turn of the conversation kept in FILE (JSON; "
+                          "started when FILE does not exist, updated after the answer), so "
+                          "the question may edit the previous one ('only GBP')")
 
     evaluate = commands.add_parser(
         "eval", help="answer a question file with no LLM; score by execution against gold SQL"

@@ -15,7 +15,9 @@ from pathlib import Path
 import yaml
 
 from copilot.config import Settings
+from copilot.conversations import read_conversation, write_conversation
 from copilot.engine.answer import Answer, Engine
+from copilot.engine.conversation import Conversation
 from copilot.engine.scoring import same_result
 from copilot.errors import CopilotError
 from copilot.eval_report import EvalTally
@@ -44,19 +46,33 @@ def _answer_json(answer: Answer) -> dict[str, object]:
         "suggestions": list(answer.suggestions), "follow_ups": list(answer.follow_ups),
         "chart": dataclasses.asdict(answer.chart), "latency_ms": round(answer.total_ms, 2),
         "source": answer.source, "notes": list(answer.notes),
+        "stands_for": answer.stands_for, "changes": list(answer.changes),
+        "conversation_id": answer.conversation_id, "turn": answer.turn,
+        "record_id": answer.record_id,
     }
 
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    """Answer one question from the active training profile (the gate applies)."""
+    """Answer one question from the active training profile (the gate applies); with
+    `--conversation FILE`, as the next turn of the conversation kept in FILE."""
+    # Read first: a conversation file that cannot be used stops the run before anything is
+    # asked or audited, and is left as it was.
+    conversation = read_conversation(args.conversation) if args.conversation else None
     services = build_services(settings.for_warehouse(args.db))
     services.trainer.require_trained()  # the gate: a clear error before anything runs
-    answer = services.ask(args.question, as_of=args.as_of, channel="cli")
+    answer = services.ask(args.question, as_of=args.as_of, channel="cli",
+                          conversation=conversation)
+    if conversation is not None:
+        write_conversation(args.conversation, conversation.after(answer))
     if args.json:
         print(json.dumps(_answer_json(answer), default=str))
     else:
         for note in answer.notes:
             print(f"note: {note}")
+        if answer.stands_for:
+            print(f"Stands for: {answer.stands_for}")
+        if answer.changes:
+            print(f"Changed: {'; '.join(answer.changes)}")
         print(answer.interpretation)
         if answer.sql:
             print(f"\n{answer.sql}\n")
@@ -80,6 +96,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, yaml.YAMLError) as exc:
         raise CopilotError(f"Cannot read {args.questions}: {exc}") from None
     questions = document.get("questions", []) if isinstance(document, dict) else document
+    _check_follow_ups(questions)  # before anything is asked: a wrong id is the file's error
     as_of = args.as_of or (date.fromisoformat(str(document["as_of"]))
                            if isinstance(document, dict) and document.get("as_of")
                            else settings.effective_as_of())
@@ -94,11 +111,19 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     engine = Engine(content)
     scored = right = asked_llm = by_llm = 0
     tally = EvalTally()
+    # Each question's conversation after it was asked, by id: a follow_up_of question is
+    # asked in its question's, so chains (c follows b follows a) carry every turn.
+    conversations: dict[str, Conversation] = {}
     with _llm_route(settings, content) as (writer, retrieve), \
             Path(args.out).open("w", encoding="utf-8") as out:
         for item in questions:
+            of = item.get("follow_up_of")
+            conversation = conversations[str(of)] if of is not None else Conversation.new()
             answer = route(item["question"], as_of, engine=engine, check=guard.check,
-                           warehouse=warehouse, writer=writer, retrieve=retrieve)
+                           warehouse=warehouse, writer=writer, retrieve=retrieve,
+                           previous=conversation.previous)
+            if item.get("id") is not None:
+                conversations[str(item["id"])] = conversation.after(answer)
             asked_llm += answer.llm is not None
             by_llm += answer.source == "llm"
             constructs = _constructs(item, answer)
@@ -106,13 +131,16 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                       "status": answer.status, "source": answer.source, "sql": answer.sql,
                       "interpretation": answer.interpretation,
                       "confidence": answer.confidence, "constructs": list(constructs),
-                      "latency_ms": round(answer.total_ms, 2)}
+                      "latency_ms": round(answer.total_ms, 2), "follow_up_of": of,
+                      "turn": len(conversation.turns) + 1, "stands_for": answer.stands_for,
+                      "changes": list(answer.changes)}
             try:
                 correct = _score(item, answer, guard, warehouse)
             except CopilotError as exc:  # a gold SQL the guard refuses: an error, go on
                 record["status"], record["error"] = "error", str(exc)
                 correct = None
-            tally.add(record["status"], answer.confidence, correct, constructs)
+            tally.add(record["status"], answer.confidence, correct, constructs,
+                      follow_up=of is not None)
             if correct is not None:
                 scored += 1
                 right += correct
@@ -146,6 +174,22 @@ def _llm_route(settings: Settings, content: ProfileContent) -> Iterator[
                lambda question: store.search_all("eval-1", question, dict.fromkeys(KINDS, 12)))
 
 
+def _check_follow_ups(questions: list[dict]) -> None:
+    """CopilotError naming the id when a follow_up_of names no earlier question."""
+    ids = {str(item.get("id")) for item in questions if item.get("id") is not None}
+    earlier: set[str] = set()
+    for number, item in enumerate(questions, start=1):
+        of = item.get("follow_up_of")
+        if of is not None and str(of) not in earlier:
+            where = ("comes after it (or is itself)" if str(of) in ids
+                     else "is the id of no question in the file")
+            name = item.get("id", f"number {number}")
+            raise CopilotError(f"Question {name} is a follow_up_of {of}, which {where}: a "
+                               "follow-up must name an earlier question's id.")
+        if item.get("id") is not None:
+            earlier.add(str(item["id"]))
+
+
 def _constructs(item: dict, answer: Answer) -> tuple[str, ...]:
     tags = item.get("construct")
     if tags:
@@ -156,6 +200,8 @@ def _constructs(item: dict, answer: Answer) -> tuple[str, ...]:
 def _score(item: dict, answer: Answer, guard: Guard, warehouse: Warehouse) -> bool | None:
     if item.get("expect") == "refuse":
         return answer.status == "refused"
+    if item.get("expect") == "clarify":  # two readings: asking which is the right answer
+        return answer.status == "clarify"
     if "sql" not in item:
         return None
     if answer.status != "answered":
@@ -166,4 +212,12 @@ def _score(item: dict, answer: Answer, guard: Guard, warehouse: Warehouse) -> bo
     if verdict.statement is None:
         raise CopilotError(f"The gold SQL of {item.get('id')} is refused: {verdict.reason}")
     gold = warehouse.execute(verdict.statement)
+    if item.get("score") == "keys":
+        # A drill lists whole rows, and which columns it shows is the engine's choice; the
+        # gold names the rows by their keys: the first columns, compared as sets.
+        return same_result(_keys(answer.rows), _keys(gold.rows))
     return same_result(answer.rows, gold.rows, ordered=bool(item.get("order_matters")))
+
+
+def _keys(rows: tuple[tuple[object, ...], ...]) -> list[tuple[object]]:
+    return list(dict.fromkeys((row[0],) for row in rows if row))

@@ -3,6 +3,8 @@ bucketed by confidence with the accuracy of each bucket, and a breakdown by cons
 
 A question's constructs are the `construct` tags of the question file where it has them
 (what the question is meant to exercise), else the constructs the engine's plan applied.
+Follow-ups (questions asked in another question's conversation) get a line of their own: a
+follow-up misread is a different failure from a question misread.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ class EvalTally:
     """Counts gathered question by question."""
 
     outcomes: list[tuple[str, float, bool | None, tuple[str, ...]]] = field(default_factory=list)
+    follow_ups: list[tuple[str, bool | None]] = field(default_factory=list)  # status, correct
 
     def add(self, status: str, confidence: float, correct: bool | None,
-            constructs: tuple[str, ...]) -> None:
+            constructs: tuple[str, ...], *, follow_up: bool = False) -> None:
         self.outcomes.append((status, confidence, correct, constructs))
+        if follow_up:
+            self.follow_ups.append((status, correct))
 
     def lines(self) -> list[str]:
         """The summary, one printed line each."""
@@ -58,4 +63,17 @@ class EvalTally:
                     row[3] += 1
         for construct, (n, hits, bad, missing) in sorted(table.items()):
             out.append(f"{construct:<16} {n:>9}  {hits:>5}  {bad:>5}  {missing:>12}")
+        if self.follow_ups:
+            out.append(self._follow_up_line())
         return out
+
+    def _follow_up_line(self) -> str:
+        scored = [(s, c) for s, c in self.follow_ups if c is not None]
+        right = sum(1 for _, c in scored if c)
+        # Wrong as in the answers line: answered, and not the gold; a refusal where gold
+        # SQL was expected is counted as refused, not wrong.
+        wrong = sum(1 for s, c in scored if not c and s == "answered")
+        refused = sum(1 for s, _ in self.follow_ups if s == "refused")
+        clarified = sum(1 for s, _ in self.follow_ups if s == "clarify")
+        return (f"follow-ups: {right} right of {len(scored)} scored, {wrong} wrong, "
+                f"{refused} refused, {clarified} clarified")

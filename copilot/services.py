@@ -23,8 +23,10 @@ from copilot import __version__
 from copilot.audit import AuditError, AuditLog, AuditRecord, result_sha256
 from copilot.audit.record import Channel, Outcome
 from copilot.config import Settings
+from copilot.conversations import numbered, turn_details
 from copilot.demo import DemoSummary, build_demo_warehouse
 from copilot.engine.answer import Answer, Engine
+from copilot.engine.conversation import Conversation, Turn
 from copilot.errors import CopilotError, GuardRefusal, LLMError, TrainingRequired
 from copilot.guard import Guard, GuardSchema, Policy, Verdict, default_policy, load_policy
 from copilot.llm.client import ChatMessage, LLMExchangeError, OpenAICompatibleClient
@@ -76,10 +78,12 @@ class Services:
                                                  compare=False)
 
     def ask(self, question: str, *, as_of: date | None = None, channel: Channel = "ask",
-            user: str | None = None, use_llm: bool = True) -> Answer:
+            user: str | None = None, use_llm: bool = True,
+            conversation: Conversation | None = None) -> Answer:
         """Answer a question from the active profile and audit it before returning.
 
-        `use_llm=False` keeps to the engine (a dashboard re-asking a saved question).
+        `use_llm=False` keeps to the engine (a dashboard re-asking a saved question). In a
+        `conversation` it may edit the previous turn; ask the next in conversation.after(it).
         AuditError propagates: an answer that could not be audited must not be shown.
         """
         day = as_of or self.settings.effective_as_of()
@@ -87,7 +91,8 @@ class Services:
         try:
             version = self.trainer.require_trained()
             version_key = version.key
-            answer = self._answer(question, day, version, use_llm)
+            answer = self._answer(question, day, version, use_llm,
+                                  conversation.previous if conversation else None)
         except TrainingRequired as exc:
             answer = Answer(question, "refused", "engine", str(exc))
         except AuditError:
@@ -101,16 +106,16 @@ class Services:
         if answer.llm is not None:
             details["llm"] = answer.llm.as_dict()
         text, size = audited_text(question)
-        details.update(size)
-        self.audit.append(_answer_record(
+        details.update(size | turn_details(conversation, answer))
+        record_id = self.audit.append(_answer_record(
             answer, channel=channel, user=user or self.settings.user, question=text,
             outcome=answer.status, profile_version=version_key,
             details=json.dumps(details, default=str),
         ))
-        return answer
+        return numbered(answer, conversation, record_id)
 
-    def _answer(self, question: str, day: date, version: ProfileVersion, use_llm: bool
-                ) -> Answer:
+    def _answer(self, question: str, day: date, version: ProfileVersion, use_llm: bool,
+                previous: Turn | None) -> Answer:
         if version.key not in self._engines:
             assert version.content is not None
             self._engines.clear()  # one profile version answers at a time
@@ -119,7 +124,7 @@ class Services:
                      check=self.guard.check, warehouse=self.warehouse,
                      writer=self.llm_writer if use_llm else None,
                      retrieve=partial(self.trainer.retrieve, k=12),
-                     sample=partial(self.sample, limit=3))
+                     sample=partial(self.sample, limit=3), previous=previous)
 
     def record(self, channel: Channel, by: str, what: str, sql: str = "",
                outcome: Outcome = "recorded", reason: str = "", *, details: str = "",

@@ -17,6 +17,7 @@ from datetime import date
 import sqlglot
 from sqlglot import exp
 
+from copilot.engine.conversation import Turn
 from copilot.engine.periods import find_period
 from copilot.llm.client import ChatMessage, estimate_tokens
 from copilot.schema import TableInfo
@@ -81,8 +82,12 @@ def build_prompt(
     as_of: date,
     budget_tokens: int,
     sample: Callable[[str], QueryResult] | None = None,
+    previous: Turn | None = None,
 ) -> Prompt:
-    """The smallest level of context that fits `budget_tokens` (the last level otherwise)."""
+    """The smallest level of context that fits `budget_tokens` (the last level otherwise).
+
+    `previous`: the conversation's previous question and its SQL, which the question may
+    refine ("only GBP", "by book instead"); kept at every level, as the question is."""
     system = _RULES.format(dialect=DIALECT_NAMES.get(dialect, dialect),
                            dialect_hint=_DIALECT_HINTS.get(dialect, ""))
     ranked = _rank_tables(content, hits)
@@ -96,7 +101,8 @@ def build_prompt(
                     samples[name] = sample(name)
         body = "\n\n".join(part for part in (
             f"Question: {' '.join(question.split())}",  # one line: no fake sections
-            _dates(question, as_of),
+            _previous_section(previous),
+            _dates(question, as_of, previous.stands_for if previous else ""),
             describe_tables(tables, content),
             _joins_section(tables, content),
             _hits_section("Glossary", hits.get("terms", ())[:terms_n]),
@@ -172,14 +178,32 @@ def _with_bridges(tables: list[str], content: ProfileContent) -> tuple[str, ...]
     return tuple(dict.fromkeys(chosen))
 
 
-def _dates(question: str, as_of: date) -> str:
+def _previous_section(previous: Turn | None) -> str:
+    """The previous question of the conversation as context, labelled so that the LLM reads
+    it as the analyst's earlier text (one line, like the question), never as instructions."""
+    if previous is None or not previous.sql:
+        return ""
+    return ("Previous question of this conversation (asked and answered just before; the "
+            "question above may refine or change it, such as a filter, a grouping or another "
+            "period, and then means the previous question so changed; if it reads alone, "
+            "answer it alone):\n"
+            f"Previous question: {' '.join(previous.stands_for.split())}\n"
+            f"Previous question's SQL:\n```sql\n{previous.sql.strip()}\n```")
+
+
+def _dates(question: str, as_of: date, previous: str = "") -> str:
     text = f"As-of date (today): {as_of:%A} {as_of.isoformat()}."
-    period = find_period(question, as_of)
-    if period and period.start and period.end:
-        text += (f"\n'{period.words}' means {period.start.isoformat()} to "
-                 f"{period.end.isoformat()} inclusive.")
-    elif period and period.start:
-        text += f"\n'{period.words}' means from {period.start.isoformat()} on."
+    said = set()
+    for words in (question, previous):
+        period = find_period(words, as_of) if words else None
+        if period is None or period.words in said:
+            continue
+        said.add(period.words)
+        if period.start and period.end:
+            text += (f"\n'{period.words}' means {period.start.isoformat()} to "
+                     f"{period.end.isoformat()} inclusive.")
+        elif period.start:
+            text += f"\n'{period.words}' means from {period.start.isoformat()} on."
     return text
 
 

@@ -20,6 +20,7 @@ from datetime import date
 from sqlglot import exp
 
 from copilot.engine.answer import Answer, Engine, result_chart
+from copilot.engine.conversation import Turn
 from copilot.errors import CopilotError, LLMError, QueryFailed, QueryTimeout
 from copilot.guard import Verdict
 from copilot.llm.client import LLMClient, LLMExchangeError
@@ -57,17 +58,25 @@ class LLMWriter:
 
     def answer(self, fallback: Answer, *, as_of: date, content: ProfileContent,
                retrieve: Retrieve, check: Check, warehouse: Warehouse,
-               sample: Callable[[str], QueryResult] | None = None) -> Answer:
-        """The LLM's answer to `fallback.question`, or `fallback` with a note on why not."""
+               sample: Callable[[str], QueryResult] | None = None,
+               previous: Turn | None = None) -> Answer:
+        """The LLM's answer to `fallback.question`, or `fallback` with a note on why not.
+
+        `previous` is the conversation's last answered turn: when the engine could not read
+        the question as standing alone or as an edit of it, the LLM sees it as context."""
         started = time.monotonic()
         deadline = started + self.config.timeout_s
         trace = LLMTrace(model=self.client.model)
+        context = previous if _may_follow(fallback, previous) else None
+        # A follow-up ("only GBP") retrieves little alone: the previous question's words
+        # find the tables its SQL used.
+        wanted = f"{context.stands_for} {fallback.question}" if context else fallback.question
         try:
             prompt = build_prompt(
-                fallback.question, content=content, hits=retrieve(fallback.question),
+                fallback.question, content=content, hits=retrieve(wanted),
                 dialect=warehouse.dialect, as_of=as_of,
                 budget_tokens=self.config.token_budget - self.config.max_reply_tokens,
-                sample=sample if self.config.send_rows else None)
+                sample=sample if self.config.send_rows else None, previous=context)
         except CopilotError as exc:
             return _fall_back(fallback, replace(trace, error=str(exc), failure="prompt"),
                               started)
@@ -116,6 +125,15 @@ class LLMWriter:
             trace = replace(trace, error=f"No usable SQL after {self.config.max_corrections} "
                                          "corrections.", failure="no_usable_sql")
         return _fall_back(fallback, trace, started)
+
+
+def _may_follow(fallback: Answer, previous: Turn | None) -> bool:
+    """Whether the question may be a follow-up the LLM should read against `previous`:
+    one the engine refused (it may be an edit the engine could not read), or one the engine
+    itself read as an edit but was unsure of. A question the engine read alone stays alone."""
+    if previous is None or not previous.sql:
+        return False
+    return fallback.status == "refused" or bool(fallback.stands_for)
 
 
 def _unsafe(kinds: Sequence[str]) -> str:
@@ -176,16 +194,18 @@ def _fall_back(fallback: Answer, trace: LLMTrace, started: float) -> Answer:
 def route(question: str, as_of: date, *, engine: Engine, check: Check, warehouse: Warehouse,
           writer: Callable[[], LLMWriter | None] | None = None,
           retrieve: Retrieve | None = None,
-          sample: Callable[[str], QueryResult] | None = None) -> Answer:
+          sample: Callable[[str], QueryResult] | None = None,
+          previous: Turn | None = None) -> Answer:
     """The engine's answer, or the LLM's when the engine leaves room and one is configured.
 
     `writer` is asked for only then, so a question the engine answers costs no look-up of
-    the LLM configuration."""
-    first = engine.answer(question, as_of, check=check, warehouse=warehouse)
+    the LLM configuration. `previous` is the conversation's last answered turn."""
+    first = engine.answer(question, as_of, check=check, warehouse=warehouse,
+                          previous=previous)
     if writer is None or retrieve is None or not needs_llm(first):
         return first
     llm = writer()
     if llm is None:
         return first
     return llm.answer(first, as_of=as_of, content=engine.content, retrieve=retrieve,
-                         check=check, warehouse=warehouse, sample=sample)
+                      check=check, warehouse=warehouse, sample=sample, previous=previous)
