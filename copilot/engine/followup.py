@@ -17,6 +17,7 @@ could also be an edit is a clarification with both readings.
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["Composed", "compose", "describe", "drill_question"]
 
 Kind = Literal["fresh", "edit", "clarify", "refused"]
+_MONTHS = "|".join(calendar.month_name[1:])
 _READINGS = 3  # readings of a follow-up tried, cheapest first
 
 
@@ -63,15 +65,14 @@ def compose(reader: Reader, question: str, previous: Turn | None, as_of: date) -
     marked = marked or bool(re.match(r"(?:excluding|except|without|not|but not)\b", rest,
                                      re.I) or fw.BACK.search(rest)) or (
         chart is not None and not _content(rest))
+    if previous.status != "answered":
+        return _after_no_answer(reader, question, marked, as_of)
     base_chart, base_text = fw.split_chart(previous.stands_for)
     base = reader.read(base_text, as_of)
-    if previous.status != "answered" or base.status != "planned" or base.plan is None:
-        if marked or (previous.status != "answered" and not _names_subject(reader, question)
-                      and reader.read(question, as_of).status != "planned"):
-            return Composed("refused", reason=(
-                "The last question has no answer to refine" if previous.status != "answered"
-                else "I can only refine a question the copilot read itself") +
-                "; ask the whole question.")
+    if base.status != "planned" or base.plan is None:  # answered by a pair or the LLM
+        if marked:
+            return Composed("refused", reason="I can only refine a question the copilot read "
+                            "itself; ask the whole question.")
         return Composed("fresh", question)
     parts = parts_of(tokenize(base_text, as_of), base.items, plural(base.plan.entity))
     try:
@@ -118,6 +119,18 @@ def _content(rest: str) -> str:
                                        flags=re.I)).strip(" ,")
 
 
+def _after_no_answer(reader: Reader, question: str, marked: bool, as_of: date) -> Composed:
+    """The last question was refused or asked back: there is nothing to refine, and an
+    older answer must not be refined in its place."""
+    if not marked and _names_subject(reader, question):
+        return Composed("fresh", question)
+    reason = "The last question has no answer to refine"
+    if not marked and reader.read(question, as_of).status == "planned":
+        return Composed("clarify", reason=reason + "; did you mean this as a new question?",
+                        options=(f"afresh: {question}",))
+    return Composed("refused", reason=reason + "; ask the whole question.")
+
+
 def _names_subject(reader: Reader, question: str) -> bool:
     """Whether a question names what it counts or lists ("settlements", "failed
     settlements"), so it stands alone, read or refused as itself; a bare value, or an
@@ -145,12 +158,27 @@ def _special(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, previous:
     """The edited question when the follow-up has one of the fixed forms: a drill, a
     comparison, a shifted period or a filter dropped; None when it has none."""
     return (_drill(reader, rest, parts, plan, previous) or compare(rest, parts, plan, as_of)
-            or shift(rest, parts, plan, as_of) or _remove(reader, rest, parts, as_of))
+            or shift(rest, parts, plan, as_of) or _remove(reader, rest, parts, as_of)
+            or _top(rest, parts))
+
+
+def _top(rest: str, parts: Parts) -> str | None:
+    """'the 3 biggest', 'first 5', 'limit to 3', 'bottom 2': the groups cut to N."""
+    match = fw.TOP_N.match(rest) or fw.TOP_N.match(fw.LEAD_VERB.sub("", rest))
+    if match is None:
+        return None
+    top = match.group("top") or match.group("top2") or match.group("top3")
+    n = int(top or match.group("bottom") or match.group("bottom2"))
+    return apply_edits(parts, [Edit("limit", f"{'top' if top else 'bottom'} {n}")])
 
 
 def _edited(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, as_of: date, *,
             adding: bool) -> str:
     """The previous question with the follow-up's edits made, word by word."""
+    rest = fw.LEAVE_OUT.sub("excluding ", fw.LEAD_VERB.sub("", rest))
+    rest = re.sub(r"(?<![a-z] )\b(" + _MONTHS + r")\b", r"in \1", rest, flags=re.I) \
+        if not re.search(r"\b(?:in|for|of|during|since)\s+(?:" + _MONTHS + r")\b", rest,
+                         re.I) else rest  # "October instead": the month of October
     words_text = " ".join(fw.PRONOUNS.sub(" ", fw.ADD.sub(" ", rest)).split())
     if not words_text:
         raise NotAnEdit("I can't tell what to change in the last question; say what: "
@@ -190,13 +218,16 @@ def _drill(reader: Reader, rest: str, parts: Parts, plan: QueryPlan,
            previous: Turn) -> str | None:
     """'list the rows behind MARKITWIRE', 'show the confirmations behind the largest',
     'list them' after a number."""
-    match = fw.DRILL.match(rest)
-    if match is None and not fw.WHICH.match(rest):
+    match = fw.DRILL.match(rest) or fw.WHICH.match(rest) or fw.DRILL_INTO.match(rest)
+    if match is None:
         return None
-    what = match.group("what").strip() if match else ""
-    target = (match.group("target") or "").strip() if match else ""
+    found = match.groupdict()
+    what = " ".join(fw.PRONOUNS.sub(" ", found.get("what") or "").split())
+    target = (found.get("target") or "").strip()
     if what not in fw.DRILL_ROWS and not _is_entity(reader, what, plan.table):
-        return None
+        if target or not plan.dimensions or not _is_group_value(reader, what, plan):
+            return None
+        target = what  # "list the USD ones": the rows behind the USD group
     if plan.measure.kind == "list":
         raise NotAnEdit("The last answer already lists the rows.")
     if plan.versus is not None:
@@ -207,8 +238,11 @@ def _drill(reader: Reader, rest: str, parts: Parts, plan: QueryPlan,
             raise NotAnEdit("The last answer has no groups to pick one from.")
         return parts.render(*parts.without(*drop, measure=True), prefix=["list"])
     if not target:
-        raise NotAnEdit("Which group? Click a bar or a row, or say 'the rows behind' one "
-                         "of them.")
+        if plan.limit:
+            raise NotAnEdit("Which group? Click a bar or a row, or say 'the rows behind' one "
+                            "of them.")
+        # "list them" after a grouped answer: every row behind it.
+        return parts.render(*parts.without(*drop, parts.group, measure=True), ["list"])
     values = list(previous.leader) if fw.LEADER.match(target) else [
         v.strip() for v in target.split(" / ")]
     if not values:
@@ -231,6 +265,12 @@ def _drill(reader: Reader, rest: str, parts: Parts, plan: QueryPlan,
     dated = [parts.period] if any(d.bucket for d in dims) else []
     return parts.render(*parts.without(*drop, parts.group, *dated, measure=True), ["list"],
                         clauses)
+
+
+def _is_group_value(reader: Reader, words: str, plan: QueryPlan) -> bool:
+    columns = {m.meaning.column for m in reader.lexicon.match(tokenize(words))
+               if m.meaning.kind in ("value", "id") and m.end - m.start == len(tokenize(words))}
+    return any(d.column in columns for d in plan.dimensions)
 
 
 def _dimension_of(reader: Reader, value: str, dims: list[Dimension]) -> Dimension:
@@ -257,11 +297,22 @@ def _without(parts: Parts, spans: list[tuple[int, int]]) -> str:
 
 
 def _remove(reader: Reader, rest: str, parts: Parts, as_of: date) -> str | None:
-    """'all currencies', 'drop the GBP filter', 'regardless of counterparty'."""
+    """'all currencies', 'drop the GBP filter', 'regardless of counterparty', and 'drop
+    HSBC' when HSBC is what the last question kept (else it leaves HSBC out)."""
+    leave = re.match(r"(?:drop|remove|ignore|take\s+out|forget|lose)\s+(?:the\s+)?(.+)$", rest,
+                     re.I)
+    if leave is not None:
+        target = leave.group(1).lower()
+        said = [span for span, _ in parts.values
+                if target in " ".join(parts.words[span[0]:span[1]]).lower().split(" ", 1)[-1]
+                or target == " ".join(parts.words[span[0]:span[1]]).lower()]
+        if said:
+            return _without(parts, said)
     match = fw.REMOVE.match(rest)
     if match is None or (not parts.values and not parts.terms):
         return None
-    words = match.group("all") or match.group("filter") or match.group("regardless")
+    words = match.group("all") or match.group("filter") or match.group("regardless") or \
+        match.group("named")
     tokens = tokenize(words, as_of)
     named: set[str] = set()
     tables: set[str] = set()
@@ -276,8 +327,8 @@ def _remove(reader: Reader, rest: str, parts: Parts, as_of: date) -> str | None:
              if any(c in named or c.split(".")[-1] in named or c.split(".")[0] in tables
                     for c in columns)]
     if not spans:
-        if match.group("all"):
-            return None  # "for all platforms" may group: read word by word
+        if match.group("all") or match.group("named"):
+            return None  # "for all platforms" may group, "drop HSBC" leave it out: word by word
         raise NotAnEdit(f"The last question has no filter on '{words}' to remove.")
     return _without(parts, spans)
 

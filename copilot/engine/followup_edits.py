@@ -318,9 +318,13 @@ def apply_edits(parts: Parts, edits: list[Edit]) -> str:
             suffix.append(f"by {edit.words}")
         elif edit.kind == "value":
             same = [span for span, columns in parts.values if columns & edit.columns]
+            value = edit.words.split()[-1].lower()
+            kept = [span for span in same if parts.words[span[1] - 1].lower() == value]
             if same and not edit.negated:
                 swap(same[0], f"with {edit.words}")
                 take(same[1:])
+            elif kept:  # "without HSBC" of a question kept to HSBC: HSBC left out instead
+                swap(kept[0], edit.words)
             else:
                 suffix.append(edit.words if edit.negated else f"with {edit.words}")
         elif edit.kind == "term":

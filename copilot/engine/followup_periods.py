@@ -41,9 +41,9 @@ def compare(rest: str, parts: Parts, plan: QueryPlan, as_of: date) -> str | None
         raise NotAnEdit("A comparison needs a number: ask how many, or a total, first.")
     current = plan.period
     if unit_match is not None:
-        unit = unit_match.group("unit") or {"dod": "day", "wow": "week", "mom": "month",
-                                            "qoq": "quarter", "yoy": "year"}[
-            unit_match.group("short")]
+        unit = (unit_match.group("unit") or {"dod": "day", "wow": "week", "mom": "month",
+                                             "qoq": "quarter", "yoy": "year"}[
+            unit_match.group("short").lower()]).lower()
         now = current or find_period(_THIS[unit], as_of)
         assert now is not None
         other = _shifted(now, as_of, unit)
@@ -59,8 +59,8 @@ def compare(rest: str, parts: Parts, plan: QueryPlan, as_of: date) -> str | None
             assert current is not None
             other = _shifted(current, as_of, unit)
         else:
-            found = find_period(other_words, as_of)
-            if found is None or found.words != other_words.strip():
+            found = find_period(other_words, as_of) or find_period(f"in {other_words}", as_of)
+            if found is None or found.words.removeprefix("in ") != other_words.strip().lower():
                 raise NotAnEdit(f"I can't read '{other_words}' as a period to compare with.")
             other = found.words
             if current is None:

@@ -9,14 +9,36 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ADD", "AFRESH", "BACK", "CHART", "COMPARE", "DRILL", "DRILL_ROWS", "LEADER", "MARKER",
-           "PRONOUNS", "REMOVE", "SHIFT", "UNIT_ON_UNIT", "WHICH", "split_chart",
-           "strip_markers"]
+__all__ = [
+    "ADD",
+    "AFRESH",
+    "BACK",
+    "CHART",
+    "COMPARE",
+    "DRILL",
+    "DRILL_INTO",
+    "DRILL_ROWS",
+    "LEADER",
+    "LEAD_VERB",
+    "LEAVE_OUT",
+    "MARKER",
+    "PRONOUNS",
+    "REMOVE",
+    "SHIFT",
+    "TOP_N",
+    "UNIT_ON_UNIT",
+    "WHICH",
+    "split_chart",
+    "strip_markers",
+]
 
 # Leading words that make a question a follow-up; stripped before its words are read.
 MARKER = re.compile(
-    r"^(?:(?:and|now|then|ok|okay|so|but|also|plus|just|only|instead|same\s+but|same\s+for|"
-    r"same\s+thing\s+for|the\s+same\s+for|what\s+about|how\s+about|what\s+if|of\s+those|"
+    r"^(?:(?:and|now|then|ok|okay|so|but|also|plus|just|only|instead|same\s+but|"
+    r"(?:the\s+)?same(?:\s+thing)?(?=\s+for\b)|(?:filter|limit|restrict|narrow)(?![\w\s]*?\d)(?:\s+(?:it|"
+    r"that|this|them|down|the\s+list))?(?:\s+(?:to|on|for|by))?|"
+    r"(?:sort|order|sorted|ordered)(?=\s+(?:descending|ascending|desc|asc|in\s+(?:ascending|"
+    r"descending)))|what\s+about|how\s+about|what\s+if|of\s+those|"
     r"of\s+these|of\s+them|among\s+those|from\s+those|for\s+those|and\s+then|now\s+show|"
     r"show\s+only|show\s+just|keep\s+only|break\s+(?:it|that|them)\s+down|split\s+(?:it|that|"
     r"them)|group\s+(?:it|that|them))\b[\s,]*)+", re.I)
@@ -27,7 +49,21 @@ PRONOUNS = re.compile(
     r"as\s+well|again|please|then|only|just|rather)\b", re.I)
 # Words anywhere in a question that point back at the last one: it is a follow-up.
 BACK = re.compile(r"\b(?:instead|too|as\s+well|ones|those|them|these|the\s+same|same\s+but|"
-                  r"same\s+for|rather|of\s+them)\b", re.I)
+                  r"same\s+for|rather|of\s+them|only|just)\b", re.I)
+# A leading verb of a follow-up ("show by desk", "show top 3"): no meaning of its own.
+LEAD_VERB = re.compile(r"^(?:show|give|display|get|see|do)(?:\s+me)?(?:\s+(?:it|that|them))?"
+                       r"\s+", re.I)
+# "leave out HSBC", "ignore HSBC": what is left out ("excluding HSBC").
+LEAVE_OUT = re.compile(r"^(?:leave\s+out|ignore|drop|remove|take\s+out|minus|omit|skip|"
+                       r"filter\s+out|exclude)\s+(?:the\s+)?", re.I)
+# "top 3", "the 3 biggest", "first 5", "limit to 3", "bottom 2": a cut to N groups.
+TOP_N = re.compile(
+    r"^(?:(?:the\s+)?(?:top|first|largest|biggest|highest|most)\s+(?P<top>\d+)|"
+    r"(?:the\s+)?(?P<top2>\d+)\s+(?:biggest|largest|highest|top|most)|"
+    r"limit\s+(?:it\s+|that\s+|them\s+)?to\s+(?:the\s+top\s+)?(?P<top3>\d+)|"
+    r"(?:the\s+)?(?:bottom|smallest|lowest|least|fewest)\s+(?P<bottom>\d+)|"
+    r"(?:the\s+)?(?P<bottom2>\d+)\s+(?:smallest|lowest|least|fewest))"
+    r"(?:\s+(?:rows|groups|ones|of\s+them|of\s+those|only))?$", re.I)
 # "also", "too", "as well", "additionally": a grouping is added, not replaced.
 ADD = re.compile(r"\b(?:also|too|as\s+well|additionally|in\s+addition|"
                  r"then\s+also)\b", re.I)
@@ -35,8 +71,12 @@ ADD = re.compile(r"\b(?:also|too|as\s+well|additionally|in\s+addition|"
 AFRESH = re.compile(r"^\s*(?:afresh|new\s+question)\s*:\s*", re.I)
 _CHART = (r"(?:as|in|into|on|with)\s+(?:a\s+|an\s+)?(?P<kind>pie|bar|line|donut|column|table)"
           r"(?:\s+(?:chart|graph|plot|view))?")
-CHART = re.compile(r"[\s,]*\b(?:(?:show|draw|plot|display|make|put)\s+(?:it|that|this|them)?\s*)?"
-                   + _CHART + r"\s*(?:instead|please)?\b", re.I)
+CHART = re.compile(
+    r"[\s,]*\b(?:(?:(?:show|draw|plot|display|make|put)\s+(?:it|that|this|them)?\s*)?"
+    + _CHART + r"|(?:make|turn|change|switch)\s+(?:it|that|this|them)\s+(?:(?:in)?to\s+)?"
+    r"(?:a\s+|an\s+)?(?P<kind2>pie|bar|line|donut|column|table)(?:\s+(?:chart|graph))?|"
+    r"^(?P<kind3>pie|bar|line|donut|column)\s+(?:chart|graph)s?)"
+    r"\s*(?:instead|please)?\b", re.I)
 _UNIT = r"(?P<unit>day|week|month|quarter|year|period)"
 # "the week before", "the previous month", "a month earlier", "the one before".
 SHIFT = re.compile(
@@ -45,20 +85,24 @@ SHIFT = re.compile(
     r"\bthe\s+one\s+before\b", re.I)
 # "compare with last month", "vs the previous week", "versus Q3", "against last month".
 COMPARE = re.compile(
-    r"^(?:compared?\s+(?:it\s+|this\s+|that\s+|them\s+)?(?:with|to|against)|vs\.?|versus|"
+    r"^(?:how\s+(?:does|do|did)\s+(?:that|it|this|they|those|these)\s+compare\s+(?:with|to|"
+    r"against)|compared?\s+(?:it\s+|this\s+|that\s+|them\s+)?(?:with|to|against)|vs\.?|versus|"
     r"against|compared\s+(?:with|to)|relative\s+to|change\s+(?:from|since|vs\.?|versus))"
     r"\s+(?P<other>.+)$", re.I)
 UNIT_ON_UNIT = re.compile(r"^(?:(?P<unit>day|week|month|quarter|year)\s+(?:on|over)\s+"
                           r"(?P=unit)|(?P<short>dod|wow|mom|qoq|yoy))$", re.I)
 # "list the rows behind MARKITWIRE", "show the confirmations behind the largest", "list them".
 DRILL = re.compile(
-    r"^(?:list|show|give|display|see|pull)(?:\s+me)?\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?"
+    r"^(?:list|show|give|display|see|pull|(?:what|which|who)\s+(?:are|were))(?:\s+me)?\s+"
+    r"(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:underlying\s+|individual\s+|actual\s+)?"
     r"(?P<what>[\w\s-]*?)\s*(?:\b(?:behind|making\s+up|under|in|for|of|from)\s+"
     r"(?P<target>.+))?$", re.I)
-# "which ones are they?", "what are those?", "who are they?": the rows behind a number.
-WHICH = re.compile(r"^(?:which|what|who)\s+(?:ones\s+)?(?:are|were|is)\s+(?:they|those|these|"
-                   r"them|it)$|^which\s+ones$|^(?:which|what)\s+(?:are|were)\s+(?:the\s+)?"
-                   r"(?:rows|ones)$", re.I)
+# "which ones are they?", "which settlements are those?": the rows behind the answer.
+WHICH = re.compile(r"^(?:which|what|who)\s+(?P<what>[\w\s-]*?)\s*(?:are|were|is)\s+(?:they|"
+                   r"those|these|them|it)$|^which\s+ones$", re.I)
+# "drill into USD", "drill down on MARKITWIRE", "zoom in on EMAIL": the rows behind a group.
+DRILL_INTO = re.compile(r"^(?:drill(?:\s+down)?|zoom(?:\s+in)?|dig(?:\s+in)?|expand)\s+"
+                        r"(?:into|in\s+to|on|to|down\s+on)?\s*(?P<target>.+)$", re.I)
 DRILL_ROWS = frozenset({"rows", "records", "details", "detail", "ones", "them", "those",
                         "these", "it", "underlying rows", "underlying records", "items",
                         "lines", "entries", ""})
@@ -71,6 +115,7 @@ REMOVE = re.compile(
     r"^(?:for\s+|across\s+|over\s+)?(?:all|any|every)\s+(?P<all>.+)$|"
     r"^(?:drop|remove|clear|without|no|ignore|lose|forget)\s+(?:the\s+)?(?P<filter>.+?)\s+"
     r"(?:filter|condition|restriction)s?$|"
+    r"^(?:drop|remove|clear|ignore|lose|forget)\s+(?:the\s+)?(?P<named>.+)$|"
     r"^regardless\s+of\s+(?:the\s+)?(?P<regardless>.+)$", re.I)
 
 
@@ -80,8 +125,8 @@ def split_chart(question: str) -> tuple[str | None, str]:
     match = CHART.search(question)
     if match is None:
         return None, question
-    kind = {"donut": "pie", "column": "bar"}.get(match.group("kind").lower(),
-                                                  match.group("kind").lower())
+    named = (match.group("kind") or match.group("kind2") or match.group("kind3")).lower()
+    kind = {"donut": "pie", "column": "bar"}.get(named, named)
     rest = (question[:match.start()] + " " + question[match.end():]).strip(" ,")
     return kind, rest
 
