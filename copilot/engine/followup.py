@@ -359,10 +359,18 @@ def describe(old: QueryPlan, new: QueryPlan) -> tuple[str, ...]:
     periodic = {_period_label(old), _period_label(new)}
     old_filters = {f.label for f in old.filters} - periodic
     new_filters = {f.label for f in new.filters} - periodic
-    for label in sorted(new_filters - old_filters):
+    added, removed = sorted(new_filters - old_filters), sorted(old_filters - new_filters)
+    for label in list(added):  # "ccy EUR instead of USD": one column, another value
+        old_label = next((r for r in removed if " " in r and " " in label
+                          and r.rsplit(" ", 1)[0] == label.rsplit(" ", 1)[0]), None)
+        if old_label is not None:
+            changes.append(f"{label} instead of {old_label.rsplit(' ', 1)[1]}")
+            added.remove(label)
+            removed.remove(old_label)
+    for label in added:
         changes.append(f"excluding {label[4:]}" if label.startswith("not ") else
                        f"{label} only")
-    for label in sorted(old_filters - new_filters):
+    for label in removed:
         changes.append(f"no longer excluding {label[4:]}" if label.startswith("not ") else
                        f"without {label}")
     if new.period != old.period and new.versus is None:
