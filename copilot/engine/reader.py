@@ -46,6 +46,7 @@ _YES_NO = frozenset({"does", "do", "did", "is", "are", "was", "were", "has", "ha
 TIE = 0.01  # readings closer than this in cost are equally good: ask, don't pick
 UNSURE_MARGIN = 3.0  # a different plan this close behind lowers the confidence
 Status = Literal["planned", "refused", "clarify"]
+RECENT = 128  # questions whose reading is kept
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,27 @@ class Reader:
         self.content = content
         self.lexicon = Lexicon.from_content(content)
         self.graph = JoinGraph(content.schema, content.glossary)
+        self._recent: dict[tuple[str, date], ParseResult] = {}
         self._words = sorted(self.lexicon.known_words() | {w for p in CUES for w in p.split()})
 
     def read(self, question: str, as_of: date, *, _depth: int = 0) -> ParseResult:
-        """The question's plan and SQL tree, a refusal, or a clarification."""
+        """The question's plan and SQL tree, a refusal, or a clarification.
+
+        Results are kept for the last RECENT questions: a follow-up reads its previous
+        question again, and the whole question it stands for twice. The reader is pure, so
+        a kept result is the same as a new one; callers never change a result's tree (the
+        guard works on a copy)."""
+        key = (question, as_of)
+        if _depth == 0 and key in self._recent:
+            return self._recent[key]
+        result = self._read(question, as_of, _depth)
+        if _depth == 0:
+            if len(self._recent) >= RECENT:
+                del self._recent[next(iter(self._recent))]
+            self._recent[key] = result
+        return result
+
+    def _read(self, question: str, as_of: date, _depth: int) -> ParseResult:
         if not question or not question.strip():
             return _refuse("The question is empty; ask about " + self._things() + ".",
                            final=True)
