@@ -1,6 +1,7 @@
-"""Ask page: a chat over the warehouse. Each answer shows what was understood, the table, a
-chart, the SQL as it ran (editable, through the guard again), downloads, follow-ups and
-feedback. Every question, edit and feedback is audited by the services before it shows."""
+"""Ask page: a conversation with the warehouse. Each answer shows what was understood (for a
+follow-up, the whole question it stood for), the table, a chart, the SQL as it ran
+(editable, through the guard again), downloads, follow-ups, drill-downs and feedback. Every
+question, edit and feedback is audited by the services before it shows."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from app_pages import conversation_view as talk
 from app_pages import training as training_page
-from app_pages.charts import column_config, figure, table_frame
+from app_pages.charts import figure, group_labels, table_frame
 from app_pages.state import current_user, dashboards, services
 from app_pages.widget_form import chart_input, refresh_input
 from copilot.engine.answer import Answer, plural
@@ -25,14 +27,26 @@ NEW_DASHBOARD = "New dashboard…"
 
 
 def _chart(answer: Answer, data: pd.DataFrame, key: str) -> None:
+    if answer.chart.series:
+        talk.comparison(answer, data, key)
+        return
     suggested = answer.chart.kind if answer.chart.kind in CHARTS else "table"
     if suggested == "table" or len(data.columns) < 2 or data.empty:
         return
     kind = st.radio("Chart", CHARTS, index=CHARTS.index(suggested), horizontal=True,
                     key=f"chart_{key}", label_visibility="collapsed")
-    chart = figure(kind, data)
+    chart = figure(kind, _one_label(answer, data))
     if chart is not None:
-        st.plotly_chart(chart, key=f"plot_{key}")
+        talk.plot(answer, chart, key)
+
+
+def _one_label(answer: Answer, data: pd.DataFrame) -> pd.DataFrame:
+    # Grouped by two things ('by platform, then by book'): one bar per row, labelled by both.
+    value = answer.chart.y if answer.chart.y in data.columns else data.columns[-1]
+    groups = list(data.columns[:list(data.columns).index(value)])
+    if len(groups) < 2:
+        return data
+    return pd.DataFrame({" / ".join(groups): group_labels(data, groups), value: data[value]})
 
 
 def _downloads(frame: pd.DataFrame, key: str) -> None:
@@ -61,8 +75,7 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
             st.caption("Pick the question you meant; it is asked as a whole.")
         for number, suggestion in enumerate(answer.suggestions):
             if st.button(markdown_text(suggestion), key=f"suggest_{key}_{number}"):
-                st.session_state["ask_pending"] = suggestion
-                st.rerun()
+                talk.ask_next(suggestion)
         # A word it does not know: teach it on the Training page, the word prefilled there.
         for number, word in enumerate(answer.unused_words if answer.status == "refused" else ()):
             if st.button(markdown_text(f"Teach '{word}'"), key=f"teach_{key}_{number}",
@@ -81,13 +94,16 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
                + (" · cut at the row cap" if answer.truncated else "")
                + f" · {answer.total_ms:.0f} ms")
     frame = table_frame(answer.columns, answer.rows)
-    st.dataframe(frame, hide_index=True, column_config=column_config(frame), key=f"df_{key}")
+    talk.table(answer, frame, key)
     _chart(answer, frame, key)
+    talk.rows_button(answer, key)
     with st.expander("SQL as it ran"):
         st.code(answer.sql or "", language="sql")
         edited = st.text_area("Edit and re-run (checked by the SQL guard again)",
                               value=answer.sql or "", key=f"edit_{key}")
         if st.button("Re-run", key=f"rerun_{key}"):
+            # Not a turn of the conversation: hand-written SQL has no reading a follow-up
+            # could edit, so the next follow-up still edits the last question.
             _record(svc.run_sql(edited, user=current_user(svc.settings)))
     if answer.truncated and st.button("Prepare the full result for download",
                                       key=f"full_{key}"):
@@ -103,8 +119,7 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
     _save_as_widget(svc, answer, key)
     for number, follow_up in enumerate(answer.follow_ups):
         if st.button(markdown_text(follow_up), key=f"follow_{key}_{number}"):
-            st.session_state["ask_pending"] = follow_up
-            st.rerun()
+            talk.ask_next(follow_up)
     if answer.source != "user":
         good, bad, comment = st.columns([1, 1, 4])
         note = comment.text_input("Comment", key=f"comment_{key}",
@@ -116,6 +131,7 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
 
 
 def _save_as_widget(svc: Services, answer: Answer, key: str) -> None:
+    saved = talk.for_saving(answer)
     with st.popover("Save as widget", icon=":material/dashboard_customize:"):
         try:
             boards = dashboards()
@@ -126,7 +142,7 @@ def _save_as_widget(svc: Services, answer: Answer, key: str) -> None:
         with st.form(f"save_{key}"):
             picked = st.selectbox("Dashboard", [*names, NEW_DASHBOARD], key=f"save_{key}_board")
             new_name = st.text_input("New dashboard name", key=f"save_{key}_new")
-            title = st.text_input("Title", value=answer.question.strip()[:120],
+            title = st.text_input("Title", value=saved.question.strip()[:120],
                                   key=f"save_{key}_title")
             chart = chart_input(f"save_{key}", answer.chart.kind)
             refresh = refresh_input(f"save_{key}", Refresh("minutes", 15))
@@ -134,7 +150,7 @@ def _save_as_widget(svc: Services, answer: Answer, key: str) -> None:
         if submitted:
             board = new_name if picked == NEW_DASHBOARD else picked
             try:
-                widget = boards.save_answer(answer, dashboard=board, title=title, chart=chart,
+                widget = boards.save_answer(saved, dashboard=board, title=title, chart=chart,
                                             refresh=refresh, by=current_user(svc.settings))
             except CopilotError as exc:
                 st.error(markdown_text(str(exc)))
@@ -172,13 +188,19 @@ def render() -> None:
     except CopilotError as exc:
         st.warning(markdown_text(str(exc)))
         return
-    as_of: date = st.date_input("As of", value=svc.settings.effective_as_of(), key="ask_as_of")
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    as_of: date = left.date_input("As of", value=svc.settings.effective_as_of(),
+                                  key="ask_as_of")
+    if right.button("New conversation", key="ask_new", icon=":material/add_comment:",
+                    help="Clear the chat; the next question is read on its own."):
+        talk.start_over()
+        st.rerun()
     if notice := st.session_state.pop("ask_notice", None):
         st.success(notice)
     history: list[Answer] = st.session_state.setdefault("ask_history", [])
     for index, answer in enumerate(history):
         with st.chat_message("user"):
-            st.markdown(markdown_text(answer.question))
+            talk.show_question(answer)
         with st.chat_message("assistant"):
             _show(svc, answer, index)
     things = [plural(e.name) for e in version.content.glossary.entities[:4]] if (
@@ -186,11 +208,13 @@ def render() -> None:
     prompt = f"Ask about {', '.join(things)}..." if things else "Ask a question..."
     question = st.chat_input(prompt, key="ask_input") or st.session_state.pop(
         "ask_pending", None)
-    if question:
+    if question:  # typed, or a follow-up, a clarify option or a drill-down clicked
         try:
             with st.spinner("Answering…"):
-                answer = svc.ask(question, as_of=as_of, user=current_user(svc.settings))
+                answer = svc.ask(question, as_of=as_of, user=current_user(svc.settings),
+                                 conversation=talk.conversation())
         except CopilotError as exc:  # the audit could not be written: show nothing else
             st.error(markdown_text(str(exc)))
             return
+        talk.remember(answer)
         _record(answer)

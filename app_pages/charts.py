@@ -1,5 +1,6 @@
 """Plotly figures for a result table, shared by the Ask and Dashboards pages: the first
-column on the x axis (or as pie slices), the last column as the value."""
+column on the x axis (or as pie slices), the last column as the value; and a period
+comparison's two periods side by side."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import streamlit as st
 
 from copilot.plaintext import plotly_text
 
-__all__ = ["column_config", "figure", "table_frame"]
+__all__ = ["column_config", "comparison_figure", "figure", "group_labels", "period_name",
+           "table_frame"]
 
 
 def table_frame(columns: tuple[str, ...], rows: tuple[tuple[object, ...], ...]) -> pd.DataFrame:
@@ -36,6 +38,35 @@ def figure(kind: str, data: pd.DataFrame, *, height: int | None = None) -> go.Fi
     if height:
         chart.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return chart
+
+
+def group_labels(data: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """One label per row from its group columns: "MARKITWIRE · RATES-LDN" when an answer is
+    grouped by two things, so each bar is one row (plotly would stack repeated categories)."""
+    if len(columns) == 1:
+        return data[columns[0]]
+    return data[columns].astype(str).agg(" \u00b7 ".join, axis=1)
+
+
+def comparison_figure(data: pd.DataFrame, groups: list[str], current: str, previous: str,
+                      *, height: int | None = None) -> go.Figure:
+    """Both periods of each group as bars side by side, the period names as the legend; the
+    earlier period first, so the bars read left to right in time. A bar's point index is its
+    row in `data`, in either trace."""
+    labels = _plain(group_labels(data, groups))
+    chart = go.Figure([go.Bar(name=plotly_text(period_name(name)), x=labels, y=data[name])
+                       for name in (previous, current)])
+    chart.update_layout(barmode="group", legend_title_text="",
+                        xaxis_title=plotly_text(" / ".join(groups)))
+    if height:
+        chart.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return chart
+
+
+def period_name(column: str) -> str:
+    """A measure column as a period's name in a legend or label: its words, not its
+    underscores ("count_last_month" reads "count last month")."""
+    return column.replace("_", " ").strip() or column
 
 
 def _plain(values: pd.Series) -> pd.Series:

@@ -37,8 +37,11 @@ def _sources(svc: ReportService) -> dict[str, tuple[str, str, bool, str]]:
     found: dict[str, tuple[str, str, bool, str]] = {}
     for answer in st.session_state.get("ask_history", []):
         if answer.status == "answered" and answer.generated_sql:
-            found[f"answer: {answer.question}"] = (
-                answer.question, answer.generated_sql, answer.source == "engine",
+            # A follow-up is kept as the whole question it stood for: the report re-asks
+            # it with no conversation to read "then by book" in.
+            question = answer.stands_for or answer.question
+            found[f"answer: {question}"] = (
+                question, answer.generated_sql, answer.source == "engine",
                 answer.interpretation)
     boards = dashboards()
     for board in boards.store.dashboards():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from copilot.audit import AuditLog
 from copilot.config import load_settings
+from copilot.engine.answer import Answer, ChartSpec
+from copilot.plaintext import markdown_text
 from copilot.services import build_services
+from dashboards.service import DashboardService
 from reports.scheduler import _RUNNING
 from training.editing import Target, glossary_from_files
 
@@ -162,3 +166,141 @@ def test_a_word_it_does_not_know_is_taught_in_two_clicks(
     assert [(r.channel, r.outcome) for r in audit if "hulls" in r.question] == [
         ("ask", "refused"), ("training", "recorded"), ("training", "recorded"),
         ("ask", "answered")]
+
+
+# A conversation: follow-ups read against the turns before them, drill-downs, comparisons.
+
+def _texts(app: AppTest) -> str:
+    return "\n".join(str(e.value) for kind in ("markdown", "caption") for e in getattr(app, kind))
+
+
+def _history(app: AppTest) -> list[Answer]:
+    return list(app.session_state["ask_history"])
+
+
+def _answered(question: str, columns: tuple[str, ...], rows: tuple[tuple[object, ...], ...],
+              chart: ChartSpec, **more: object) -> Answer:
+    """An answer as the services return it, for what the page draws of its shape alone."""
+    return Answer(question, "answered", "engine", "Counting things.", sql="SELECT 1",
+                  generated_sql="SELECT 1", columns=columns, rows=rows, confidence=0.9,
+                  chart=chart, **more)
+
+
+def _page_showing(*answers: Answer) -> AppTest:
+    app = AppTest.from_function(_ask_page, default_timeout=60)
+    app.session_state["ask_history"] = list(answers)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_a_three_turn_conversation_shows_what_each_follow_up_stood_for(
+        page_env: Path) -> None:
+    app = _page()
+    for question in ("unconfirmed trades by platform", "then by book", "only GBP ones"):
+        _ask(app, question)
+    first, second, third = _history(app)
+    assert [a.status for a in (first, second, third)] == ["answered"] * 3
+    assert not first.stands_for and not first.changes
+    conversation = app.session_state["ask_conversation"]
+    assert [t.question for t in conversation.turns] == [
+        "unconfirmed trades by platform", "then by book", "only GBP ones"]
+    assert {a.conversation_id for a in (first, second, third)} == {conversation.id}
+    text = _texts(app)
+    for follow_up in (second, third):  # each read as a whole question, and shown as one
+        assert follow_up.stands_for and follow_up.changes
+        assert markdown_text(f"Stands for: {follow_up.stands_for}") in text
+        assert markdown_text("Same as before, " + ", ".join(follow_up.changes)) in text
+    assert "book" in second.stands_for and "GBP" in third.stands_for
+    assert [r.question for r in _audit(page_env)[-3:]] == [
+        "unconfirmed trades by platform", "then by book", "only GBP ones"]
+
+    app.button(key="ask_new").click().run()  # the chat cleared; the next question stands alone
+    assert not app.exception, app.exception
+    assert not _history(app) and not app.get("chat_message")
+    fresh = app.session_state["ask_conversation"]
+    assert fresh.id != conversation.id and not fresh.turns
+    _ask(app, "how many unconfirmed trades")
+    [alone] = _history(app)
+    assert not alone.stands_for and "Stands for" not in _texts(app)
+    assert [t.question for t in app.session_state["ask_conversation"].turns] == [
+        "how many unconfirmed trades"]
+
+
+def test_a_follow_up_saved_as_a_widget_keeps_the_whole_question(page_env: Path) -> None:
+    app = _page()
+    _ask(_ask(app, "unconfirmed trades by platform"), "then by book")
+    follow_up = _history(app)[1]
+    assert follow_up.stands_for
+    assert app.text_input(key="save_1_title").value == follow_up.stands_for[:120]
+    app.selectbox(key="save_1_board").set_value("New dashboard…")
+    app.text_input(key="save_1_new").set_value("Desk B")
+    app.button(key="FormSubmitter:save_1-Save").click().run()
+    assert not app.exception, app.exception
+    boards = DashboardService(build_services(load_settings(env_file=page_env / "no.env")))
+    [widget] = boards.store.widgets(boards.store.dashboard("Desk B").id)
+    # Re-asked at each refresh with no conversation: it must read alone.
+    assert widget.question == follow_up.stands_for and widget.relative
+
+
+def test_a_follow_up_shows_what_it_stood_for_as_plain_text(page_env: Path) -> None:
+    answer = _answered("only [these](http://evil.example) ones", ("platform", "count"),
+                       (("SWIFT", 3),), ChartSpec("bar", x="platform", y="count"),
+                       stands_for="unconfirmed trades by platform in [GBP](http://evil.example)",
+                       changes=("GBP only", "now grouped by book"))
+    text = _texts(_page_showing(answer))
+    assert markdown_text("Same as before, GBP only, now grouped by book") in text
+    assert markdown_text(f"Stands for: {answer.stands_for}") in text
+    assert "[GBP](http" not in text  # a link in a question stays text
+
+
+def test_a_grouped_comparison_draws_both_periods_side_by_side(page_env: Path) -> None:
+    columns = ("platform", "count_this_month", "count_last_month", "change", "change_pct")
+    answer = _answered("compare with last month", columns,
+                       (("MARKITWIRE", 121, 100, 21, 21.0), ("EMAIL", 102, 120, -18, -15.0)),
+                       ChartSpec("bar", x="platform", y="count_this_month",
+                                 series=("count_last_month",)))
+    app = _page_showing(answer)
+    [chart] = app.get("plotly_chart")
+    traces = json.loads(chart.proto.spec)["data"]
+    assert [t["name"] for t in traces] == ["count last month", "count this month"]
+    assert [t["type"] for t in traces] == ["bar", "bar"]
+    assert list(traces[1]["x"]) == ["MARKITWIRE", "EMAIL"]
+    assert json.loads(chart.proto.spec)["layout"]["barmode"] == "group"
+    assert not app.get("metric")
+
+
+def test_a_comparison_of_one_number_is_a_headline_with_its_change(page_env: Path) -> None:
+    columns = ("count_this_month", "count_last_month", "change", "change_pct")
+    answer = _answered("compare with last month", columns, ((382, 400, -18, -4.5),),
+                       ChartSpec("number", y="count_this_month", series=("count_last_month",)))
+    app = _page_showing(answer)
+    now, before = app.metric
+    assert (now.label, now.value, now.delta) == ("count this month", "382", "-18 (-4.5%)")
+    assert (before.label, before.value) == ("count last month", "400")
+    assert not app.get("plotly_chart")
+
+
+def test_a_number_answer_shows_the_rows_behind_it(page_env: Path) -> None:
+    app = _ask(_page(), "how many unconfirmed trades")
+    count = _history(app)[0]
+    assert count.chart.kind == "number"
+    app.button(key="rows_0").click().run()
+    assert not app.exception, app.exception
+    rows = _history(app)[1]
+    assert rows.status == "answered" and len(rows.rows) == count.rows[0][0]
+    assert len(app.session_state["ask_conversation"].turns) == 2
+
+
+def test_picking_a_row_of_a_grouped_answer_lists_the_rows_behind_it(page_env: Path) -> None:
+    app = _ask(_page(), "unconfirmed trades by platform")
+    grouped = _history(app)[0]
+    platform, count = grouped.rows[0]
+    app.session_state["df_0"] = {"selection": {"rows": [0]}}  # as a click on the first row
+    app.run()
+    assert not app.exception, app.exception
+    drill = _history(app)[1]
+    assert drill.status == "answered" and len(drill.rows) == count
+    assert str(platform) in (drill.stands_for or drill.question)
+    app.run()  # the row stays selected: it is not asked again at the next run
+    assert len(_history(app)) == 2
