@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,8 @@ from copilot.engine.answer import Answer, Engine
 from copilot.engine.conversation import Conversation, ConversationError, Turn
 from copilot.engine.followup import drill_question
 from copilot.engine.plan import QueryPlan
-from copilot.guard import Guard
+from copilot.engine.scoring import same_result
+from copilot.guard import Guard, GuardSchema
 from copilot.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -308,3 +310,27 @@ def test_the_conversation_state_is_plain_json(demo: Setup) -> None:
                 '"status": "answered", "evil": 1}]}'):
         with pytest.raises(ConversationError):
             Conversation.from_json(bad)
+
+
+def test_conversations_give_the_same_rows_on_postgresql(demo: Setup, pg_demo_url: str) -> None:
+    """Every follow-up of the demo matrix, and comparisons with timestamps and dates, on the
+    PostgreSQL copy of the demo: the same rows as on SQLite; T-SQL gets TOP, not LIMIT."""
+    engine, guard, sqlite_warehouse = demo
+    pg = Warehouse(pg_demo_url, timeout_s=10)
+    pg_guard = Guard(GuardSchema.from_warehouse(pg.schema()), dialect="postgres",
+                     row_cap=100_000)
+    tsql = Guard(guard.schema, dialect="tsql", row_cap=5000)
+    compared = 0
+    for _, first, phrasings, _ in DEMO_CASES:
+        turn = _first(demo, first)[1]
+        for question in [*phrasings[:1], "unconfirmed trades by platform this week vs last week"]:
+            here = engine.answer(question, AS_OF, check=guard.check, warehouse=sqlite_warehouse,
+                                 previous=turn)
+            there = engine.answer(question, AS_OF, check=partial(pg_guard.check, read="sqlite"),
+                                  warehouse=pg, previous=turn)
+            assert here.status == there.status == "answered", (question, there.interpretation)
+            assert same_result(there.rows, here.rows), question
+            assert tsql.check(here.generated_sql or "", read="sqlite").allowed, question
+            compared += 1
+    assert compared == 2 * len(DEMO_CASES)
+    pg.dispose()

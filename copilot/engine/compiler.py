@@ -234,6 +234,13 @@ def compile_plan(plan: QueryPlan, schema: WarehouseSchema, graph: JoinGraph,
         key = schema.table(plan.table).primary_key
         for column in key:
             query = query.order_by(exp.Ordered(this=col(f"{plan.table}.{column}")))
+    elif plan.limit and dims:
+        # Groups tied at the cut-off are kept in the order of their names: the same rows on
+        # every warehouse, not whichever the database happened to read first.
+        for dim, node in zip(plan.dimensions, dims, strict=True):
+            if all(o.key != dim.column for o in plan.order):
+                target = exp.column(_alias(dim.label)) if dim.bucket else node.copy()
+                query = query.order_by(exp.Ordered(this=target))
     if plan.limit:
         query = query.limit(plan.limit)
     return query
