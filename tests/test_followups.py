@@ -275,9 +275,11 @@ def test_what_it_cannot_read_it_refuses_or_asks(demo: Setup) -> None:
     assert _ask(demo, "only the hairy ones", turn).status == "refused"
     # A word the edit would ignore makes it refuse, it is never dropped.
     assert _ask(demo, "then by book and hairiness", turn).status == "refused"
-    # A follow-up that changes nothing is refused, not answered again as if it did.
-    same = _ask(demo, "largest first", turn)
+    # A follow-up that changes nothing is refused, not answered again as if it did; a sort
+    # already in force is what is shown, and is answered.
+    same = _ask(demo, "only the unconfirmed ones", turn)
     assert same.status == "refused" and "same" in same.interpretation
+    assert _ask(demo, "largest first", turn).changes == ("as before",)
     # A bare value reads alone and as an edit: both are offered, and each option reads.
     unclear = _ask(demo, "HSBC", turn)
     assert unclear.status == "clarify" and len(unclear.suggestions) == 2

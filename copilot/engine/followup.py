@@ -19,23 +19,24 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 from copilot.engine import followup_words as fw
 from copilot.engine.conversation import Turn
+from copilot.engine.followup_drill import drill, drill_question
 from copilot.engine.followup_edits import Edit, NotAnEdit, Parts, apply_edits, edits_of, parts_of
-from copilot.engine.followup_periods import bucket_period, compare, shift
+from copilot.engine.followup_periods import compare, shift
 from copilot.engine.interpret import plural
 from copilot.engine.lattice import readings, uncovered
 from copilot.engine.periods import format_period
-from copilot.engine.plan import Dimension, QueryPlan
+from copilot.engine.plan import QueryPlan
 from copilot.engine.reader import ParseResult, Reader
 from copilot.engine.text import tokenize
 
 if TYPE_CHECKING:
-    from copilot.engine.answer import Answer
+    pass
 
 __all__ = ["Composed", "compose", "describe", "drill_question"]
 
@@ -62,12 +63,13 @@ def compose(reader: Reader, question: str, previous: Turn | None, as_of: date) -
         return Composed("fresh", fw.AFRESH.sub("", question))
     chart, plain = fw.split_chart(" ".join(question.split()).rstrip(" ?.!"))
     marked, rest = fw.strip_markers(plain)
-    marked = marked or bool(re.match(r"(?:excluding|except|without|not|but not)\b", rest,
-                                     re.I) or fw.BACK.search(rest)) or (
+    swap = fw.SWAP.match(rest)
+    marked = marked or bool(fw.LEAVE_OUT.match(rest) or fw.BACK.search(rest) or swap) or (
         chart is not None and not _content(rest))
+    named = _named_tables(reader, rest)
     if previous.status != "answered":
-        return _after_no_answer(reader, question, marked, as_of)
-    base_chart, base_text = fw.split_chart(previous.stands_for)
+        return _after_no_answer(reader, question, marked, named, as_of)
+    base_chart, base_text = fw.split_chart(fw.AFRESH.sub("", previous.stands_for))
     base = reader.read(base_text, as_of)
     if base.status != "planned" or base.plan is None:  # answered by a pair or the LLM
         if marked:
@@ -76,22 +78,28 @@ def compose(reader: Reader, question: str, previous: Turn | None, as_of: date) -
         return Composed("fresh", question)
     parts = parts_of(tokenize(base_text, as_of), base.items, plural(base.plan.entity))
     try:
+        if swap is not None:
+            rest = _swapped(swap, base_text)
         special = base_text if not _content(rest) and chart else _special(
             reader, rest, parts, base.plan, previous, as_of)
     except NotAnEdit as exc:
         return Composed("refused", reason=str(exc))
+    if not special and named and not marked:
+        return Composed("fresh", question)  # it names what it counts: a question of its own
     alone = None if marked or special else reader.read(question, as_of)
-    if alone is not None and _names_subject(reader, question):
-        return Composed("fresh", question)
     try:
-        text = special or _edited(reader, rest, parts, base.plan, as_of,
-                                  adding=bool(fw.ADD.search(plain)))
+        text, kinds = (special, frozenset()) if special else _edited(
+            reader, rest, parts, base.plan, as_of, adding=bool(fw.ADD.search(plain)))
         edited = reader.read(text, as_of)
-        _check(edited, base, text, chart_changed=(chart or base_chart) != base_chart)
+        # A sort already in force, or another chart, asks for what is shown: it is answered.
+        _check(edited, base, text, same_ok=(chart or base_chart) != base_chart or
+               kinds == {"sort"})
         chart = chart or base_chart
         if chart and chart != "table":
             text += f" as a {chart} chart"
     except NotAnEdit as exc:
+        if named - {base.plan.table}:
+            return Composed("fresh", question)  # "and how many counterparties in Germany?"
         if alone is not None and alone.status in ("planned", "clarify"):
             # It reads alone but names nothing it counts ("the largest amount"): the last
             # question's filters would silently go; ask rather than drop them.
@@ -108,7 +116,7 @@ def compose(reader: Reader, question: str, previous: Turn | None, as_of: date) -
                         "one? Pick one.", options=(text, f"afresh: {question}"))
     changes = describe(base.plan, edited.plan)
     if chart and chart != base_chart:
-        changes = (*[c for c in changes if c != "drawn differently"],
+        changes = (*[c for c in changes if c != "as before"],
                    "as a table" if chart == "table" else f"as a {chart} chart")
     return Composed("edit", text, changes)
 
@@ -119,10 +127,20 @@ def _content(rest: str) -> str:
                                        flags=re.I)).strip(" ,")
 
 
-def _after_no_answer(reader: Reader, question: str, marked: bool, as_of: date) -> Composed:
+def _swapped(swap: re.Match[str], base_text: str) -> str:
+    """'swap hedge funds for asset managers': the new value, once the old is in the last
+    question (a value read where the old one was, by its column)."""
+    old = swap.group("old").lower()
+    if not any(word in base_text.lower() for word in old.split() if len(word) > 2):
+        raise NotAnEdit(f"The last question has no '{swap.group('old')}' to swap.")
+    return swap.group("new")
+
+
+def _after_no_answer(reader: Reader, question: str, marked: bool, named: set[str],
+                     as_of: date) -> Composed:
     """The last question was refused or asked back: there is nothing to refine, and an
     older answer must not be refined in its place."""
-    if not marked and _names_subject(reader, question):
+    if named:
         return Composed("fresh", question)
     reason = "The last question has no answer to refine"
     if not marked and reader.read(question, as_of).status == "planned":
@@ -131,33 +149,37 @@ def _after_no_answer(reader: Reader, question: str, marked: bool, as_of: date) -
     return Composed("refused", reason=reason + "; ask the whole question.")
 
 
-def _names_subject(reader: Reader, question: str) -> bool:
-    """Whether a question names what it counts or lists ("settlements", "failed
-    settlements"), so it stands alone, read or refused as itself; a bare value, or an
-    entity it groups or sorts by ("by book"), does not."""
-    tokens = tokenize(question)
+def _named_tables(reader: Reader, question: str) -> set[str]:
+    """The tables whose rows a question names as what it counts or lists ("settlements",
+    "failed settlements"); not an entity it groups or sorts by ("by book"), not a bare
+    value. A question that names them stands alone."""
+    tokens = tokenize(" ".join(fw.PRONOUNS.sub(" ", fw.ADD.sub(" ", question)).split()))
     matches = reader.lexicon.match(tokens)
     if uncovered(tokens, matches):
-        return any(m.meaning.kind == "entity" for m in matches)
+        return {m.meaning.table for m in matches if m.meaning.kind == "entity" and not (
+            m.start and tokens[m.start - 1].text in ("by", "per", "each", "across"))}
     found = readings(tokens, matches)
     items = [i for i in found[0] if i.kind != "filler"] if found else []
+    tables: set[str] = set()
     for k, item in enumerate(items):
         if item.kind != "lex" or item.meaning is None:
             continue
         before = items[k - 1].cue if k else None
-        by = before is not None and before.kind in ("group", "order_by", "and")
-        entity = item.meaning.kind == "entity" or (item.meaning.kind == "term" and any(
-            m.meaning.kind == "entity" for m in reader.lexicon.match(tokenize(item.words))))
-        if entity and not by:
-            return True
-    return False
+        if before is not None and before.kind in ("group", "order_by", "and"):
+            continue
+        if item.meaning.kind == "entity":
+            tables.add(item.meaning.table)
+        elif item.meaning.kind == "term" and any(
+                m.meaning.kind == "entity" for m in reader.lexicon.match(tokenize(item.words))):
+            tables.add(item.meaning.table)  # "failed settlements": a term naming its rows
+    return tables
 
 
 def _special(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, previous: Turn,
              as_of: date) -> str | None:
     """The edited question when the follow-up has one of the fixed forms: a drill, a
     comparison, a shifted period or a filter dropped; None when it has none."""
-    return (_drill(reader, rest, parts, plan, previous) or compare(rest, parts, plan, as_of)
+    return (drill(reader, rest, parts, plan, previous) or compare(rest, parts, plan, as_of)
             or shift(rest, parts, plan, as_of) or _remove(reader, rest, parts, as_of)
             or _top(rest, parts))
 
@@ -173,9 +195,12 @@ def _top(rest: str, parts: Parts) -> str | None:
 
 
 def _edited(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, as_of: date, *,
-            adding: bool) -> str:
+            adding: bool) -> tuple[str, frozenset[str]]:
     """The previous question with the follow-up's edits made, word by word."""
     rest = fw.LEAVE_OUT.sub("excluding ", fw.LEAD_VERB.sub("", rest))
+    rest = fw.SORT_LEAD.sub("sorted " if re.match(r"(?:sort|order|rank|arrange)\b.*?\bby\b",
+                                                  rest, re.I) else "", rest)
+    rest = re.sub(r"^sorted\s+(?:it\s+|them\s+)?(?=by\b)", "sorted ", rest)
     rest = re.sub(r"(?<![a-z] )\b(" + _MONTHS + r")\b", r"in \1", rest, flags=re.I) \
         if not re.search(r"\b(?:in|for|of|during|since)\s+(?:" + _MONTHS + r")\b", rest,
                          re.I) else rest  # "October instead": the month of October
@@ -192,13 +217,29 @@ def _edited(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, as_of: dat
     words = [t.original or t.text for t in follow_tokens]
     problems: list[str] = []
     for reading in readings(follow_tokens, matches)[:_READINGS]:
-        edits = edits_of(reading, words, adding=adding)
+        edits = [_with_measure(reader, e, parts, plan) for e in
+                 edits_of(reading, words, adding=adding)]
         problem = _edit_problem(edits, plan)
         if problem:
             problems.append(problem)
             continue
-        return apply_edits(parts, edits)
+        return apply_edits(parts, edits), frozenset(e.kind for e in edits)
     raise NotAnEdit(problems[0] if problems else "I could not read the follow-up.")
+
+
+def _with_measure(reader: Reader, edit: Edit, parts: Parts, plan: QueryPlan) -> Edit:
+    """'the average instead': an average of what the last question measured, else of the
+    rows' own measure in the glossary."""
+    if edit.kind != "measure" or not edit.bare:
+        return edit
+    noun = " ".join(" ".join(parts.words[a:b]) for a, b in parts.measure_terms).removesuffix(
+        " of")
+    if not noun:
+        noun = next((t.name for t in reader.content.glossary.terms if t.kind == "measure"
+                     and (t.table or (t.measure or "").split(".")[0]) == plan.table), "")
+    if not noun:
+        raise NotAnEdit(f"'{edit.words}' of what? Name the amount.")
+    return replace(edit, words=f"{edit.words} {noun}", bare=False)
 
 
 def _edit_problem(edits: list[Edit], plan: QueryPlan) -> str:
@@ -212,84 +253,6 @@ def _edit_problem(edits: list[Edit], plan: QueryPlan) -> str:
             return (f"I can't apply '{edit.words}' to the last question; ask the whole "
                     "question.")
     return ""
-
-
-def _drill(reader: Reader, rest: str, parts: Parts, plan: QueryPlan,
-           previous: Turn) -> str | None:
-    """'list the rows behind MARKITWIRE', 'show the confirmations behind the largest',
-    'list them' after a number."""
-    match = fw.DRILL.match(rest) or fw.WHICH.match(rest) or fw.DRILL_INTO.match(rest)
-    if match is None:
-        return None
-    found = match.groupdict()
-    what = " ".join(fw.PRONOUNS.sub(" ", found.get("what") or "").split())
-    target = (found.get("target") or "").strip()
-    if what not in fw.DRILL_ROWS and not _is_entity(reader, what, plan.table):
-        if target or not plan.dimensions or not _is_group_value(reader, what, plan):
-            return None
-        target = what  # "list the USD ones": the rows behind the USD group
-    if plan.measure.kind == "list":
-        raise NotAnEdit("The last answer already lists the rows.")
-    if plan.versus is not None:
-        raise NotAnEdit("I can list the rows of one period at a time; ask for that period.")
-    drop = [parts.limit, parts.order, parts.listing]
-    if not plan.dimensions:
-        if target:
-            raise NotAnEdit("The last answer has no groups to pick one from.")
-        return parts.render(*parts.without(*drop, measure=True), prefix=["list"])
-    if not target:
-        if plan.limit:
-            raise NotAnEdit("Which group? Click a bar or a row, or say 'the rows behind' one "
-                            "of them.")
-        # "list them" after a grouped answer: every row behind it.
-        return parts.render(*parts.without(*drop, parts.group, measure=True), ["list"])
-    values = list(previous.leader) if fw.LEADER.match(target) else [
-        v.strip() for v in target.split(" / ")]
-    if not values:
-        raise NotAnEdit("The last answer has no first group to list the rows of.")
-    dims = list(plan.dimensions)
-    if len(values) != len(dims):
-        if len(values) > 1:
-            raise NotAnEdit(f"The last answer is grouped by {len(dims)} columns; name one "
-                             "value, or one for each.")
-        dims = [_dimension_of(reader, values[0], dims)]
-    said = dict(zip([d.column for d in plan.dimensions], parts.group_words, strict=False)) \
-        if len(parts.group_words) == len(plan.dimensions) else {}
-    clauses = []
-    for dim, value in zip(dims, values, strict=True):
-        if dim.bucket == "age":
-            raise NotAnEdit("I can't list the rows behind an age band; ask for the dates.")
-        clauses.append(bucket_period(dim.bucket, value) if dim.bucket else
-                       f"with {said.get(dim.column) or dim.column.split('.')[-1].replace('_', ' ')}"
-                       f" {value}")
-    dated = [parts.period] if any(d.bucket for d in dims) else []
-    return parts.render(*parts.without(*drop, parts.group, *dated, measure=True), ["list"],
-                        clauses)
-
-
-def _is_group_value(reader: Reader, words: str, plan: QueryPlan) -> bool:
-    columns = {m.meaning.column for m in reader.lexicon.match(tokenize(words))
-               if m.meaning.kind in ("value", "id") and m.end - m.start == len(tokenize(words))}
-    return any(d.column in columns for d in plan.dimensions)
-
-
-def _dimension_of(reader: Reader, value: str, dims: list[Dimension]) -> Dimension:
-    """Which grouping a value named alone belongs to ("MARKITWIRE": the platform)."""
-    if len(dims) == 1:
-        return dims[0]
-    columns = {m.meaning.column for m in reader.lexicon.match(tokenize(value))
-               if m.meaning.kind in ("value", "id")}
-    found = [d for d in dims if d.column in columns and d.bucket is None]
-    if len(found) != 1:
-        raise NotAnEdit(f"I can't tell which grouping '{value}' belongs to; name a value for "
-                         "each.")
-    return found[0]
-
-
-def _is_entity(reader: Reader, words: str, table: str) -> bool:
-    tokens = tokenize(words)
-    return any(m.start == 0 and m.end == len(tokens) and m.meaning.kind == "entity"
-               and m.meaning.table == table for m in reader.lexicon.match(tokens))
 
 
 def _without(parts: Parts, spans: list[tuple[int, int]]) -> str:
@@ -333,14 +296,14 @@ def _remove(reader: Reader, rest: str, parts: Parts, as_of: date) -> str | None:
     return _without(parts, spans)
 
 
-def _check(edited: ParseResult, base: ParseResult, text: str, *, chart_changed: bool) -> None:
+def _check(edited: ParseResult, base: ParseResult, text: str, *, same_ok: bool) -> None:
     """The edited question must read, and read differently from the last one."""
     if edited.status == "clarify":
         raise NotAnEdit(f"'{text}' can be read more than one way; ask it whole.")
     if edited.status != "planned" or edited.tree is None or base.tree is None:
         raise NotAnEdit(f"I read the follow-up as '{text}', which I can't answer: "
                          f"{edited.reason}")
-    if edited.tree.sql() == base.tree.sql() and not chart_changed:
+    if edited.tree.sql() == base.tree.sql() and not same_ok:
         raise NotAnEdit(f"I read the follow-up as '{text}', which asks the same as the "
                          "last question; say what to change.")
 
@@ -382,7 +345,7 @@ def describe(old: QueryPlan, new: QueryPlan) -> tuple[str, ...]:
                        else "no longer cut")
     elif new.order != old.order and new.dimensions == old.dimensions:
         changes.append("sorted differently")
-    return tuple(changes) or ("drawn differently",)
+    return tuple(changes) or ("as before",)
 
 
 def _period_label(plan: QueryPlan) -> str:
@@ -392,22 +355,3 @@ def _period_label(plan: QueryPlan) -> str:
         if plan.versus is not None and " or " in f.label:
             return f.label
     return ""
-
-
-def drill_question(answer: Answer, row: int | None) -> str | None:
-    """The follow-up that lists the rows behind one group of a grouped answer (`row`), or
-    behind a number answer (None); None when there is nothing to drill into."""
-    plan = answer.plan
-    if answer.status != "answered" or plan is None or plan.measure.kind == "list" or \
-            plan.versus is not None:
-        return None
-    entity = plural(plan.entity)
-    if row is None:
-        return f"list the {entity}" if not plan.dimensions else None
-    if not plan.dimensions or any(d.bucket == "age" for d in plan.dimensions) or \
-            not 0 <= row < len(answer.rows):
-        return None
-    values = answer.rows[row][:len(plan.dimensions)]
-    if any(v is None or not str(v).strip() or " / " in str(v) for v in values):
-        return None
-    return f"list the {entity} behind {' / '.join(str(v) for v in values)}"

@@ -42,6 +42,7 @@ class Edit:
     columns: frozenset[str] = frozenset()
     table: str = ""
     negated: bool = False
+    bare: bool = False  # an aggregate with nothing to aggregate named ("the average")
 
 
 @dataclass
@@ -247,7 +248,8 @@ def edits_of(items: tuple[Item, ...], words: list[str], *, adding: bool) -> list
             end = k + 1
             if end < len(seq) and _kind(seq[end]) in ("column", "term:measure", "term:duration"):
                 end += 1
-            edits.append(Edit("measure", " ".join(words[item.start:seq[end - 1].end])))
+            edits.append(Edit("measure", " ".join(words[item.start:seq[end - 1].end]),
+                              bare=end == k + 1 and kind == "cue:agg"))
             k = end
             continue
         elif item.kind == "period":
@@ -284,6 +286,9 @@ def _value_edit(seq: list[Item], words: list[str], k: int, *, negated: bool,
     while end + 1 < len(seq) and _kind(seq[end]) in ("cue:and", "cue:or") and \
             _kind(seq[end + 1]) in _VALUES and _columns(seq[end + 1]) & columns:
         end += 2
+    if end < len(seq) and _kind(seq[end]) == "column" and seq[end].meaning is not None and \
+            seq[end].meaning.column in columns:
+        end += 1  # "the low priority ones": the value, then its column
     return Edit("value", " ".join(words[start:seq[end - 1].end]), columns,
                 negated=negated), end
 

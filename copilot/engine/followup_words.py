@@ -34,7 +34,9 @@ __all__ = [
 
 # Leading words that make a question a follow-up; stripped before its words are read.
 MARKER = re.compile(
-    r"^(?:(?:and|now|then|ok|okay|so|but|also|plus|just|only|instead|same\s+but|"
+    r"^(?:(?:and|now|then|ok|okay|so|but|also|plus|just|only|instead|same\s+but|hmm+|hm+|um+|"
+    r"uh+|right|alright|well|actually|cool|great|thanks|thank\s+you|perfect|nice|sure|"
+    r"can\s+you|could\s+you|please|let'?s\s+see|make\s+(?:it|that|this)(?:\s+into)?|"
     r"(?:the\s+)?same(?:\s+thing)?(?=\s+for\b)|(?:filter|limit|restrict|narrow)(?![\w\s]*?\d)(?:\s+(?:it|"
     r"that|this|them|down|the\s+list))?(?:\s+(?:to|on|for|by))?|"
     r"(?:sort|order|sorted|ordered)(?=\s+(?:descending|ascending|desc|asc|in\s+(?:ascending|"
@@ -55,7 +57,14 @@ LEAD_VERB = re.compile(r"^(?:show|give|display|get|see|do)(?:\s+me)?(?:\s+(?:it|
                        r"\s+", re.I)
 # "leave out HSBC", "ignore HSBC": what is left out ("excluding HSBC").
 LEAVE_OUT = re.compile(r"^(?:leave\s+out|ignore|drop|remove|take\s+out|minus|omit|skip|"
-                       r"filter\s+out|exclude)\s+(?:the\s+)?", re.I)
+                       r"filter\s+out|exclude|excl\.?|ex|without|not|no|except(?:\s+for)?|"
+                       r"excluding|but\s+not)\s+(?:the\s+)?", re.I)
+# "swap hedge funds for asset managers", "replace EUR with GBP": one value for another.
+SWAP = re.compile(r"^(?:swap|replace|switch|change|substitute)\s+(?:the\s+)?(?P<old>.+?)\s+"
+                  r"(?:for|with|to|by|into)\s+(?:the\s+)?(?P<new>.+)$", re.I)
+# "order it by currency", "sort them highest first": the verb of a sort, its object gone.
+SORT_LEAD = re.compile(r"^(?:sort|order|rank|arrange)(?:\s+(?:it|them|that|those|these|the\s+"
+                       r"(?:list|results|rows)))?\s+", re.I)
 # "top 3", "the 3 biggest", "first 5", "limit to 3", "bottom 2": a cut to N groups.
 TOP_N = re.compile(
     r"^(?:(?:the\s+)?(?:top|first|largest|biggest|highest|most)\s+(?P<top>\d+)|"
@@ -68,7 +77,11 @@ TOP_N = re.compile(
 ADD = re.compile(r"\b(?:also|too|as\s+well|additionally|in\s+addition|"
                  r"then\s+also)\b", re.I)
 # A question that says it starts afresh (the first option of a clarification).
-AFRESH = re.compile(r"^\s*(?:afresh|new\s+question)\s*:\s*", re.I)
+AFRESH = re.compile(
+    r"^\s*(?:(?:ok|okay|hmm+|right|so|and|also|now)[\s,]+)*(?:afresh|(?:a\s+)?(?:new|"
+    r"different|another|separate|unrelated)\s+(?:question|topic|one)|separately|unrelated|"
+    r"on\s+another\s+note|change\s+of\s+(?:topic|subject)|switching\s+topics?)"
+    r"\s*(?:[:,\-\u2013\u2014]+\s*|\s+)", re.I)
 _CHART = (r"(?:as|in|into|on|with)\s+(?:a\s+|an\s+)?(?P<kind>pie|bar|line|donut|column|table)"
           r"(?:\s+(?:chart|graph|plot|view))?")
 CHART = re.compile(
@@ -85,8 +98,9 @@ SHIFT = re.compile(
     r"\bthe\s+one\s+before\b", re.I)
 # "compare with last month", "vs the previous week", "versus Q3", "against last month".
 COMPARE = re.compile(
-    r"^(?:how\s+(?:does|do|did)\s+(?:that|it|this|they|those|these)\s+compare\s+(?:with|to|"
-    r"against)|compared?\s+(?:it\s+|this\s+|that\s+|them\s+)?(?:with|to|against)|vs\.?|versus|"
+    r"^(?:how\s+(?:does|do|did)\s+(?:that|it|this|they|those|these)\s+(?:compare|stack\s+up|"
+    r"look|measure\s+up)\s+(?:with|to|against|vs\.?|versus|compared\s+(?:to|with))|"
+    r"compared?\s+(?:it\s+|this\s+|that\s+|them\s+)?(?:with|to|against)|vs\.?|versus|"
     r"against|compared\s+(?:with|to)|relative\s+to|change\s+(?:from|since|vs\.?|versus))"
     r"\s+(?P<other>.+)$", re.I)
 UNIT_ON_UNIT = re.compile(r"^(?:(?P<unit>day|week|month|quarter|year)\s+(?:on|over)\s+"

@@ -238,7 +238,27 @@ def resolve_values(d: Draft) -> None:
             group.values = list(dict.fromkeys(v for k in group.indices for v in _values_of(d, k)))
     for i, item in enumerate(d.items):
         if item.alternatives and i not in grouped:
-            d.choose(i, _nearest(d, i, d.candidates(i)))
+            # "with desk Rates": the column named just before a value says which it is.
+            # (Not when it only names the same column of another table: "currency".)
+            named = _column_named(d, i - 1)
+            nearest = _nearest(d, i, d.candidates(i))
+            chosen = next((m for m in d.candidates(i) if named and m.column == named), None)
+            if chosen is not None and named and (nearest.column or ".").split(".")[1] != \
+                    named.split(".")[1]:
+                d.choose(i, chosen)
+                d.use(i - 1)
+                continue
+            d.choose(i, nearest)
+
+
+def _column_named(d: Draft, k: int) -> str | None:
+    """The column an unused column word or dimension term at item k names."""
+    meaning = d.meaning(k)
+    if meaning is None or k in d.used:
+        return None
+    term = d.term(k, "dimension")
+    return term.dimension if term is not None else (
+        meaning.column if meaning.kind == "column" else None)
 
 
 def resolve_dimensions(d: Draft) -> None:
