@@ -23,9 +23,9 @@ __all__ = ["numbered", "read_conversation", "turn_details", "write_conversation"
 def turn_details(conversation: Conversation | None, answer: Answer) -> dict[str, object]:
     """What the audit record of `answer` keeps of its conversation: nothing outside one.
 
-    `previous_record` is the record of the turn a follow-up was read against (the last
-    answered one), so an auditor can follow what an edit like "only GBP" edited; a refused
-    turn in between is not what the question built on."""
+    `previous_record` is the record of the turn before, the one a follow-up is read
+    against, so an auditor can follow what an edit like "only GBP" edited (after a refused
+    turn, a follow-up edits nothing: the engine says so)."""
     if conversation is None:
         return {}
     previous = conversation.previous
