@@ -61,7 +61,8 @@ def compose(reader: Reader, question: str, previous: Turn | None, as_of: date) -
     or is unclear; the chart it names is left to the caller (followup_words.split_chart)."""
     if previous is None or fw.AFRESH.match(question):
         return Composed("fresh", fw.AFRESH.sub("", question))
-    chart, plain = fw.split_chart(" ".join(question.split()).rstrip(" ?.!"))
+    chart, plain = fw.split_chart(fw.TRAILING.sub("", " ".join(question.split())).rstrip(
+        " ?.!"))
     marked, rest = fw.strip_markers(plain)
     swap = fw.SWAP.match(rest)
     marked = marked or bool(fw.LEAVE_OUT.match(rest) or fw.BACK.search(rest) or swap) or (
@@ -84,12 +85,15 @@ def compose(reader: Reader, question: str, previous: Turn | None, as_of: date) -
             reader, rest, parts, base.plan, previous, as_of)
     except NotAnEdit as exc:
         return Composed("refused", reason=str(exc))
-    if not special and named and not marked:
+    if not special and not marked and (named or _measured_tables(reader, rest) - {
+            base.plan.table}):
         return Composed("fresh", question)  # it names what it counts: a question of its own
     alone = None if marked or special else reader.read(question, as_of)
     try:
+        adding = bool(fw.ADD.search(plain) or fw.SPLIT.search(plain)) and not re.search(
+            r"\b(?:instead|rather|now)\b", plain, re.I)
         text, kinds = (special, frozenset()) if special else _edited(
-            reader, rest, parts, base.plan, as_of, adding=bool(fw.ADD.search(plain)))
+            reader, rest, parts, base.plan, as_of, adding=adding)
         edited = reader.read(text, as_of)
         # A sort already in force, or another chart, asks for what is shown: it is answered.
         _check(edited, base, text, same_ok=(chart or base_chart) != base_chart or
@@ -175,6 +179,12 @@ def _named_tables(reader: Reader, question: str) -> set[str]:
     return tables
 
 
+def _measured_tables(reader: Reader, question: str) -> set[str]:
+    """The tables of the measures a question names ("the fail rate": settlements)."""
+    return {m.meaning.table for m in reader.lexicon.match(tokenize(question))
+            if m.meaning.term is not None and m.meaning.term.kind in ("measure", "duration")}
+
+
 def _special(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, previous: Turn,
              as_of: date) -> str | None:
     """The edited question when the follow-up has one of the fixed forms: a drill, a
@@ -197,7 +207,12 @@ def _top(rest: str, parts: Parts) -> str | None:
 def _edited(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, as_of: date, *,
             adding: bool) -> tuple[str, frozenset[str]]:
     """The previous question with the follow-up's edits made, word by word."""
+    if re.match(r"add\s", rest, re.I):  # "add currency as well": one more grouping
+        rest, adding = re.sub(r"^add\s+(?:in\s+|a\s+(?:split|breakdown)\s+)?(?:by\s+)?",
+                              "by ", rest, flags=re.I), True
     rest = fw.LEAVE_OUT.sub("excluding ", fw.LEAD_VERB.sub("", rest))
+    # "the average notional rather than the total": what it replaces goes without saying.
+    rest = re.sub(r"[\s,]+(?:rather\s+than|instead\s+of)\s+.*$", "", rest, flags=re.I)
     rest = fw.SORT_LEAD.sub("sorted " if re.match(r"(?:sort|order|rank|arrange)\b.*?\bby\b",
                                                   rest, re.I) else "", rest)
     rest = re.sub(r"^sorted\s+(?:it\s+|them\s+)?(?=by\b)", "sorted ", rest)
@@ -217,8 +232,10 @@ def _edited(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, as_of: dat
     words = [t.original or t.text for t in follow_tokens]
     problems: list[str] = []
     for reading in readings(follow_tokens, matches)[:_READINGS]:
+        grouped = {d.column.split(".")[0] for d in plan.dimensions}
         edits = [_with_measure(reader, e, parts, plan) for e in
-                 edits_of(reading, words, adding=adding)]
+                 edits_of(reading, words, adding=adding)
+                 if not (e.kind == "entity" and e.table in grouped)]  # "EMEA books only"
         problem = _edit_problem(edits, plan)
         if problem:
             problems.append(problem)
@@ -264,11 +281,18 @@ def _remove(reader: Reader, rest: str, parts: Parts, as_of: date) -> str | None:
     HSBC' when HSBC is what the last question kept (else it leaves HSBC out)."""
     leave = re.match(r"(?:drop|remove|ignore|take\s+out|forget|lose)\s+(?:the\s+)?(.+)$", rest,
                      re.I)
-    if leave is not None:
-        target = leave.group(1).lower()
+    back = re.match(r"(?:include|add\s+back|put\s+back|bring\s+back|re-?include)\s+(?:the\s+)?"
+                    r"(.+?)(?:\s+(?:again|back|too))?$", rest, re.I)
+    for found, kept in ((leave, True), (back, False)):
+        if found is None:
+            continue
+        # "drop HSBC" of a question kept to HSBC, "include sanctions hold again" of one that
+        # left it out: that condition goes.
+        target = found.group(1).lower()
         said = [span for span, _ in parts.values
-                if target in " ".join(parts.words[span[0]:span[1]]).lower().split(" ", 1)[-1]
-                or target == " ".join(parts.words[span[0]:span[1]]).lower()]
+                if target in " ".join(parts.words[span[0]:span[1]]).lower()
+                and (parts.words[span[0]].lower() in ("with", "for", "in", "on")
+                     or not _negated(parts, span)) == kept]
         if said:
             return _without(parts, said)
     match = fw.REMOVE.match(rest)
@@ -294,6 +318,11 @@ def _remove(reader: Reader, rest: str, parts: Parts, as_of: date) -> str | None:
             return None  # "for all platforms" may group, "drop HSBC" leave it out: word by word
         raise NotAnEdit(f"The last question has no filter on '{words}' to remove.")
     return _without(parts, spans)
+
+
+def _negated(parts: Parts, span: tuple[int, int]) -> bool:
+    return bool(fw.LEAVE_OUT.match(" ".join(parts.words[span[0]:span[1]]))) or \
+        parts.words[span[0]].lower() in ("not", "excluding", "except", "without")
 
 
 def _check(edited: ParseResult, base: ParseResult, text: str, *, same_ok: bool) -> None:

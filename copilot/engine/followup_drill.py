@@ -41,7 +41,7 @@ def drill(reader: Reader, rest: str, parts: Parts, plan: QueryPlan,
     what = " ".join(fw.PRONOUNS.sub(" ", found.get("what") or "").split())
     target = (found.get("target") or "").strip()
     named: dict[str, str] = {}
-    if what not in fw.DRILL_ROWS and not _is_entity(reader, what, plan.table):
+    if what not in fw.DRILL_ROWS and not _is_entity(reader, what, plan.table, parts):
         named = _group_values(reader, what, plan) if plan.dimensions and not target else {}
         if not named:
             return None  # "show the GBP trades": not rows behind a group; read word by word
@@ -147,9 +147,10 @@ def _dimension_of(reader: Reader, value: str, dims: list[Dimension]) -> Dimensio
     return found[0]
 
 
-def _is_entity(reader: Reader, words: str, table: str) -> bool:
-    """Whether `words` name the rows of `table`: the entity ("confirmations") or a word of
-    its name ("the sets" of netting sets)."""
+def _is_entity(reader: Reader, words: str, table: str, parts: Parts) -> bool:
+    """Whether `words` only name the rows the last question counted: the entity
+    ("confirmations"), a word of its name ("the sets" of netting sets), or words the last
+    question already said of them ("the fails" behind a question about fails)."""
     tokens = tokenize(words)
     if any(m.start == 0 and m.end == len(tokens) and m.meaning.kind == "entity"
            and m.meaning.table == table for m in reader.lexicon.match(tokens)):
@@ -157,7 +158,8 @@ def _is_entity(reader: Reader, words: str, table: str) -> bool:
     entity = reader.lexicon.entities.get(table)
     names = {lemma(w) for n in ((entity.name, *entity.synonyms) if entity else ())
              for w in n.lower().split()}
-    return bool(tokens) and all(t.lemma in names for t in tokens)
+    said = {lemma(w.lower()) for w in parts.words}
+    return bool(tokens) and all(t.lemma in names or t.lemma in said for t in tokens)
 
 
 def drill_question(answer: Answer, row: int | None) -> str | None:

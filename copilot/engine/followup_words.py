@@ -56,9 +56,16 @@ BACK = re.compile(r"\b(?:instead|too|as\s+well|ones|those|them|these|the\s+same|
 LEAD_VERB = re.compile(r"^(?:show|give|display|get|see|do)(?:\s+me)?(?:\s+(?:it|that|them))?"
                        r"\s+", re.I)
 # "leave out HSBC", "ignore HSBC": what is left out ("excluding HSBC").
-LEAVE_OUT = re.compile(r"^(?:leave\s+out|ignore|drop|remove|take\s+out|minus|omit|skip|"
-                       r"filter\s+out|exclude|excl\.?|ex|without|not|no|except(?:\s+for)?|"
-                       r"excluding|but\s+not)\s+(?:the\s+)?", re.I)
+LEAVE_OUT = re.compile(r"^(?:leave\s+out|leaving\s+out|ignore|ignoring|drop|remove|take\s+out|"
+                       r"minus|omit|skip|filter\s+out|exclude|excl\.?|ex|without|"
+                       r"not\s+counting|not\s+including|other\s+than|apart\s+from|not|no|"
+                       r"except(?:\s+for)?|excluding|but\s+not)\s+(?:the\s+)?", re.I)
+# Politeness at the end: "..., thanks", "please". No meaning; it goes.
+TRAILING = re.compile(r"[\s,;.!-]*\b(?:thanks|thank\s+you|thx|cheers|please|pls|ta)\b[\s.!]*$",
+                      re.I)
+# "split by", "break it down by", "subdivide by": the groups are split further (added to).
+SPLIT = re.compile(r"\b(?:split|break(?:s|ing)?\s+(?:it\s+|that\s+|them\s+)?(?:down|out)|"
+                   r"broken\s+(?:down|out)|subdivide[ds]?|further)\b", re.I)
 # "swap hedge funds for asset managers", "replace EUR with GBP": one value for another.
 SWAP = re.compile(r"^(?:swap|replace|switch|change|substitute)\s+(?:the\s+)?(?P<old>.+?)\s+"
                   r"(?:for|with|to|by|into)\s+(?:the\s+)?(?P<new>.+)$", re.I)
@@ -126,7 +133,7 @@ LEADER = re.compile(r"^(?:the\s+)?(?:largest|biggest|top|first|highest|leader|to
                     r"that|that\s+one)$", re.I)
 # "all currencies", "any counterparty", "drop the GBP filter", "regardless of currency".
 REMOVE = re.compile(
-    r"^(?:for\s+|across\s+|over\s+)?(?:all|any|every)\s+(?P<all>.+)$|"
+    r"^(?:for\s+|across\s+|over\s+)?(?:all|any|every|both)\s+(?P<all>.+)$|"
     r"^(?:drop|remove|clear|without|no|ignore|lose|forget)\s+(?:the\s+)?(?P<filter>.+?)\s+"
     r"(?:filter|condition|restriction)s?$|"
     r"^(?:drop|remove|clear|ignore|lose|forget)\s+(?:the\s+)?(?P<named>.+)$|"
