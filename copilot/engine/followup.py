@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from copilot.engine import followup_words as fw
 from copilot.engine.conversation import Turn
-from copilot.engine.followup_drill import drill, drill_question
+from copilot.engine.followup_drill import drill, drill_question, entity_names
 from copilot.engine.followup_edits import Edit, NotAnEdit, Parts, apply_edits, edits_of, parts_of
 from copilot.engine.followup_periods import compare, shift
 from copilot.engine.interpret import plural
@@ -77,7 +77,8 @@ def compose(reader: Reader, question: str, previous: Turn | None, as_of: date) -
             return Composed("refused", reason="I can only refine a question the copilot read "
                             "itself; ask the whole question.")
         return Composed("fresh", question)
-    parts = parts_of(tokenize(base_text, as_of), base.items, plural(base.plan.entity))
+    parts = parts_of(tokenize(base_text, as_of), base.items, plural(base.plan.entity),
+                     entity_names(reader, base.plan.table))
     try:
         if swap is not None:
             rest = _swapped(swap, base_text)
@@ -340,6 +341,13 @@ def _check(edited: ParseResult, base: ParseResult, text: str, *, same_ok: bool) 
 def describe(old: QueryPlan, new: QueryPlan) -> tuple[str, ...]:
     """What changed between two plans, in words: 'now grouped by book', 'GBP only'."""
     changes: list[str] = []
+    periodic = {_period_label(old), _period_label(new)}
+    if new.measure.kind == "list" and old.measure.kind != "list":  # a drill-down
+        behind = sorted({f.label for f in new.filters} - {f.label for f in old.filters}
+                        - periodic)
+        if new.period != old.period and new.period is not None:
+            behind.append(format_period(new.period))
+        return (f"the rows behind {', '.join(behind)}" if behind else "the rows behind it",)
     if new.versus is not None and old.versus is None:
         changes.append(f"compared with {new.versus.names[1]}")
     if [d.label for d in new.dimensions] != [d.label for d in old.dimensions]:
@@ -348,7 +356,6 @@ def describe(old: QueryPlan, new: QueryPlan) -> tuple[str, ...]:
     if new.measure != old.measure:
         changes.append({"list": "listing the rows", "count": "now counting"}.get(
             new.measure.kind, f"now the {new.measure.label}"))
-    periodic = {_period_label(old), _period_label(new)}
     old_filters = {f.label for f in old.filters} - periodic
     new_filters = {f.label for f in new.filters} - periodic
     added, removed = sorted(new_filters - old_filters), sorted(old_filters - new_filters)

@@ -27,7 +27,7 @@ from training.glossary import Term
 if TYPE_CHECKING:
     from copilot.engine.answer import Answer
 
-__all__ = ["drill", "drill_question"]
+__all__ = ["drill", "drill_question", "entity_names"]
 
 
 def drill(reader: Reader, rest: str, parts: Parts, plan: QueryPlan,
@@ -155,11 +155,16 @@ def _is_entity(reader: Reader, words: str, table: str, parts: Parts) -> bool:
     if any(m.start == 0 and m.end == len(tokens) and m.meaning.kind == "entity"
            and m.meaning.table == table for m in reader.lexicon.match(tokens)):
         return True
-    entity = reader.lexicon.entities.get(table)
-    names = {lemma(w) for n in ((entity.name, *entity.synonyms) if entity else ())
-             for w in n.lower().split()}
+    names = entity_names(reader, table)
     said = {lemma(w.lower()) for w in parts.words}
     return bool(tokens) and all(t.lemma in names or t.lemma in said for t in tokens)
+
+
+def entity_names(reader: Reader, table: str) -> frozenset[str]:
+    """The lemmas of the words that name `table`'s rows (its entity's name and synonyms)."""
+    entity = reader.lexicon.entities.get(table)
+    return frozenset(lemma(w) for n in ((entity.name, *entity.synonyms) if entity else ())
+                     for w in n.lower().split())
 
 
 def drill_question(answer: Answer, row: int | None) -> str | None:

@@ -134,8 +134,11 @@ _TARGETS = {"column", "entity", "term:dimension", "date_word", "term:measure"}
 _VALUES = {"value", "id"}
 
 
-def parts_of(tokens: tuple[Token, ...], items: tuple[Item, ...], noun: str) -> Parts:
-    """The editable spans of a read question; `noun` names its rows ("settlements")."""
+def parts_of(tokens: tuple[Token, ...], items: tuple[Item, ...], noun: str,
+             names: frozenset[str] = frozenset()) -> Parts:
+    """The editable spans of a read question; `noun` names its rows ("settlements"), and
+    `names` are the lemmas of their entity's names, which a term may hold ("failed
+    settlements")."""
     parts = Parts([t.original or t.text for t in tokens], noun=noun)
     seq = list(items)
     k = 0
@@ -157,7 +160,8 @@ def parts_of(tokens: tuple[Token, ...], items: tuple[Item, ...], noun: str) -> P
             parts.group.append((item.start, item.end))
         elif kind in ("term:measure", "term:duration"):
             parts.measure_terms.append((item.start, _past_of(parts.words, item.end)))
-        elif kind == "entity":
+        elif kind == "entity" or (kind.startswith("term:") and any(
+                t.lemma in names for t in tokens[item.start:item.end])):
             parts.entities.append((item.start, item.end))
         elif kind == "cue:order":
             parts.order.append((item.start, item.end))
