@@ -233,16 +233,25 @@ def _edited(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, as_of: dat
     words = [t.original or t.text for t in follow_tokens]
     problems: list[str] = []
     for reading in readings(follow_tokens, matches)[:_READINGS]:
-        grouped = {d.column.split(".")[0] for d in plan.dimensions}
         edits = [_with_measure(reader, e, parts, plan) for e in
                  edits_of(reading, words, adding=adding)
-                 if not (e.kind == "entity" and e.table in grouped)]  # "EMEA books only"
+                 if not (e.kind == "entity" and not e.counted
+                         and _describes(reader, e.table, plan))]
         problem = _edit_problem(edits, plan)
         if problem:
             problems.append(problem)
             continue
         return apply_edits(parts, edits), frozenset(e.kind for e in edits)
     raise NotAnEdit(problems[0] if problems else "I could not read the follow-up.")
+
+
+def _describes(reader: Reader, table: str, plan: QueryPlan) -> bool:
+    """Whether naming `table` only says which rows a value is about: the groups ("EMEA
+    books only") or a table the counted rows belong to ("just cleared deals" of fails,
+    "only for the London entity")."""
+    relation = reader.graph.relation(plan.table, table)
+    return table in {d.column.split(".")[0] for d in plan.dimensions} or (
+        relation is not None and relation[0] == "up" and table != plan.table)
 
 
 def _with_measure(reader: Reader, edit: Edit, parts: Parts, plan: QueryPlan) -> Edit:

@@ -43,6 +43,7 @@ class Edit:
     table: str = ""
     negated: bool = False
     bare: bool = False  # an aggregate with nothing to aggregate named ("the average")
+    counted: bool = False  # an entity named as what is counted ("how many counterparties")
 
 
 @dataclass
@@ -258,8 +259,11 @@ def edits_of(items: tuple[Item, ...], words: list[str], *, adding: bool) -> list
             continue
         elif item.kind == "period":
             edits.append(Edit("period", text))
+        elif adding and len(seq) == 1 and kind in ("entity", "column", "term:dimension"):
+            edits.append(Edit("add_group", text))  # "cpty too": one more grouping
         elif kind == "entity" and item.meaning is not None:
-            edits.append(Edit("entity", text, table=item.meaning.table))
+            counted = k > 0 and _kind(seq[k - 1]) in ("cue:count", "cue:list")
+            edits.append(Edit("entity", text, table=item.meaning.table, counted=counted))
         elif kind == "cue:neg" and k + 1 < len(seq) and _kind(seq[k + 1]) in (
                 *_VALUES, "term:condition", "column"):
             edit, k = _value_edit(seq, words, k + 1, negated=True, start=item.start)

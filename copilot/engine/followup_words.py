@@ -81,7 +81,7 @@ TOP_N = re.compile(
     r"(?:the\s+)?(?P<bottom2>\d+)\s+(?:smallest|lowest|least|fewest))"
     r"(?:\s+(?:rows|groups|ones|of\s+them|of\s+those|only))?$", re.I)
 # "also", "too", "as well", "additionally": a grouping is added, not replaced.
-ADD = re.compile(r"\b(?:also|too|as\s+well|additionally|in\s+addition|"
+ADD = re.compile(r"\b(?:also|too|as\s+well|additionally|in\s+addition|further|"
                  r"then\s+also)\b", re.I)
 # A question that says it starts afresh (the first option of a clarification).
 AFRESH = re.compile(
@@ -126,7 +126,7 @@ DRILL_INTO = re.compile(r"^(?:drill(?:\s+down)?|zoom(?:\s+in)?|dig(?:\s+in)?|exp
                         r"(?:into|in\s+to|on|to|down\s+on)?\s*(?P<target>.+)$", re.I)
 DRILL_ROWS = frozenset({"rows", "records", "details", "detail", "ones", "them", "those",
                         "these", "it", "underlying rows", "underlying records", "items",
-                        "lines", "entries", ""})
+                        "lines", "entries", "", "all", "all rows", "rows all"})
 # What "behind the largest" points at: the previous answer's first group.
 LEADER = re.compile(r"^(?:the\s+)?(?:largest|biggest|top|first|highest|leader|top\s+one|"
                     r"first\s+one|largest\s+one|biggest\s+one|top\s+group|first\s+group|it|"

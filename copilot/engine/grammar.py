@@ -114,7 +114,7 @@ thank can could would will shall should may might must let want need like wish k
 asking tell me 's currently current now right still yet so far just only all any some
 also really actually exactly precisely altogether okay ok hi hello hey dear team quick
 quickly again then today's among amongst against them both based located domiciled
-sitting
+sitting through via
 """.split())  # noqa: SIM905
 
 # Verbs that ask to change data. A read-only copilot refuses them outright.

@@ -30,6 +30,7 @@ _CONTRACTIONS = (
     (r"\bain't\b", "is not"), (r"(\w)n't\b", r"\1 not"), (r"'re\b", " are"),
     (r"'ve\b", " have"), (r"'ll\b", " will"), (r"'d\b", " would"), (r"\bi'm\b", "i am"),
     (r"\b(what|that|there|it|who|how|where|here|which|when)'s\b", r"\1 is"),
+    (r"\b(what|how|where)s\b", r"\1 is"),  # typed without the apostrophe: "whats"
     (r"\blet's\b", "let us"),
 )
 _SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "mio": 1e6,
