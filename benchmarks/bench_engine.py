@@ -11,13 +11,10 @@ plus 492 generated ones with keys, foreign keys and stored values, as a bank's w
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import random
 import sys
-import tempfile
 import time
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import yaml
@@ -64,45 +61,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trades", type=int, default=20_000, help="demo warehouse size")
     parser.add_argument("--tables", type=int, default=500, help="tables of the wide profile")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(REPO))  # run as a script from a checkout, no install needed
-    from copilot.demo import build_demo_warehouse
-    from copilot.engine.answer import Engine
-    from copilot.guard import Guard, GuardSchema
-    from copilot.services import run_guarded
-    from copilot.warehouse import Warehouse
-    from training.glossary import DEMO_GLOSSARY, load_glossary
-    from training.trainer import build_content
+    from trained_demo import AS_OF, trained_demo
 
-    as_of = dt.date(2026, 11, 20)
+    from copilot.engine.answer import Engine
+
+    as_of = AS_OF
     questions = [q for f in FILES if f.exists()
                  for q in yaml.safe_load(f.read_text(encoding="utf-8"))["questions"]]
-    with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
-        path = Path(folder) / "otc.db"
-        build_demo_warehouse(path, as_of=as_of, trades=args.trades)
-        warehouse = Warehouse(f"sqlite:///{path}", timeout_s=30)
-        guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
-                      row_cap=5000)
-        content = build_content(warehouse, load_glossary(DEMO_GLOSSARY),
-                                partial(run_guarded, guard, warehouse))
-        engine = Engine(content)
+    with trained_demo(args.trades) as (engine, guard, warehouse):
+        content = engine.content
         to_sql: list[float] = []
         to_answer: list[float] = []
         planned = 0
         for _ in range(args.rounds):
             for item in questions:
+                engine.reader.forget()  # time first readings, not the kept ones
                 started = time.perf_counter()
                 planned += engine.plan(item["question"], as_of).tree is not None
                 to_sql.append((time.perf_counter() - started) * 1000)
+                engine.reader.forget()
                 answer = engine.answer(item["question"], as_of, check=guard.check,
                                        warehouse=warehouse)
                 to_answer.append(answer.total_ms)
-        warehouse.dispose()
     started = time.perf_counter()
     wide = Engine(_wide_profile(content, args.tables))  # type: ignore[arg-type]
     built_ms = (time.perf_counter() - started) * 1000
     wide_sql: list[float] = []
     for _ in range(args.rounds):
         for item in questions:
+            wide.reader.forget()
             started = time.perf_counter()
             wide.plan(item["question"], as_of)
             wide_sql.append((time.perf_counter() - started) * 1000)

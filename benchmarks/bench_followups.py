@@ -12,11 +12,8 @@ warehouse. The issue's bar: a follow-up costs no more than a fresh question (p50
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
-import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
 import yaml
@@ -31,34 +28,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="replays of each conversation")
     parser.add_argument("--trades", type=int, default=20_000, help="demo warehouse size")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(REPO))  # run as a script from a checkout, no install needed
-    from copilot.demo import build_demo_warehouse
-    from copilot.engine.answer import Engine
+    from trained_demo import AS_OF, trained_demo
+
     from copilot.engine.conversation import Conversation
     from copilot.engine.followup import compose
     from copilot.engine.followup_words import split_chart
-    from copilot.guard import Guard, GuardSchema
-    from copilot.services import run_guarded
-    from copilot.warehouse import Warehouse
-    from training.glossary import DEMO_GLOSSARY, load_glossary
-    from training.trainer import build_content
 
-    as_of = dt.date(2026, 11, 20)
+    as_of = AS_OF
     questions = [q for f in sorted((REPO / "eval").glob("otc_conversations*.yaml"))
                  for q in yaml.safe_load(f.read_text(encoding="utf-8"))["questions"]]
     follow_sql: list[float] = []
     fresh_sql: list[float] = []
     follow_answer: list[float] = []
     edits = 0
-    with tempfile.TemporaryDirectory(prefix="bench-followups-") as folder:
-        path = Path(folder) / "otc.db"
-        build_demo_warehouse(path, as_of=as_of, trades=args.trades)
-        warehouse = Warehouse(f"sqlite:///{path}", timeout_s=30)
-        guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
-                      row_cap=5000)
-        content = build_content(warehouse, load_glossary(DEMO_GLOSSARY),
-                                partial(run_guarded, guard, warehouse))
-        engine = Engine(content)
+    with trained_demo(args.trades) as (engine, guard, warehouse):
         for _ in range(args.rounds):
             conversations: dict[str, Conversation] = {}
             edits = 0
@@ -68,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
                 previous = conversation.previous
                 if previous is not None:
                     # As in the app: only the previous turn's question was just read.
-                    engine.reader._recent.clear()
+                    engine.reader.forget()
                     engine.reader.read(split_chart(previous.stands_for)[1], as_of)
                     started = time.perf_counter()
                     composed = compose(engine.reader, item["question"], previous, as_of)
@@ -77,16 +60,18 @@ def main(argv: list[str] | None = None) -> int:
                     follow_sql.append((time.perf_counter() - started) * 1000)
                     if composed.kind == "edit":
                         edits += 1
-                        engine.reader._recent.clear()
+                        engine.reader.forget()
                         started = time.perf_counter()
                         engine.plan(composed.stands_for, as_of)
                         fresh_sql.append((time.perf_counter() - started) * 1000)
+                engine.reader.forget()
+                if previous is not None:  # as in the app: the previous question was read
+                    engine.reader.read(split_chart(previous.stands_for)[1], as_of)
                 answer = engine.answer(item["question"], as_of, check=guard.check,
                                        warehouse=warehouse, previous=previous)
                 if previous is not None:
                     follow_answer.append(answer.total_ms)
                 conversations[item["id"]] = conversation.after(answer)
-        warehouse.dispose()
     print(f"follow-ups on a {args.trades:,}-trade demo warehouse: "
           f"{len(follow_answer) // args.rounds} follow-ups x {args.rounds} rounds ({edits} read "
           "as edits each round)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -58,3 +59,12 @@ def serve_app(settings: dict[str, str]) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@contextlib.contextmanager
+def serve_trained_demo(trained_demo_dir: Path, folder: Path) -> Iterator[str]:
+    """The app on a private copy (in `folder`) of the trained demo's data, as of the demo's
+    date; its URL."""
+    data = Path(shutil.copytree(trained_demo_dir, folder / "data"))
+    with serve_app({"OPSCOPILOT_DATA_DIR": str(data), "OPSCOPILOT_AS_OF": "2026-11-20"}) as base:
+        yield base

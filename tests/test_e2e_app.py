@@ -4,23 +4,20 @@ Chromium (Debian's /usr/bin/chromium, driven by Playwright; nothing is downloade
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, serve_app
+from tests.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, serve_trained_demo
 
 ARTIFACTS = ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
 def served_app(tmp_path_factory: pytest.TempPathFactory, trained_demo_dir: Path) -> Iterator[str]:
-    data = Path(shutil.copytree(trained_demo_dir, tmp_path_factory.mktemp("e2e") / "data"))
-    with serve_app({"OPSCOPILOT_DATA_DIR": str(data),
-                    "OPSCOPILOT_AS_OF": "2026-11-20"}) as base:
+    with serve_trained_demo(trained_demo_dir, tmp_path_factory.mktemp("e2e")) as base:
         yield base
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, serve_app
+from tests.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, serve_trained_demo
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 MESSAGES = '[data-testid="stChatMessage"]'
@@ -25,9 +25,7 @@ MESSAGES = '[data-testid="stChatMessage"]'
 
 @pytest.fixture(scope="module")
 def served_app(tmp_path_factory: pytest.TempPathFactory, trained_demo_dir: Path) -> Iterator[str]:
-    data = Path(shutil.copytree(trained_demo_dir, tmp_path_factory.mktemp("talk") / "data"))
-    with serve_app({"OPSCOPILOT_DATA_DIR": str(data),
-                    "OPSCOPILOT_AS_OF": "2026-11-20"}) as base:
+    with serve_trained_demo(trained_demo_dir, tmp_path_factory.mktemp("talk")) as base:
         yield base
 
 

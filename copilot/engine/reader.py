@@ -106,6 +106,10 @@ class Reader:
             self._recent[key] = result
         return result
 
+    def forget(self) -> None:
+        """Drop the kept readings: the next read of any question is a first reading."""
+        self._recent.clear()
+
     def _read(self, question: str, as_of: date, _depth: int) -> ParseResult:
         if not question or not question.strip():
             return _refuse("The question is empty; ask about " + self._things() + ".",
