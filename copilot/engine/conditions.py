@@ -58,10 +58,24 @@ def place(d: Draft, table: str, item: Filter, negated: bool = False) -> None:
             if not item.label.lower().startswith(owner.lower()):
                 item = Filter(f"{owner} {item.label}", item.sql)
         if negated:
-            d.filters.append(Filter(f"not {item.label}", f"NOT ({item.sql})"))
+            d.filters.append(Filter(f"not {item.label}", _negation(d, item.sql)))
             d.note("negation")
         else:
             d.filters.append(item)
+
+
+def _negation(d: Draft, sql: str) -> str:
+    """NOT (condition), keeping the rows where its one column is empty: "exceptions
+    excluding N. Singh's" still counts the unassigned ones, which NOT alone would drop."""
+    node = sqlglot.condition(sql)
+    columns = {(c.table, c.name) for c in node.find_all(exp.Column)}
+    negated = exp.Not(this=exp.paren(node))
+    if len(columns) == 1:
+        table, name = columns.pop()
+        info = next((c for c in d.content.schema.table(table).columns if c.name == name), None)
+        if info is not None and info.nullable:
+            return exp.or_(exp.column(name, table=table).is_(exp.null()), negated).sql()
+    return negated.sql()
 
 
 def bind_comparisons(d: Draft) -> None:

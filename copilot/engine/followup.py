@@ -23,6 +23,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
+import sqlglot
+from sqlglot import exp
+
 from copilot.engine import followup_words as fw
 from copilot.engine.conversation import Turn
 from copilot.engine.followup_drill import drill, drill_question, entity_names
@@ -305,6 +308,14 @@ def _remove(reader: Reader, rest: str, parts: Parts, as_of: date) -> str | None:
                      or not _negated(parts, span)) == kept]
         if said:
             return _without(parts, said)
+    not_just = fw.NOT_JUST.search(rest)
+    if not_just is not None:  # "all statuses, not just open", "not just live, all of them"
+        target = not_just.group("x").lower()
+        spans = [span for span, _ in [*parts.values, *parts.terms]
+                 if target in " ".join(parts.words[span[0]:span[1]]).lower()]
+        if not spans:
+            raise NotAnEdit(f"The last question has no '{not_just.group('x')}' to widen.")
+        return _without(parts, spans)
     match = fw.REMOVE.match(rest)
     if match is None or (not parts.values and not parts.terms):
         return None
@@ -365,14 +376,19 @@ def describe(old: QueryPlan, new: QueryPlan) -> tuple[str, ...]:
     if new.measure != old.measure:
         changes.append({"list": "listing the rows", "count": "now counting"}.get(
             new.measure.kind, f"now the {new.measure.label}"))
-    old_filters = {f.label for f in old.filters} - periodic
-    new_filters = {f.label for f in new.filters} - periodic
-    added, removed = sorted(new_filters - old_filters), sorted(old_filters - new_filters)
-    for label in list(added):  # "ccy EUR instead of USD": one column, another value
-        old_label = next((r for r in removed if " " in r and " " in label
-                          and r.rsplit(" ", 1)[0] == label.rsplit(" ", 1)[0]), None)
+    old_filters = {f.label: f for f in old.filters if f.label not in periodic}
+    new_filters = {f.label: f for f in new.filters if f.label not in periodic}
+    added = sorted(set(new_filters) - set(old_filters))
+    removed = sorted(set(old_filters) - set(new_filters))
+    for label in list(added):  # "ccy EUR instead of USD": the same column, another value
+        columns = _columns_of(new_filters[label].sql)
+        old_label = next((r for r in removed if _columns_of(old_filters[r].sql) == columns
+                          and not r.startswith("not ") and not label.startswith("not ")),
+                         None)
         if old_label is not None:
-            changes.append(f"{label} instead of {old_label.rsplit(' ', 1)[1]}")
+            shared = label.rsplit(" ", 1)[0] == old_label.rsplit(" ", 1)[0]
+            was = old_label.rsplit(" ", 1)[1] if shared else old_label.split(" (")[0]
+            changes.append(f"{label.split(' (')[0]} instead of {was}")
             added.remove(label)
             removed.remove(old_label)
     for label in added:
@@ -391,6 +407,10 @@ def describe(old: QueryPlan, new: QueryPlan) -> tuple[str, ...]:
     elif new.order != old.order and new.dimensions == old.dimensions:
         changes.append("sorted differently")
     return tuple(changes) or ("as before",)
+
+
+def _columns_of(sql: str) -> frozenset[str]:
+    return frozenset(c.sql() for c in sqlglot.condition(sql).find_all(exp.Column))
 
 
 def _period_label(plan: QueryPlan) -> str:

@@ -34,12 +34,15 @@ def drill(reader: Reader, rest: str, parts: Parts, plan: QueryPlan,
            previous: Turn) -> str | None:
     """'list the rows behind MARKITWIRE', 'show the confirmations behind the largest',
     'list them' after a number."""
-    match = fw.DRILL.match(rest) or fw.WHICH.match(rest) or fw.DRILL_INTO.match(rest)
+    match = fw.DRILL.match(rest) or fw.WHICH.match(rest) or fw.DRILL_INTO.match(rest) or \
+        fw.BEHIND.match(rest)
     if match is None:
         return None
     found = match.groupdict()
     what = " ".join(fw.PRONOUNS.sub(" ", found.get("what") or "").split())
     target = (found.get("target") or "").strip()
+    if not plan.dimensions and fw.THE_NUMBER.match(target):
+        target = ""  # "the trades behind that number": the rows counted
     named: dict[str, str] = {}
     if what not in fw.DRILL_ROWS and not _is_entity(reader, what, plan.table, parts):
         named = _group_values(reader, what, plan) if plan.dimensions and not target else {}

@@ -43,6 +43,7 @@ class Edit:
     table: str = ""
     negated: bool = False
     bare: bool = False  # an aggregate with nothing to aggregate named ("the average")
+    values: frozenset[str] = frozenset()  # the stored values a value edit names
     counted: bool = False  # an entity named as what is counted ("how many counterparties")
 
 
@@ -55,6 +56,7 @@ class Parts:
     group_words: list[str] = field(default_factory=list)  # each grouping, as it was said
     values: list[tuple[Span, frozenset[str]]] = field(default_factory=list)
     terms: list[tuple[Span, frozenset[str]]] = field(default_factory=list)
+    term_values: dict[Span, frozenset[str]] = field(default_factory=dict)  # values kept
     period: list[Span] = field(default_factory=list)
     measure: list[Span] = field(default_factory=list)
     limit: list[Span] = field(default_factory=list)
@@ -67,15 +69,27 @@ class Parts:
     def without(self, *spans: list[Span], measure: bool = False,
                 put: dict[int, str] | None = None) -> tuple[set[int], dict[int, str]]:
         """The positions to drop and the words to put in (`put`, by first position) to take
-        the spans away; taking the measure away leaves the rows' name where a measure term
-        was their only name ("total settlement amount" -> "settlements")."""
+        the spans away. What named the rows, if it goes, leaves their name behind: a
+        measure term ("total settlement amount" -> "settlements") or a condition term
+        ("open exceptions" -> "exceptions")."""
         drop = {p for group in spans for start, end in group for p in range(start, end)}
         put = dict(put or {})
         measures = [*self.measure, *self.measure_terms] if measure else []
         drop.update(p for start, end in measures for p in range(start, end))
-        if measures and not self.entities:
-            put.setdefault(max(start for start, _ in measures), self.noun)
+        gone = [start for start, end in self.entities if set(range(start, end)) <= drop]
+        if len(gone) == len(self.entities) and (gone or measures):
+            put.setdefault(gone[0] if gone else max(start for start, _ in measures), self.noun)
         return drop, put
+
+    def in_place_of(self, span: Span, words: str) -> tuple[Span, str]:
+        """The span of a condition term without its linking word ("of manual
+        confirmations": "manual confirmations"), and `words` to put there, with the rows'
+        name when the term was their only name ("electronic confirmations")."""
+        start, end = span
+        if self.words[start].lower() in _LINKS:
+            start += 1
+        named = any(a >= start and b <= end for a, b in self.entities)
+        return (start, end), f"{words} {self.noun}" if named else words
 
     def render(self, drop: set[int], put: dict[int, str], prefix: list[str] | None = None,
                suffix: list[str] | None = None) -> str:
@@ -102,6 +116,18 @@ def _columns(item: Item) -> frozenset[str]:
             found |= {f"{c.table or m.term.table or m.table}.{c.name}"
                       for c in node.find_all(exp.Column)}
     return frozenset(found)
+
+
+def _kept(item: Item) -> frozenset[str]:
+    """The values a condition term keeps ("unconfirmed": PENDING, UNMATCHED, DISPUTED)."""
+    term = item.meaning.term if item.meaning is not None else None
+    try:
+        node = sqlglot.condition(term.condition or "") if term is not None else None
+    except sqlglot.errors.ParseError:
+        return frozenset()
+    literals = node.expressions if isinstance(node, exp.In) else (
+        [node.expression] if isinstance(node, exp.EQ) else [])
+    return frozenset(x.name for x in literals if isinstance(x, exp.Literal))
 
 
 def _kind(item: Item) -> str:
@@ -145,6 +171,9 @@ def parts_of(tokens: tuple[Token, ...], items: tuple[Item, ...], noun: str,
     k = 0
     while k < len(seq):
         item, kind = seq[k], _kind(seq[k])
+        if kind.startswith("term:") and any(t.lemma in names
+                                            for t in tokens[item.start:item.end]):
+            parts.entities.append((item.start, item.end))  # "failed settlements"
         if kind in ("cue:group", "cue:order_by") and k + 1 < len(seq):
             end = _run(seq, k + 1, _TARGETS)
             if end > k + 1:
@@ -161,8 +190,7 @@ def parts_of(tokens: tuple[Token, ...], items: tuple[Item, ...], noun: str,
             parts.group.append((item.start, item.end))
         elif kind in ("term:measure", "term:duration"):
             parts.measure_terms.append((item.start, _past_of(parts.words, item.end)))
-        elif kind == "entity" or (kind.startswith("term:") and any(
-                t.lemma in names for t in tokens[item.start:item.end])):
+        elif kind == "entity":
             parts.entities.append((item.start, item.end))
         elif kind == "cue:order":
             parts.order.append((item.start, item.end))
@@ -198,6 +226,7 @@ def _value_or_term(parts: Parts, seq: list[Item], k: int, *, start: int) -> int:
     condition term at k; the index after it."""
     if _kind(seq[k]) == "term:condition":
         parts.terms.append(((start, seq[k].end), _columns(seq[k])))
+        parts.term_values[(start, seq[k].end)] = _kept(seq[k])
         return k + 1
     if _kind(seq[k]) == "column":
         k += 1
@@ -297,8 +326,9 @@ def _value_edit(seq: list[Item], words: list[str], k: int, *, negated: bool,
     if end < len(seq) and _kind(seq[end]) == "column" and seq[end].meaning is not None and \
             seq[end].meaning.column in columns:
         end += 1  # "the low priority ones": the value, then its column
+    values = frozenset(v for i in seq[k:end] if i.meaning is not None for v in i.meaning.values)
     return Edit("value", " ".join(words[start:seq[end - 1].end]), columns,
-                negated=negated), end
+                negated=negated, values=values), end
 
 
 def apply_edits(parts: Parts, edits: list[Edit]) -> str:
@@ -333,17 +363,23 @@ def apply_edits(parts: Parts, edits: list[Edit]) -> str:
             same = [span for span, columns in parts.values if columns & edit.columns]
             value = edit.words.split()[-1].lower()
             kept = [span for span in same if parts.words[span[1] - 1].lower() == value]
+            # "medium?" of "high priority exceptions": another value than the term keeps
+            # replaces it; "only the disputed ones" of "unconfirmed" narrows it (one kept).
+            other = [span for span, columns in parts.terms if columns & edit.columns
+                     and edit.values and not edit.values <= parts.term_values.get(span, set())]
             if same and not edit.negated:
                 swap(same[0], f"with {edit.words}")
                 take(same[1:])
             elif kept:  # "without HSBC" of a question kept to HSBC: HSBC left out instead
                 swap(kept[0], edit.words)
+            elif other and not edit.negated:
+                swap(*parts.in_place_of(other[0], edit.words))
             else:
                 suffix.append(edit.words if edit.negated else f"with {edit.words}")
         elif edit.kind == "term":
             same = [span for span, columns in parts.terms if columns & edit.columns]
             if same:
-                swap(same[0], edit.words)
+                swap(*parts.in_place_of(same[0], edit.words))
             elif parts.entities:  # "manual" before "confirmations", as one says it
                 start = parts.entities[0][0]
                 put[start] = f"{put.get(start, '')} {edit.words}".strip()

@@ -121,6 +121,15 @@ DRILL = re.compile(
 # "which ones are they?", "which settlements are those?": the rows behind the answer.
 WHICH = re.compile(r"^(?:which|what|who)\s+(?P<what>[\w\s-]*?)\s*(?:are|were|is)\s+(?:they|"
                    r"those|these|them|it)$|^which\s+ones$", re.I)
+# "which trades are behind the LCH number?", "what makes up the largest?": rows behind.
+BEHIND = re.compile(r"^(?:which|what)\s+(?P<what>[\w\s-]*?)\s*(?:are|were|is|make\s+up|"
+                    r"makes\s+up)\s+(?:behind|in|under)?\s*(?P<target>.+)$", re.I)
+# "that number", "the LCH number", "this total": the number the last answer gave.
+THE_NUMBER = re.compile(r"^(?:the|that|this)\s+(?:[\w-]+\s+)?(?:number|figure|count|total|"
+                        r"amount|one)$", re.I)
+# "not just open", "not only live": that condition goes.
+NOT_JUST = re.compile(r"(?:^|[,;]\s*|\s)not\s+(?:just|only)\s+(?:the\s+)?(?P<x>[\w\s-]+?)"
+                      r"(?:\s+ones)?\s*(?:[,;]|$)", re.I)
 # "drill into USD", "drill down on MARKITWIRE", "zoom in on EMAIL": the rows behind a group.
 DRILL_INTO = re.compile(r"^(?:drill(?:\s+down)?|zoom(?:\s+in)?|dig(?:\s+in)?|expand)\s+"
                         r"(?:into|in\s+to|on|to|down\s+on)?\s*(?P<target>.+)$", re.I)
