@@ -85,7 +85,7 @@ def compose(reader: Reader, question: str, previous: Turn | None, as_of: date) -
     try:
         if swap is not None:
             rest = _swapped(swap, base_text)
-        special = base_text if not _content(rest) and chart else _special(
+        special, form = (base_text, "chart") if not _content(rest) and chart else _special(
             reader, rest, parts, base.plan, previous, as_of)
     except NotAnEdit as exc:
         return Composed("refused", reason=str(exc))
@@ -96,9 +96,10 @@ def compose(reader: Reader, question: str, previous: Turn | None, as_of: date) -
     try:
         adding = bool(fw.ADD.search(plain) or fw.SPLIT.search(plain)) and not re.search(
             r"\b(?:instead|rather|now)\b", plain, re.I)
-        text, kinds = (special, frozenset()) if special else _edited(
+        text, kinds = (special, frozenset({form})) if special else _edited(
             reader, rest, parts, base.plan, as_of, adding=adding)
         edited = reader.read(text, as_of)
+        _shows(edited, form if special else "", text)
         # A sort already in force, or another chart, asks for what is shown: it is answered.
         _check(edited, base, text, same_ok=(chart or base_chart) != base_chart or
                kinds == {"sort"})
@@ -190,12 +191,31 @@ def _measured_tables(reader: Reader, question: str) -> set[str]:
 
 
 def _special(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, previous: Turn,
-             as_of: date) -> str | None:
-    """The edited question when the follow-up has one of the fixed forms: a drill, a
-    comparison, a shifted period or a filter dropped; None when it has none."""
-    return (drill(reader, rest, parts, plan, previous) or compare(rest, parts, plan, as_of)
-            or shift(rest, parts, plan, as_of) or _remove(reader, rest, parts, as_of)
-            or _top(rest, parts))
+             as_of: date) -> tuple[str | None, str]:
+    """The edited question and its form when the follow-up has one of the fixed forms: a
+    drill, a comparison, a shifted period, a filter dropped or a cut to N; (None, "")."""
+    forms = (("drill", lambda: drill(reader, rest, parts, plan, previous)),
+             ("compare", lambda: compare(rest, parts, plan, as_of)),
+             ("shift", lambda: shift(rest, parts, plan, as_of)),
+             ("remove", lambda: _remove(reader, rest, parts, as_of)),
+             ("top", lambda: _top(rest, parts)))
+    for form, edit in forms:
+        text = edit()
+        if text is not None:
+            return text, form
+    return None, ""
+
+
+def _shows(edited: ParseResult, form: str, text: str) -> None:
+    """A drill must list rows, a comparison compare, a cut cut: else the words the
+    question was composed of were read some other way, and that is not the edit."""
+    plan = edited.plan
+    wanted = {"drill": lambda p: p.measure.kind == "list",
+              "compare": lambda p: p.versus is not None,
+              "top": lambda p: p.limit is not None}.get(form)
+    if plan is not None and wanted is not None and not wanted(plan):
+        raise NotAnEdit(f"I read the follow-up as '{text}', and could not read that as it "
+                        "was meant; ask the whole question.")
 
 
 def _top(rest: str, parts: Parts) -> str | None:
@@ -203,8 +223,11 @@ def _top(rest: str, parts: Parts) -> str | None:
     match = fw.TOP_N.match(rest) or fw.TOP_N.match(fw.LEAD_VERB.sub("", rest))
     if match is None:
         return None
-    top = match.group("top") or match.group("top2") or match.group("top3")
-    n = int(top or match.group("bottom") or match.group("bottom2"))
+    top = match.group("top") or match.group("top2") or match.group("top3") or \
+        match.group("top4")
+    said = (top or match.group("bottom") or match.group("bottom2") or
+            match.group("bottom3")).lower()
+    n = fw.NUMBERS.get(said) or int(said)
     return apply_edits(parts, [Edit("limit", f"{'top' if top else 'bottom'} {n}")])
 
 
@@ -308,8 +331,8 @@ def _remove(reader: Reader, rest: str, parts: Parts, as_of: date) -> str | None:
                      or not _negated(parts, span)) == kept]
         if said:
             return _without(parts, said)
-    not_just = fw.NOT_JUST.search(rest)
-    if not_just is not None:  # "all statuses, not just open", "not just live, all of them"
+    not_just = fw.NOT_JUST.search(rest) or fw.OR_NOT.match(rest)
+    if not_just is not None:  # "all statuses, not just open", "assigned or not"
         target = not_just.group("x").lower()
         spans = [span for span, _ in [*parts.values, *parts.terms]
                  if target in " ".join(parts.words[span[0]:span[1]]).lower()]

@@ -32,7 +32,13 @@ def bucket_period(bucket: str, value: str) -> str:
 
 
 def compare(rest: str, parts: Parts, plan: QueryPlan, as_of: date) -> str | None:
-    """'compare with last month', 'vs the previous week', 'month on month'."""
+    """'compare with last month', 'vs the previous week', 'month on month', 'this month
+    side by side with last month'."""
+    both = _two_periods(rest, as_of)
+    if both is not None:
+        if plan.measure.kind == "list":
+            raise NotAnEdit("A comparison needs a number: ask how many, or a total, first.")
+        return parts.render(*parts.without(parts.period)) + f" {both[0]} vs {both[1]}"
     unit_match = fw.UNIT_ON_UNIT.match(rest)
     match = fw.COMPARE.match(rest)
     if unit_match is None and match is None:
@@ -73,6 +79,19 @@ def compare(rest: str, parts: Parts, plan: QueryPlan, as_of: date) -> str | None
                 current = now
     now_words = (current or now).words  # type: ignore[possibly-undefined]
     return parts.render(*parts.without(parts.period)) + f" {now_words} vs {other}"
+
+
+def _two_periods(rest: str, as_of: date) -> tuple[str, str] | None:
+    """The two periods of 'this month side by side with last month', each read whole."""
+    match = fw.TWO_PERIODS.match(rest)
+    if match is None:
+        return None
+    found = [find_period(words, as_of) or find_period(f"in {words}", as_of)
+             for words in (match.group("now"), match.group("other"))]
+    if any(f is None or f.words.removeprefix("in ") != w.strip().lower().removeprefix("in ")
+           for f, w in zip(found, (match.group("now"), match.group("other")), strict=True)):
+        return None
+    return found[0].words, found[1].words  # type: ignore[union-attr]
 
 
 _THIS = {"day": "today", "week": "this week", "month": "this month", "quarter": "this quarter",

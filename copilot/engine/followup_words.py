@@ -37,6 +37,10 @@ MARKER = re.compile(
     r"^(?:(?:and|now|then|ok|okay|so|but|also|plus|just|only|instead|same\s+but|hmm+|hm+|um+|"
     r"uh+|right|alright|well|actually|cool|great|thanks|thank\s+you|perfect|nice|sure|"
     r"can\s+you|could\s+you|please|let'?s\s+see|make\s+(?:it|that|this)(?:\s+into)?|"
+    r"(?:switch|change|move|flip|swap|go)\s+(?:it\s+|that\s+|this\s+)?(?:over\s+)?to|"
+    r"(?:cut|slice|group|bucket|organi[sz]e|arrange|lay\s+out)\s+(?:it|that|this|them)?"
+    r"(?=\s*by\b)|break\s+(?:it\s+|that\s+|them\s+|each\s+\w+\s+|the\s+\w+\s+)?"
+    r"(?:down|out|up)(?=\s+by\b)|"
     r"(?:the\s+)?same(?:\s+thing)?(?=\s+for\b)|(?:filter|limit|restrict|narrow)(?![\w\s]*?\d)(?:\s+(?:it|"
     r"that|this|them|down|the\s+list))?(?:\s+(?:to|on|for|by))?|"
     r"(?:sort|order|sorted|ordered)(?=\s+(?:descending|ascending|desc|asc|in\s+(?:ascending|"
@@ -48,10 +52,10 @@ MARKER = re.compile(
 PRONOUNS = re.compile(
     r"\b(?:the\s+)?(?:ones?|those|these|them|that\s+one|it|same|instead|too|"
     r"(?:this|that)(?!\s+(?:day|week|month|quarter|year)\b)|"
-    r"as\s+well|again|please|then|only|just|rather)\b", re.I)
+    r"as\s+well|again|please|then|only|just|rather|their|its)\b", re.I)
 # Words anywhere in a question that point back at the last one: it is a follow-up.
 BACK = re.compile(r"\b(?:instead|too|as\s+well|ones|those|them|these|the\s+same|same\s+but|"
-                  r"same\s+for|rather|of\s+them|only|just)\b", re.I)
+                  r"same\s+for|rather|of\s+them|only|just|their|its)\b", re.I)
 # A leading verb of a follow-up ("show by desk", "show top 3"): no meaning of its own.
 LEAD_VERB = re.compile(r"^(?:show|give|display|get|see|do)(?:\s+me)?(?:\s+(?:it|that|them))?"
                        r"\s+", re.I)
@@ -59,12 +63,13 @@ LEAD_VERB = re.compile(r"^(?:show|give|display|get|see|do)(?:\s+me)?(?:\s+(?:it|
 LEAVE_OUT = re.compile(r"^(?:leave\s+out|leaving\s+out|ignore|ignoring|drop|remove|take\s+out|"
                        r"minus|omit|skip|filter\s+out|exclude|excl\.?|ex|without|"
                        r"not\s+counting|not\s+including|other\s+than|apart\s+from|not|no|"
-                       r"except(?:\s+for)?|excluding|but\s+not)\s+(?:the\s+)?", re.I)
+                       r"except(?:\s+for)?|excluding|but\s+not)\s+(?:the\s+|(?:anything|"
+                       r"everything|all|whatever)\s+(?:with|from|for|on|in)\s+)?", re.I)
 # Politeness at the end: "..., thanks", "please". No meaning; it goes.
 TRAILING = re.compile(r"[\s,;.!-]*\b(?:thanks|thank\s+you|thx|cheers|please|pls|ta)\b[\s.!]*$",
                       re.I)
 # "split by", "break it down by", "subdivide by": the groups are split further (added to).
-SPLIT = re.compile(r"\b(?:split|break(?:s|ing)?\s+(?:it\s+|that\s+|them\s+)?(?:down|out)|"
+SPLIT = re.compile(r"\b(?:split|break(?:s|ing)?\s+(?:[\w]+\s+){0,2}?(?:down|out)|"
                    r"broken\s+(?:down|out)|subdivide[ds]?|further)\b", re.I)
 # "swap hedge funds for asset managers", "replace EUR with GBP": one value for another.
 SWAP = re.compile(r"^(?:swap|replace|switch|change|substitute)\s+(?:the\s+)?(?P<old>.+?)\s+"
@@ -73,13 +78,19 @@ SWAP = re.compile(r"^(?:swap|replace|switch|change|substitute)\s+(?:the\s+)?(?P<
 SORT_LEAD = re.compile(r"^(?:sort|order|rank|arrange)(?:\s+(?:it|them|that|those|these|the\s+"
                        r"(?:list|results|rows)))?\s+", re.I)
 # "top 3", "the 3 biggest", "first 5", "limit to 3", "bottom 2": a cut to N groups.
+NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+           "eight": 8, "nine": 9, "ten": 10, "twenty": 20}
+_NUM = r"(?:\d+|" + "|".join(NUMBERS) + r")"
 TOP_N = re.compile(
-    r"^(?:(?:the\s+)?(?:top|first|largest|biggest|highest|most)\s+(?P<top>\d+)|"
-    r"(?:the\s+)?(?P<top2>\d+)\s+(?:biggest|largest|highest|top|most)|"
-    r"limit\s+(?:it\s+|that\s+|them\s+)?to\s+(?:the\s+top\s+)?(?P<top3>\d+)|"
-    r"(?:the\s+)?(?:bottom|smallest|lowest|least|fewest)\s+(?P<bottom>\d+)|"
-    r"(?:the\s+)?(?P<bottom2>\d+)\s+(?:smallest|lowest|least|fewest))"
-    r"(?:\s+(?:rows|groups|ones|of\s+them|of\s+those|only))?$", re.I)
+    r"^(?:keep\s+|show\s+|only\s+|just\s+)?(?:(?:the\s+)?(?:top|first|largest|biggest|"
+    r"highest|most)\s+(?P<top>" + _NUM + r")|(?:the\s+)?(?P<top2>" + _NUM + r")\s+(?:biggest|"
+    r"largest|highest|top|most)|limit\s+(?:it\s+|that\s+|them\s+)?to\s+(?:the\s+top\s+)?"
+    r"(?P<top3>" + _NUM + r")|(?:the\s+)?(?:bottom|smallest|lowest|least|fewest)\s+"
+    r"(?P<bottom>" + _NUM + r")|(?:the\s+)?(?P<bottom2>" + _NUM + r")\s+(?:smallest|lowest|least|"
+    r"fewest)|(?:which|what)\s+(?P<top4>" + _NUM + r")\s+[\w\s-]+?\s+(?:have|has|had|got|are|"
+    r"is)\s+(?:the\s+)?(?:most|highest|largest|biggest)|(?:which|what)\s+(?P<bottom3>" + _NUM
+    + r")\s+[\w\s-]+?\s+(?:have|has|had|got|are|is)\s+(?:the\s+)?(?:least|fewest|lowest|"
+    r"smallest))(?:\s+(?:rows|groups|ones|of\s+them|of\s+those|only))?$", re.I)
 # "also", "too", "as well", "additionally": a grouping is added, not replaced.
 ADD = re.compile(r"\b(?:also|too|as\s+well|additionally|in\s+addition|further|"
                  r"then\s+also)\b", re.I)
@@ -110,6 +121,13 @@ COMPARE = re.compile(
     r"compared?\s+(?:it\s+|this\s+|that\s+|them\s+)?(?:with|to|against)|vs\.?|versus|"
     r"against|compared\s+(?:with|to)|relative\s+to|change\s+(?:from|since|vs\.?|versus))"
     r"\s+(?P<other>.+)$", re.I)
+# "put this month side by side with last month", "this week against last week".
+TWO_PERIODS = re.compile(
+    r"^(?:put\s+|show\s+|compare\s+|set\s+)?(?P<now>.+?)\s+(?:side\s+by\s+side\s+with|next\s+to|"
+    r"alongside|against|vs\.?|versus|compared\s+(?:to|with)|and|with)\s+(?P<other>.+?)"
+    r"(?:\s+side\s+by\s+side)?$", re.I)
+# "assigned or not", "cleared or not": that condition goes.
+OR_NOT = re.compile(r"^(?P<x>[\w\s-]+?)\s+or\s+not$", re.I)
 UNIT_ON_UNIT = re.compile(r"^(?:(?P<unit>day|week|month|quarter|year)\s+(?:on|over)\s+"
                           r"(?P=unit)|(?P<short>dod|wow|mom|qoq|yoy))$", re.I)
 # "list the rows behind MARKITWIRE", "show the confirmations behind the largest", "list them".
@@ -139,7 +157,8 @@ DRILL_ROWS = frozenset({"rows", "records", "details", "detail", "ones", "them", 
 # What "behind the largest" points at: the previous answer's first group.
 LEADER = re.compile(r"^(?:the\s+)?(?:largest|biggest|top|first|highest|leader|top\s+one|"
                     r"first\s+one|largest\s+one|biggest\s+one|top\s+group|first\s+group|it|"
-                    r"that|that\s+one)$", re.I)
+                    r"that|that\s+one|one\s+at\s+the\s+top|top\s+row|first\s+row|number\s+one|"
+                    r"#\s*1|top\s+of\s+the\s+list|winner|worst\s+one|worst)$", re.I)
 # "all currencies", "any counterparty", "drop the GBP filter", "regardless of currency".
 REMOVE = re.compile(
     r"^(?:for\s+|across\s+|over\s+)?(?:all|any|every|both)\s+(?P<all>.+)$|"

@@ -75,9 +75,10 @@ _TABLE: list[tuple[str, Cue]] = [
     *_cues("order_by", "", "sorted by|sort by|ordered by|order by|ranked by|rank by|"
             "arranged by|sorted on|ranked on|in order of|sorted|ordered|ranked"),
     *_cues("order", "asc", "ascending|asc|increasing|in ascending order|lowest first|"
-            "smallest first|least first|fewest first"),
+            "smallest first|least first|fewest first|shortest first|quickest first|"
+            "fastest first"),
     *_cues("order", "desc", "descending|desc|decreasing|in descending order|highest first|"
-            "largest first|biggest first|most first"),
+            "largest first|biggest first|most first|longest first|slowest first"),
     *_cues("order", "newest", "newest first|latest first|most recent first|newest|latest|"
             "most recent|recent first|last first|recent"),
     *_cues("order", "oldest", "oldest first|earliest first|oldest|earliest"),
