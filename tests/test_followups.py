@@ -336,3 +336,48 @@ def test_conversations_give_the_same_rows_on_postgresql(demo: Setup, pg_demo_url
             compared += 1
     assert compared == 2 * len(DEMO_CASES)
     pg.dispose()
+
+
+# (first question, follow-up, whole question it must stand for): the closed-class words
+# of follow-ups beyond the matrix above, one row each.
+PHRASEBOOK = [
+    ("failed settlements by currency for HSBC", "switch to Citi",
+     "failed settlements by currency with Citi"),
+    ("failed settlements by currency for HSBC", "swap HSBC for Citi",
+     "failed settlements by currency with Citi"),
+    ("failed settlements by currency for HSBC", "drop HSBC", "failed settlements by currency"),
+    ("failed settlements by currency excluding HSBC", "include HSBC again",
+     "failed settlements by currency"),
+    ("open exceptions by type", "all statuses, not just open", "exceptions by type"),
+    ("failed settlements by currency", "keep the two largest",
+     "failed settlements by currency, top 2"),
+    ("failed settlements by currency", "which three currencies have the most?",
+     "failed settlements by currency, top 3"),
+    ("failed settlements by currency", "cut it by desk rather than currency",
+     "failed settlements by desk"),
+    ("failed settlements by desk", "break each desk down by currency",
+     "failed settlements by desk and currency"),
+    ("failed settlements by currency", "put this month side by side with last month",
+     "failed settlements by currency this month vs last month"),
+    ("failed settlements by currency", "hmm ok, just for HSBC, thanks",
+     "failed settlements by currency with HSBC"),
+    ("failed settlements by currency", "ex USD", "failed settlements by currency excluding USD"),
+]
+
+
+@pytest.mark.parametrize(("first", "follow_up", "whole"), PHRASEBOOK,
+                         ids=[p[1] for p in PHRASEBOOK])
+def test_the_words_of_follow_ups(demo: Setup, first: str, follow_up: str, whole: str) -> None:
+    _, turn = _first(demo, first)
+    answer = _ask(demo, follow_up, turn)
+    assert answer.status == "answered", answer.interpretation
+    assert answer.sql == _ask(demo, whole).sql, answer.stands_for
+
+
+def test_a_new_question_said_to_be_new_starts_afresh(demo: Setup) -> None:
+    _, turn = _first(demo, "failed settlements by currency")
+    for said in ("different question - how many disputed confirmations?",
+                 "separately, how many disputed confirmations?"):
+        answer = _ask(demo, said, turn)
+        assert answer.stands_for == "" and answer.sql == _ask(
+            demo, "how many disputed confirmations?").sql, said
