@@ -5,6 +5,7 @@ question, edit and feedback is audited by the services before it shows."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pandas as pd
@@ -74,7 +75,9 @@ def _show(svc: Services, answer: Answer, index: int) -> None:
         if answer.status == "clarify":
             st.caption("Pick the question you meant; it is asked as a whole.")
         for number, suggestion in enumerate(answer.suggestions):
-            if st.button(markdown_text(suggestion), key=f"suggest_{key}_{number}"):
+            # "afresh: HSBC" is how the engine is told a question starts anew; say it so.
+            label = re.sub(r"^afresh:\s*", "New question: ", suggestion)
+            if st.button(markdown_text(label), key=f"suggest_{key}_{number}"):
                 talk.ask_next(suggestion)
         # A word it does not know: teach it on the Training page, the word prefilled there.
         for number, word in enumerate(answer.unused_words if answer.status == "refused" else ()):

@@ -304,3 +304,20 @@ def test_picking_a_row_of_a_grouped_answer_lists_the_rows_behind_it(page_env: Pa
     assert str(platform) in (drill.stands_for or drill.question)
     app.run()  # the row stays selected: it is not asked again at the next run
     assert len(_history(app)) == 2
+
+
+def test_a_follow_up_read_two_ways_asks_which_and_each_option_answers(page_env: Path) -> None:
+    app = _page()
+    _ask(app, "unconfirmed trades by platform")
+    _ask(app, "HSBC")
+    _, unclear = _history(app)
+    assert unclear.status == "clarify" and len(unclear.suggestions) == 2
+    labels = [b.label for b in app.button if b.key and b.key.startswith("suggest_1_")]
+    assert labels[1].startswith("New question: HSBC")  # not the engine's "afresh:" marker
+    app.button(key="suggest_1_0").click().run()  # the edit: the whole question, asked
+    edited = _history(app)[-1]
+    assert edited.status == "answered" and "HSBC" in (edited.sql or "")
+    assert "GROUP BY confirmations.platform" in (edited.sql or "")
+    app.button(key="suggest_1_1").click().run()  # afresh: HSBC read alone
+    alone = _history(app)[-1]
+    assert alone.status == "answered" and "counterparties" in alone.tables
