@@ -8,6 +8,9 @@ period), which gives a whole question that lists rows.
 
 from __future__ import annotations
 
+import calendar
+import re
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlglot
@@ -41,8 +44,9 @@ def drill(reader: Reader, rest: str, parts: Parts, plan: QueryPlan,
     found = match.groupdict()
     what = " ".join(fw.PRONOUNS.sub(" ", found.get("what") or "").split())
     target = (found.get("target") or "").strip()
-    if not plan.dimensions and fw.THE_NUMBER.match(target):
-        target = ""  # "the trades behind that number": the rows counted
+    number = fw.THE_NUMBER.match(target)
+    if number is not None:  # "behind that number": the rows counted; "the LCH number": LCH's
+        target = (number.group("value") or "") if plan.dimensions else ""
     named: dict[str, str] = {}
     if what not in fw.DRILL_ROWS and not _is_entity(reader, what, plan.table, parts):
         named = _group_values(reader, what, plan) if plan.dimensions and not target else {}
@@ -89,12 +93,42 @@ def _target_values(reader: Reader, target: str, plan: QueryPlan,
     if not values:
         raise NotAnEdit("The last answer has no first group to list the rows of.")
     dims = list(plan.dimensions)
+    daily = [d for d in dims if d.bucket == "day"]
+    if len(values) == 1 and daily and (day := _day_of(values[0], plan)) is not None:
+        return {daily[0].column: day}  # "the rows for the 14th" of a daily series
     if len(values) == len(dims):
         return {d.column: v for d, v in zip(dims, values, strict=True)}
     if len(values) > 1:
         raise NotAnEdit(f"The last answer is grouped by {len(dims)} columns; name one "
                         "value, or one for each.")
     return {_dimension_of(reader, values[0], dims).column: values[0]}
+
+
+_MONTH = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
+    m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+
+
+def _day_of(words: str, plan: QueryPlan) -> str | None:
+    """The day a drill names in a daily answer: '2026-11-03', 'the 14th', '3 Nov',
+    'November 3rd', within the last question's period; None when it is not one day."""
+    text = words.strip().lower().removeprefix("the ")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return text
+    match = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?(?:\s+(?:of\s+)?([a-z]+))?|([a-z]+)\s+"
+                         r"(\d{1,2})(?:st|nd|rd|th)?", text)
+    period = plan.period
+    if match is None or period is None or period.start is None or period.end is None:
+        return None
+    day = int(match.group(1) or match.group(4))
+    month = _MONTH.get((match.group(2) or match.group(3) or "").rstrip("."))
+    if (match.group(2) or match.group(3)) and month is None:
+        return None
+    found = []
+    for offset in range((period.end - period.start).days + 1):
+        candidate = period.start + timedelta(days=offset)
+        if candidate.day == day and month in (None, candidate.month):
+            found.append(candidate.isoformat())
+    return found[0] if len(found) == 1 else None
 
 
 def _group_values(reader: Reader, words: str, plan: QueryPlan) -> dict[str, str]:

@@ -41,7 +41,9 @@ MARKER = re.compile(
     r"(?:cut|slice|group|bucket|organi[sz]e|arrange|lay\s+out)\s+(?:it|that|this|them)?"
     r"(?=\s*by\b)|break\s+(?:it\s+|that\s+|them\s+|each\s+\w+\s+|the\s+\w+\s+)?"
     r"(?:down|out|up)(?=\s+by\b)|"
-    r"(?:the\s+)?same(?:\s+thing)?(?=\s+for\b)|(?:filter|limit|restrict|narrow)(?![\w\s]*?\d)(?:\s+(?:it|"
+    r"(?:the\s+)?same(?:\s+thing)?(?=\s+(?:for|with|without|minus|excluding|except)\b)|"
+    r"(?:can|could|may)\s+(?:i|we|you)(?:\s+please)?(?:\s+(?:see|get|have|look\s+at|show|do))?"
+    r"(?:\s+(?:it|that|this|them|those|me))?|(?:filter|limit|restrict|narrow)(?![\w\s]*?\d)(?:\s+(?:it|"
     r"that|this|them|down|the\s+list))?(?:\s+(?:to|on|for|by))?|"
     r"(?:sort|order|sorted|ordered)(?=\s+(?:descending|ascending|desc|asc|in\s+(?:ascending|"
     r"descending)))|what\s+about|how\s+about|what\s+if|of\s+those|"
@@ -134,7 +136,7 @@ UNIT_ON_UNIT = re.compile(r"^(?:(?P<unit>day|week|month|quarter|year)\s+(?:on|ov
 DRILL = re.compile(
     r"^(?:list|show|give|display|see|pull|(?:what|which|who)\s+(?:are|were))(?:\s+me)?\s+"
     r"(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:underlying\s+|individual\s+|actual\s+)?"
-    r"(?P<what>[\w\s-]*?)\s*(?:\b(?:behind|making\s+up|under|in|for|of|from)\s+"
+    r"(?P<what>[\w\s-]*?)\s*(?:\b(?:behind|making\s+up|under|in|for|of|from|on)\s+"
     r"(?P<target>.+))?$", re.I)
 # "which ones are they?", "which settlements are those?": the rows behind the answer.
 WHICH = re.compile(r"^(?:which|what|who)\s+(?P<what>[\w\s-]*?)\s*(?:are|were|is)\s+(?:they|"
@@ -143,8 +145,8 @@ WHICH = re.compile(r"^(?:which|what|who)\s+(?P<what>[\w\s-]*?)\s*(?:are|were|is)
 BEHIND = re.compile(r"^(?:which|what)\s+(?P<what>[\w\s-]*?)\s*(?:are|were|is|make\s+up|"
                     r"makes\s+up)\s+(?:behind|in|under)?\s*(?P<target>.+)$", re.I)
 # "that number", "the LCH number", "this total": the number the last answer gave.
-THE_NUMBER = re.compile(r"^(?:the|that|this)\s+(?:[\w-]+\s+)?(?:number|figure|count|total|"
-                        r"amount|one)$", re.I)
+THE_NUMBER = re.compile(r"^(?:the|that|this)\s+(?:(?P<value>[\w-]+)\s+)?(?:number|figure|count|"
+                        r"total|amount|one|row|bar|group)$", re.I)
 # "not just open", "not only live": that condition goes.
 NOT_JUST = re.compile(r"(?:^|[,;]\s*|\s)not\s+(?:just|only)\s+(?:the\s+)?(?P<x>[\w\s-]+?)"
                       r"(?:\s+ones)?\s*(?:[,;]|$)", re.I)
@@ -162,7 +164,8 @@ LEADER = re.compile(r"^(?:the\s+)?(?:largest|biggest|top|first|highest|leader|to
 # "all currencies", "any counterparty", "drop the GBP filter", "regardless of currency".
 REMOVE = re.compile(
     r"^(?:for\s+|across\s+|over\s+)?(?:all|any|every|both)\s+(?P<all>.+)$|"
-    r"^(?:drop|remove|clear|without|no|ignore|lose|forget)\s+(?:the\s+)?(?P<filter>.+?)\s+"
+    r"^(?:with\s+)?(?:drop|remove|clear|without|no|ignore|lose|forget)\s+(?:the\s+)?"
+    r"(?P<filter>.+?)\s+"
     r"(?:filter|condition|restriction)s?$|"
     r"^(?:drop|remove|clear|ignore|lose|forget)\s+(?:the\s+)?(?P<named>.+)$|"
     r"^regardless\s+of\s+(?:the\s+)?(?P<regardless>.+)$", re.I)
