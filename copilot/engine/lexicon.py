@@ -88,6 +88,8 @@ class Lexicon:
         default_factory=dict)
     entities: dict[str, Entity] = field(default_factory=dict)
     short_values: set[tuple[str, ...]] = field(default_factory=set)
+    # Phrases that only short column names mean: another table's column may share one.
+    short_names: set[tuple[str, ...]] = field(default_factory=set)
     id_columns: tuple[str, ...] = ()
     id_shapes: dict[str, set[str]] = field(default_factory=dict)
 
@@ -210,8 +212,12 @@ class Lexicon:
                     and last not in FILLER and last not in CUES and len(last) > 2:
                 shorter.add(last)  # not "to" of assigned_to, not "total" of total_fee
             for phrase in shorter:
-                if tuple(t.lemma for t in tokenize(phrase)) not in self.phrases:
+                # "status" of sec_loan.stat_cd and of loan_rtn.rtn_stat_cd: both, and the
+                # reader takes the one of the rows counted (copilot/engine/owners.py).
+                key = tuple(t.lemma for t in tokenize(phrase))
+                if key not in self.phrases or key in self.short_names:
                     self.add(phrase, meaning)
+                    self.short_names.add(key)
 
     def _add_date_verbs(self, glossary_dated: set[str]) -> None:
         """'voyages that departed last month': the verb of a date column's name is a date
