@@ -23,19 +23,16 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
-import sqlglot
-from sqlglot import exp
-
 from copilot.engine import followup_words as fw
 from copilot.engine.conversation import Turn
+from copilot.engine.followup_checks import describe, first_reading
 from copilot.engine.followup_drill import drill, drill_question, entity_names
 from copilot.engine.followup_edits import Edit, NotAnEdit, Parts, apply_edits, edits_of, parts_of
 from copilot.engine.followup_periods import compare, shift
 from copilot.engine.interpret import plural
 from copilot.engine.lattice import readings, uncovered
-from copilot.engine.periods import format_period
 from copilot.engine.plan import QueryPlan
-from copilot.engine.reader import ParseResult, Reader
+from copilot.engine.reader import Reader
 from copilot.engine.text import tokenize
 
 if TYPE_CHECKING:
@@ -96,13 +93,10 @@ def compose(reader: Reader, question: str, previous: Turn | None, as_of: date) -
     try:
         adding = bool(fw.ADD.search(plain) or fw.SPLIT.search(plain)) and not re.search(
             r"\b(?:instead|rather|now)\b", plain, re.I)
-        text, kinds = (special, frozenset({form})) if special else _edited(
+        texts, kinds = ((special,), frozenset({form})) if special else _edited(
             reader, rest, parts, base.plan, as_of, adding=adding)
-        edited = reader.read(text, as_of)
-        _shows(edited, form if special else "", text)
-        # A sort already in force, or another chart, asks for what is shown: it is answered.
-        _check(edited, base, text, same_ok=(chart or base_chart) != base_chart or
-               kinds == {"sort"})
+        text, edited = first_reading(reader, texts, base, kinds, as_of,
+                                      same_ok=(chart or base_chart) != base_chart)
         chart = chart or base_chart
         if chart and chart != "table":
             text += f" as a {chart} chart"
@@ -206,18 +200,6 @@ def _special(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, previous:
     return None, ""
 
 
-def _shows(edited: ParseResult, form: str, text: str) -> None:
-    """A drill must list rows, a comparison compare, a cut cut: else the words the
-    question was composed of were read some other way, and that is not the edit."""
-    plan = edited.plan
-    wanted = {"drill": lambda p: p.measure.kind == "list",
-              "compare": lambda p: p.versus is not None,
-              "top": lambda p: p.limit is not None}.get(form)
-    if plan is not None and wanted is not None and not wanted(plan):
-        raise NotAnEdit(f"I read the follow-up as '{text}', and could not read that as it "
-                        "was meant; ask the whole question.")
-
-
 def _top(rest: str, parts: Parts) -> str | None:
     """'the 3 biggest', 'first 5', 'limit to 3', 'bottom 2': the groups cut to N."""
     match = fw.TOP_N.match(rest) or fw.TOP_N.match(fw.LEAD_VERB.sub("", rest))
@@ -232,7 +214,7 @@ def _top(rest: str, parts: Parts) -> str | None:
 
 
 def _edited(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, as_of: date, *,
-            adding: bool) -> tuple[str, frozenset[str]]:
+            adding: bool) -> tuple[tuple[str, ...], frozenset[str]]:
     """The previous question with the follow-up's edits made, word by word."""
     if re.match(r"add\s", rest, re.I):  # "add currency as well": one more grouping
         rest, adding = re.sub(r"^add\s+(?:in\s+|a\s+(?:split|breakdown)\s+)?(?:by\s+)?",
@@ -267,7 +249,9 @@ def _edited(reader: Reader, rest: str, parts: Parts, plan: QueryPlan, as_of: dat
         if problem:
             problems.append(problem)
             continue
-        return apply_edits(parts, edits), frozenset(e.kind for e in edits)
+        texts = tuple(dict.fromkeys(apply_edits(parts, edits, early=early)
+                                    for early in (False, True)))
+        return texts, frozenset(e.kind for e in edits)
     raise NotAnEdit(problems[0] if problems else "I could not read the follow-up.")
 
 
@@ -317,14 +301,15 @@ def _remove(reader: Reader, rest: str, parts: Parts, as_of: date) -> str | None:
     HSBC' when HSBC is what the last question kept (else it leaves HSBC out)."""
     leave = re.match(r"(?:drop|remove|ignore|take\s+out|forget|lose)\s+(?:the\s+)?(.+)$", rest,
                      re.I)
-    back = re.match(r"(?:include|add\s+back|put\s+back|bring\s+back|re-?include)\s+(?:the\s+)?"
-                    r"(.+?)(?:\s+(?:again|back|too))?$", rest, re.I)
+    back = re.match(r"(?:include|add\s+back|put\s+back|bring\s+back|re-?include|put|bring|add)"
+                    r"\s+(?:the\s+)?(.+?)(?:\s+(?:again|back|too|back\s+in))+$|(?:include|"
+                    r"re-?include)\s+(?:the\s+)?(.+?)$", rest, re.I)
     for found, kept in ((leave, True), (back, False)):
         if found is None:
             continue
         # "drop HSBC" of a question kept to HSBC, "include sanctions hold again" of one that
         # left it out: that condition goes.
-        target = found.group(1).lower()
+        target = (found.group(1) or found.group(found.lastindex or 1)).lower()
         said = [span for span, _ in parts.values
                 if target in " ".join(parts.words[span[0]:span[1]]).lower()
                 and (parts.words[span[0]].lower() in ("with", "for", "in", "on")
@@ -367,79 +352,3 @@ def _remove(reader: Reader, rest: str, parts: Parts, as_of: date) -> str | None:
 def _negated(parts: Parts, span: tuple[int, int]) -> bool:
     return bool(fw.LEAVE_OUT.match(" ".join(parts.words[span[0]:span[1]]))) or \
         parts.words[span[0]].lower() in ("not", "excluding", "except", "without")
-
-
-def _check(edited: ParseResult, base: ParseResult, text: str, *, same_ok: bool) -> None:
-    """The edited question must read, and read differently from the last one."""
-    if edited.status == "clarify":
-        raise NotAnEdit(f"'{text}' can be read more than one way; ask it whole.")
-    if edited.status != "planned" or edited.tree is None or base.tree is None:
-        raise NotAnEdit(f"I read the follow-up as '{text}', which I can't answer: "
-                         f"{edited.reason}")
-    if edited.tree.sql() == base.tree.sql() and not same_ok:
-        raise NotAnEdit(f"I read the follow-up as '{text}', which asks the same as the "
-                         "last question; say what to change.")
-
-
-def describe(old: QueryPlan, new: QueryPlan) -> tuple[str, ...]:
-    """What changed between two plans, in words: 'now grouped by book', 'GBP only'."""
-    changes: list[str] = []
-    periodic = {_period_label(old), _period_label(new)}
-    if new.measure.kind == "list" and old.measure.kind != "list":  # a drill-down
-        behind = sorted({f.label for f in new.filters} - {f.label for f in old.filters}
-                        - periodic)
-        if new.period != old.period and new.period is not None:
-            behind.append(format_period(new.period))
-        return (f"the rows behind {', '.join(behind)}" if behind else "the rows behind it",)
-    if new.versus is not None and old.versus is None:
-        changes.append(f"compared with {new.versus.names[1]}")
-    if [d.label for d in new.dimensions] != [d.label for d in old.dimensions]:
-        changes.append("now grouped by " + " and ".join(d.label for d in new.dimensions)
-                       if new.dimensions else "no longer grouped")
-    if new.measure != old.measure:
-        changes.append({"list": "listing the rows", "count": "now counting"}.get(
-            new.measure.kind, f"now the {new.measure.label}"))
-    old_filters = {f.label: f for f in old.filters if f.label not in periodic}
-    new_filters = {f.label: f for f in new.filters if f.label not in periodic}
-    added = sorted(set(new_filters) - set(old_filters))
-    removed = sorted(set(old_filters) - set(new_filters))
-    for label in list(added):  # "ccy EUR instead of USD": the same column, another value
-        columns = _columns_of(new_filters[label].sql)
-        old_label = next((r for r in removed if _columns_of(old_filters[r].sql) == columns
-                          and not r.startswith("not ") and not label.startswith("not ")),
-                         None)
-        if old_label is not None:
-            shared = label.rsplit(" ", 1)[0] == old_label.rsplit(" ", 1)[0]
-            was = old_label.rsplit(" ", 1)[1] if shared else old_label.split(" (")[0]
-            changes.append(f"{label.split(' (')[0]} instead of {was}")
-            added.remove(label)
-            removed.remove(old_label)
-    for label in added:
-        changes.append(f"excluding {label[4:]}" if label.startswith("not ") else
-                       f"{label} only")
-    for label in removed:
-        changes.append(f"no longer excluding {label[4:]}" if label.startswith("not ") else
-                       f"without {label}")
-    if new.period != old.period and new.versus is None:
-        changes.append(f"now {new.period.label} ({format_period(new.period)})"
-                       if new.period else "over all dates")
-    if new.limit != old.limit:
-        bottom = bool(new.order) and not new.order[0].descending
-        changes.append(f"{'bottom' if bottom else 'top'} {new.limit}" if new.limit
-                       else "no longer cut")
-    elif new.order != old.order and new.dimensions == old.dimensions:
-        changes.append("sorted differently")
-    return tuple(changes) or ("as before",)
-
-
-def _columns_of(sql: str) -> frozenset[str]:
-    return frozenset(c.sql() for c in sqlglot.condition(sql).find_all(exp.Column))
-
-
-def _period_label(plan: QueryPlan) -> str:
-    for f in plan.filters:
-        if plan.period is not None and f.label.endswith(format_period(plan.period)):
-            return f.label
-        if plan.versus is not None and " or " in f.label:
-            return f.label
-    return ""

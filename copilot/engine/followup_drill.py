@@ -44,6 +44,8 @@ def drill(reader: Reader, rest: str, parts: Parts, plan: QueryPlan,
     found = match.groupdict()
     what = " ".join(fw.PRONOUNS.sub(" ", found.get("what") or "").split())
     target = (found.get("target") or "").strip()
+    if fw.POINTER.fullmatch(target):
+        target = ""  # "the CDS trades in there": the rows of the last answer
     number = fw.THE_NUMBER.match(target)
     if number is not None:  # "behind that number": the rows counted; "the LCH number": LCH's
         target = (number.group("value") or "") if plan.dimensions else ""
@@ -151,8 +153,9 @@ def _group_values(reader: Reader, words: str, plan: QueryPlan) -> dict[str, str]
                 found[columns.pop()] = said
             elif kept is not None and kept[0] in grouped and kept[0] not in found:
                 found[kept[0]] = said  # "high priority": a term that keeps one value
-            elif not any(m.kind == "column" and m.column in grouped for m in meanings):
-                found = {}
+            elif not any((m.kind == "column" and m.column in grouped) or (
+                    m.kind == "entity" and m.table == plan.table) for m in meanings):
+                found = {}  # not a group's value, its column, or the rows' own name
                 break
         if found:
             return found

@@ -331,8 +331,11 @@ def _value_edit(seq: list[Item], words: list[str], k: int, *, negated: bool,
                 negated=negated, values=values), end
 
 
-def apply_edits(parts: Parts, edits: list[Edit]) -> str:
-    """The previous question with the edits made, as text to read again."""
+def apply_edits(parts: Parts, edits: list[Edit], *, early: bool = False) -> str:
+    """The previous question with the edits made, as text to read again. `early` puts a
+    new condition before the grouping rather than at the end, the other way to say it
+    ("count excluding BBB by credit rating", when "by credit rating excluding BBB" reads
+    the grouping differently)."""
     drop: set[int] = set()
     put: dict[int, str] = {}  # a span's first position -> the words put in its place
     prefix: list[str] = []
@@ -375,7 +378,12 @@ def apply_edits(parts: Parts, edits: list[Edit]) -> str:
             elif other and not edit.negated:
                 swap(*parts.in_place_of(other[0], edit.words))
             else:
-                suffix.append(edit.words if edit.negated else f"with {edit.words}")
+                words = edit.words if edit.negated else f"with {edit.words}"
+                if early and parts.group:
+                    start = parts.group[0][0]
+                    put[start] = f"{put.get(start, '')} {words}".strip()
+                else:
+                    suffix.append(words)
         elif edit.kind == "term":
             same = [span for span, columns in parts.terms if columns & edit.columns]
             if same:

@@ -57,7 +57,10 @@ PRONOUNS = re.compile(
     r"as\s+well|again|please|then|only|just|rather|their|its)\b", re.I)
 # Words anywhere in a question that point back at the last one: it is a follow-up.
 BACK = re.compile(r"\b(?:instead|too|as\s+well|ones|those|them|these|the\s+same|same\s+but|"
-                  r"same\s+for|rather|of\s+them|only|just|their|its)\b", re.I)
+                  r"same\s+for|rather|of\s+them|only|just|their|its|in\s+there|in\s+it|"
+                  r"from\s+there|among\s+them|in\s+that|in\s+those)\b", re.I)
+# Words that point back at the last answer as a whole: "in there", "of those".
+POINTER = re.compile(r"(?:there|that|it|those|them|these|here|this)", re.I)
 # A leading verb of a follow-up ("show by desk", "show top 3"): no meaning of its own.
 LEAD_VERB = re.compile(r"^(?:show|give|display|get|see|do)(?:\s+me)?(?:\s+(?:it|that|them))?"
                        r"\s+", re.I)
@@ -160,7 +163,9 @@ DRILL_ROWS = frozenset({"rows", "records", "details", "detail", "ones", "them", 
 LEADER = re.compile(r"^(?:the\s+)?(?:largest|biggest|top|first|highest|leader|top\s+one|"
                     r"first\s+one|largest\s+one|biggest\s+one|top\s+group|first\s+group|it|"
                     r"that|that\s+one|one\s+at\s+the\s+top|top\s+row|first\s+row|number\s+one|"
-                    r"#\s*1|top\s+of\s+the\s+list|winner|worst\s+one|worst)$", re.I)
+                    r"#\s*1|top\s+of\s+the\s+list|winner|worst\s+one|worst|top\s+[\w-]+|"
+                    r"biggest\s+[\w-]+|largest\s+[\w-]+|whoever\s+is\s+(?:top|first)|"
+                    r"whoever\s+has\s+the\s+most|one\s+with\s+the\s+most)$", re.I)
 # "all currencies", "any counterparty", "drop the GBP filter", "regardless of currency".
 REMOVE = re.compile(
     r"^(?:for\s+|across\s+|over\s+)?(?:all|any|every|both)\s+(?P<all>.+)$|"

@@ -253,10 +253,12 @@ class Lexicon:
                     entries = [e for e in entries if e[1].kind != "value" or e[1].synonym]
                 exact = [e for e in entries if e[0] == texts]
                 # A stored value matches on its words, not their lemmas ("rate" is not
-                # RATES), except a plural of a value that is its own lemma ("tankers" is
-                # TANKER, "hedge funds" HEDGE_FUND).
+                # RATES), except a plural of a value whose last word is its own lemma
+                # ("tankers" is TANKER, "hedge funds" HEDGE_FUND, "sanctions holds"
+                # SANCTIONS_HOLD).
                 loose = [e for e in entries if e[1].kind not in ("value", "id")
-                         or (e[1].kind == "value" and e[0] == key)]
+                         or (e[1].kind == "value" and e[0][:-1] == texts[:-1]
+                             and e[0][-1] == key[-1])]
                 for surface, meaning in (exact or loose):
                     found.append(Match(i, i + n, " ".join(texts), meaning, surface == texts))
         for i, token in enumerate(tokens):
