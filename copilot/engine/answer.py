@@ -19,6 +19,7 @@ from copilot.engine.followup import compose
 from copilot.engine.followup_words import split_chart
 from copilot.engine.grammar import MAX_QUESTION_CHARS
 from copilot.engine.interpret import interpret, plural
+from copilot.engine.labels import column_labels
 from copilot.engine.pairs import PairMatch, match_pair
 from copilot.engine.plan import QueryPlan
 from copilot.engine.reader import ParseResult, Reader
@@ -77,6 +78,9 @@ class Answer:
     conversation_id: str = ""
     turn: int = 0  # 1 for a conversation's first question
     record_id: int | None = None  # the audit record of this answer, once recorded
+    # What each column is called on the page, in charts and in exports' headers
+    # ("Counterparty", "Amount (USD)"); copilot/engine/labels.py.
+    labels: tuple[str, ...] = ()
 
 
 def _chart(plan: QueryPlan, columns: tuple[str, ...]) -> ChartSpec:
@@ -165,7 +169,8 @@ class Engine:
             stands_for = text + (f" as a {chart} chart" if chart and chart != "table" else "")
         return replace(answer, question=question, stands_for=stands_for,
                        changes=composed.changes, chart_asked=chart,
-                       chart=_asked(answer.chart, chart))
+                       chart=_asked(answer.chart, chart),
+                       labels=column_labels(answer.columns, answer.plan, self.content))
 
     def _answer(self, question: str, as_of: date, check: Callable[[exp.Expression], Verdict],
                 warehouse: Warehouse, started: float) -> Answer:

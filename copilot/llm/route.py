@@ -21,6 +21,7 @@ from sqlglot import exp
 
 from copilot.engine.answer import Answer, Engine, result_chart
 from copilot.engine.conversation import Turn
+from copilot.engine.labels import column_labels
 from copilot.errors import CopilotError, LLMError, QueryFailed, QueryTimeout
 from copilot.guard import Verdict
 from copilot.llm.client import LLMClient, LLMExchangeError
@@ -199,7 +200,7 @@ def route(question: str, as_of: date, *, engine: Engine, check: Check, warehouse
     """The engine's answer, or the LLM's when the engine leaves room and one is configured.
 
     `writer` is asked for only then, so a question the engine answers costs no look-up of
-    the LLM configuration. `previous` is the conversation's last answered turn."""
+    the LLM configuration. `previous` is the conversation's last turn."""
     first = engine.answer(question, as_of, check=check, warehouse=warehouse,
                           previous=previous)
     if writer is None or retrieve is None or not needs_llm(first):
@@ -207,5 +208,8 @@ def route(question: str, as_of: date, *, engine: Engine, check: Check, warehouse
     llm = writer()
     if llm is None:
         return first
-    return llm.answer(first, as_of=as_of, content=engine.content, retrieve=retrieve,
-                      check=check, warehouse=warehouse, sample=sample, previous=previous)
+    answer = llm.answer(first, as_of=as_of, content=engine.content, retrieve=retrieve,
+                        check=check, warehouse=warehouse, sample=sample, previous=previous)
+    if answer.source == "llm":  # its columns read as the engine's would
+        answer = replace(answer, labels=column_labels(answer.columns, None, engine.content))
+    return answer
