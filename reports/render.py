@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -46,8 +46,11 @@ def file_stem(name: str, run_at: datetime) -> str:
 
 
 def render_report(chunks: Chunks, *, formats: Sequence[Format], folder: Path, name: str,
-                  run_at: datetime, as_of: date, interpretation: str = "") -> Rendered:
-    """Write the chosen formats of the result into `folder`; every file or none."""
+                  run_at: datetime, as_of: date, interpretation: str = "",
+                  labels: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None
+                  ) -> Rendered:
+    """Write the chosen formats of the result into `folder`; every file or none. `labels`
+    names the columns as the page does ("Counterparty", "Amount (USD)")."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = file_stem(name, run_at)
     paths = {fmt: folder / f"{stem}.{fmt}" for fmt in formats}
@@ -63,7 +66,7 @@ def render_report(chunks: Chunks, *, formats: Sequence[Format], folder: Path, na
                       for fmt in ("csv", "xlsx") if fmt in paths)
         for chunk_columns, rows in chunks:
             if not columns:
-                columns = chunk_columns
+                columns = labels(chunk_columns) if labels is not None else chunk_columns
                 for table in tables:
                     table.writerow(columns)
             for row in rows:

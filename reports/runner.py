@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from copilot import __version__
 from copilot.audit import AuditRecord, file_sha256
+from copilot.engine.labels import column_labels
 from copilot.errors import CopilotError
 from copilot.guard import Guard
 from copilot.services import Services
@@ -90,7 +92,7 @@ class ReportRunner:
             lock.release()
 
     def _run(self, template: ReportTemplate, run: ReportRun, as_of: date) -> ReportRun:
-        sql, interpretation = self._sql(template, as_of)
+        sql, interpretation, labels = self._sql(template, as_of)
         guard = self.services.guard
         verdict = Guard(guard.schema, dialect=guard.dialect, row_cap=FULL_RESULT_ROWS,
                         policy=guard.policy).check(sql)
@@ -100,7 +102,7 @@ class ReportRunner:
         rendered = render_report(
             self.services.warehouse.stream(verdict.statement), formats=template.formats,
             folder=self.output_dir / f"report-{template.id}", name=template.name,
-            run_at=run_at, as_of=as_of, interpretation=interpretation)
+            run_at=run_at, as_of=as_of, interpretation=interpretation, labels=labels)
         value = _value(rendered.head)
         run = replace(run, row_count=rendered.row_count, value=value,
                       files=tuple(str(p) for p in rendered.files))
@@ -140,14 +142,22 @@ class ReportRunner:
             if self.ledger.start(run_id, position):
                 self.ledger.finish(run_id, position, deliver_one(message, channel))
 
-    def _sql(self, template: ReportTemplate, as_of: date) -> tuple[str, str]:
-        """The SQL to run: a relative template re-asks its question (engine only)."""
+    def _sql(self, template: ReportTemplate, as_of: date
+             ) -> tuple[str, str, Callable[[tuple[str, ...]], tuple[str, ...]]]:
+        """The SQL to run, its interpretation, and how its columns are called (the page's
+        labels: "Counterparty", "Amount (USD)"): a relative template re-asks its question
+        (engine only)."""
+        version = self.services.trainer.active()
+        content = version.content if version is not None else None
         if template.relative and template.question:
             answer = self.services.ask(template.question, as_of=as_of, channel="report",
                                        use_llm=False)
             if answer.status == "answered" and answer.generated_sql:
-                return answer.generated_sql, answer.interpretation
-        return template.sql, template.interpretation
+                return answer.generated_sql, answer.interpretation, lambda columns: (
+                    answer.labels if len(answer.labels) == len(columns)
+                    else column_labels(columns, None, content))
+        return template.sql, template.interpretation, lambda columns: column_labels(
+            columns, None, content)
 
     def _in_grace(self, template: ReportTemplate) -> bool:
         last = next(iter(self.store.runs(template_id=template.id, state="success", limit=1)),

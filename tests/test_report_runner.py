@@ -63,7 +63,7 @@ def test_a_run_renders_and_delivers_on_every_channel(
     attached = email.attachments()
     assert sorted(name.rsplit(".", 1)[1] for name in attached) == ["csv", "pdf"]
     csv_name = next(n for n in attached if n.endswith(".csv"))
-    assert attached[csv_name].decode().startswith("currency,fails\r\n")
+    assert attached[csv_name].decode().startswith("Currency,Fails\r\n")
     assert {p.path for p in hook.posts} == {"/services/T000/B000/s3cr3tT0ken", "/teams"}
     assert sorted(p.name for p in (tmp_path / "share").iterdir()) == sorted(attached)
     [logged] = runner.store.runs(template_id=template.id)
