@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import html
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from copilot.filenames import download_name
 from copilot.tabular import TableWriter
 from reports.model import Format
 from reports.svg_chart import svg_chart
@@ -40,9 +40,11 @@ class Rendered:
     row_count: int
 
 
-def file_stem(name: str, run_at: datetime) -> str:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "report"
-    return f"{safe}_{run_at:%Y%m%d_%H%M%S}"
+def file_stem(name: str, run_at: datetime, as_of: date) -> str:
+    """'fails-by-currency-2026-11-20-070000': what it holds, as of when, and the run's
+    time (two runs of one day never share a file)."""
+    return download_name(name or "report", as_of, "x").removesuffix(".x") + \
+        f"-{run_at:%H%M%S}"
 
 
 def render_report(chunks: Chunks, *, formats: Sequence[Format], folder: Path, name: str,
@@ -52,7 +54,7 @@ def render_report(chunks: Chunks, *, formats: Sequence[Format], folder: Path, na
     """Write the chosen formats of the result into `folder`; every file or none. `labels`
     names the columns as the page does ("Counterparty", "Amount (USD)")."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = file_stem(name, run_at)
+    stem = file_stem(name, run_at, as_of)
     paths = {fmt: folder / f"{stem}.{fmt}" for fmt in formats}
     columns: tuple[str, ...] = ()
     head: list[tuple[object, ...]] = []
