@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from copilot.engine.answer import Answer
+from copilot.engine.labels import column_labels
 from copilot.engine.periods import format_period
 from copilot.services import Services
 from dashboards.cache import ResultCache
@@ -28,6 +29,7 @@ class WidgetResult:
     columns: tuple[str, ...] = ()
     rows: tuple[tuple[object, ...], ...] = ()
     truncated: bool = False
+    labels: tuple[str, ...] = ()  # what the page calls each column ("Amount (USD)")
     covers: str = ""  # the dates the widget's numbers are about
     sql: str = ""
     error: str = ""
@@ -79,8 +81,11 @@ class WidgetRunner:
             value = _number(answer)
             if value is not None:
                 previous = self.store.record_value(widget.id, value, now.isoformat())
+        version = self.services.trainer.active()
+        labels = answer.labels or column_labels(
+            answer.columns, None, version.content if version is not None else None)
         return WidgetResult(
-            widget.id, now, columns=answer.columns, rows=answer.rows,
+            widget.id, now, columns=answer.columns, rows=answer.rows, labels=labels,
             truncated=answer.truncated, covers=_covers(answer, widget, as_of),
             sql=answer.sql or "", note=note, value=value, previous=previous, ms=ms)
 

@@ -130,3 +130,18 @@ def test_only_answered_questions_become_widgets(boards: DashboardService) -> Non
     with pytest.raises(DashboardError, match="Only an answered"):
         boards.save_answer(refused, dashboard="Desk", title="x", chart="table",
                            refresh=Refresh(), by="t")
+
+
+def test_a_widget_result_names_its_columns_as_the_ask_page_does(
+        boards: DashboardService) -> None:
+    """The labels an answer carries reach the dashboard; a widget whose question is no
+    longer read (its saved SQL runs) is labelled from the glossary by column name."""
+    widget = _saved(boards, "fails by counterparty this month")
+    result, _ = boards.refresh(widget, as_of=AS_OF, by="t")
+    assert result.columns == ("short_name", "count") and result.labels == ("Counterparty", "Count")
+    fixed = boards.services.run_sql("SELECT short_name, country FROM counterparties", user="t")
+    assert fixed.status == "answered"
+    sql_widget = boards.save_answer(fixed, dashboard="Desk", title="cpty", chart="table",
+                                    refresh=FIVE_MINUTES, by="t")
+    result, _ = boards.refresh(sql_widget, as_of=AS_OF, by="t")
+    assert result.labels == ("Counterparty", "Country")
