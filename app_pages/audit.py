@@ -5,21 +5,44 @@ export is itself audited)."""
 from __future__ import annotations
 
 import tempfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app_pages.state import current_user, services
 from copilot.audit import AuditFilter
 from copilot.audit.export import EXPORT_COLUMNS, ExportFormat, export_records
+from copilot.audit.verify import VerifyResult
 from copilot.errors import CopilotError
+from copilot.filenames import download_name
 from copilot.plaintext import markdown_text
 
 SHOWN = 500  # rows on the page; exports hold every filtered record
 MIME = {"csv": "text/csv", "jsonl": "application/x-ndjson",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _verdict(place: DeltaGenerator, result: VerifyResult, at: datetime) -> None:
+    if result.ok:
+        vouched = (f", up to the signed checkpoint at record {result.checkpoint:,}"
+                   if result.checkpoint is not None else ", no checkpoint yet")
+        place.success(f"The chain holds over {result.records:,} records{vouched}.")
+        place.caption(markdown_text(result.summary().removeprefix("ok: "))
+                      + f" Checked at {at:%H:%M:%S}.")
+    else:
+        place.error("The audit trail does not hold: "
+                    f"{markdown_text(result.summary().removeprefix('broken: '))}."
+                    f" Checked at {at:%H:%M:%S}.")
+
+
+def _file_name(where: AuditFilter, since: date, until: date, fmt: str) -> str:
+    """`audit-refused-2026-10-21-to-2026-11-20.csv`: the filters and dates it holds."""
+    chosen = [v for v in (where.channel, where.outcome, where.user) if v]
+    span = f"{since.isoformat()} to" if since != until else ""
+    return download_name(" ".join(["audit", *chosen, span]), until, fmt)
 
 
 def render() -> None:
@@ -62,15 +85,11 @@ def render() -> None:
 
     check, export = st.columns(2)
     if check.button("Verify the chain", key="audit_verify"):
-        result = svc.audit.verify()
-        if result.ok:
-            vouched = (f", up to the signed checkpoint at record {result.checkpoint:,}"
-                       if result.checkpoint is not None else ", no checkpoint yet")
-            check.success(f"The chain holds over {result.records:,} records{vouched}.")
-            check.caption(markdown_text(result.summary().removeprefix("ok: ")))
-        else:
-            check.error("The audit trail does not hold: "
-                        f"{markdown_text(result.summary().removeprefix('broken: '))}.")
+        st.session_state["audit_chain"] = (svc.audit.verify(), datetime.now())
+    # Kept, with when it was checked, until the next check: a button is true only on the
+    # run its click starts, and preparing an export must not make the verdict disappear.
+    if checked := st.session_state.get("audit_chain"):
+        _verdict(check, *checked)
     fmt: ExportFormat = export.selectbox("Export format", ["csv", "xlsx", "jsonl"],
                                          key="audit_format")
     if export.button("Prepare export", key="audit_export"):
@@ -78,8 +97,10 @@ def render() -> None:
             out = Path(folder) / f"audit.{fmt}"
             count = export_records(svc.audit, fmt, out, where,
                                    user=current_user(svc.settings), channel="audit")
-            st.session_state["audit_file"] = (out.read_bytes(), fmt, count)
+            st.session_state["audit_file"] = (out.read_bytes(), fmt, count,
+                                              _file_name(where, since, until, fmt))
     if prepared := st.session_state.get("audit_file"):
-        data, kind, count = prepared
-        export.download_button(f"Download {count:,} records ({kind})", data,
-                               file_name=f"audit.{kind}", mime=MIME[kind], key="audit_download")
+        data, kind, count, name = prepared
+        export.download_button(f"Download {count:,} records ({kind})", data, file_name=name,
+                               mime=MIME[kind], key="audit_download",
+                               icon=":material/download:")

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from app_pages.charts import column_config, figure, table_frame
 from app_pages.state import current_user, dashboards, services
 from app_pages.widget_form import chart_input, refresh_input
+from copilot.engine.labels import NONE
 from copilot.errors import CopilotError
+from copilot.filenames import download_name
 from copilot.plaintext import markdown_text
+from copilot.tabular import csv_bytes
 from dashboards.model import Dashboard, Widget
 from dashboards.refresh import WidgetResult
 from dashboards.service import DashboardService
@@ -20,11 +24,22 @@ from dashboards.service import DashboardService
 COLUMNS = 2
 
 
+def _with_none(data: pd.DataFrame) -> pd.DataFrame:
+    """NULL as "(none)" in a table's text and date columns, as answers show it; numbers keep
+    their type, and so their formatting and sorting."""
+    shown = data.copy()
+    for name in shown.columns:
+        column = shown[name]
+        if not pd.api.types.is_numeric_dtype(column) and column.isna().any():
+            shown[name] = column.astype(object).where(column.notna(), NONE)
+    return shown
+
+
 def _draw(widget: Widget, result: WidgetResult) -> None:
     if result.error:
         st.error(markdown_text(result.error), icon=":material/error:")
         return
-    data = table_frame(result.columns, result.rows)
+    data = table_frame(result.labels or result.columns, result.rows)
     if data.empty and widget.chart != "number":
         st.info(f"No rows{': none for ' + markdown_text(result.covers) if result.covers else ''}.",
                 icon=":material/check_circle:")
@@ -39,8 +54,8 @@ def _draw(widget: Widget, result: WidgetResult) -> None:
         return
     chart = figure(widget.chart, data, height=260)
     if chart is None:
-        st.dataframe(data, hide_index=True, column_config=column_config(data), height=260,
-                     key=f"w_table_{widget.id}")
+        st.dataframe(_with_none(data), hide_index=True, column_config=column_config(data),
+                     height=260, key=f"w_table_{widget.id}")
     else:
         st.plotly_chart(chart, key=f"w_chart_{widget.id}")
 
@@ -48,11 +63,20 @@ def _draw(widget: Widget, result: WidgetResult) -> None:
 def _widget(boards: DashboardService, widget: Widget, as_of: date, user: str) -> None:
     """One widget; runs as a fragment, so its refresh reruns only itself."""
     with st.container(border=True):
-        head, button = st.columns([5, 1])
+        head, buttons = st.columns([4, 2], vertical_alignment="center")
         head.markdown(f"**{markdown_text(widget.title)}**")  # a title is a user's question
-        force = button.button("", icon=":material/refresh:", key=f"refresh_{widget.id}",
-                              help="Refresh now")
+        tools = buttons.container(horizontal=True, horizontal_alignment="right")
+        force = tools.button("", icon=":material/refresh:", key=f"refresh_{widget.id}",
+                             help="Refresh now")
         result, _ = boards.refresh(widget, as_of=as_of, by=user, force=force)
+        if not result.error and result.rows:
+            # Named for the widget and the date it answers for: fails-today-...-2026-11-20.csv.
+            # "ignore": downloading must not rerun (and re-query) the widget.
+            tools.download_button("", csv_bytes(result.labels or result.columns, result.rows),
+                                  file_name=download_name(widget.title, as_of, "csv"),
+                                  mime="text/csv", icon=":material/download:",
+                                  on_click="ignore", help="Download as CSV",
+                                  key=f"csv_{widget.id}")
         _draw(widget, result)
         facts = [f"refreshed {result.refreshed_at:%H:%M:%S}", widget.refresh.label]
         if not result.error:
@@ -123,9 +147,10 @@ def _manage(boards: DashboardService, current: Dashboard | None, user: str) -> N
                 st.session_state["dashboard_next"] = imported.name
                 st.rerun()
         if current is not None:
+            # Undated: the export is the dashboard's definition, which answers for any day.
             st.download_button("Export this dashboard (JSON)", boards.export(current),
-                               file_name=f"{current.name}.json", mime="application/json",
-                               key="export_dashboard")
+                               file_name=download_name(current.name, None, "json"),
+                               mime="application/json", key="export_dashboard")
             sure = st.checkbox("I want to delete this dashboard", key="delete_sure")
             if st.button("Delete this dashboard", key="delete_dashboard", disabled=not sure):
                 boards.delete_dashboard(current, by=user)

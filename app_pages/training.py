@@ -13,7 +13,7 @@ from app_pages import training_new
 from app_pages.state import current_user, services
 from copilot.errors import CopilotError
 from copilot.plaintext import markdown_text
-from training.glossary import DEMO_GLOSSARY, load_glossary
+from training.glossary import DEMO_GLOSSARY, Glossary, load_glossary
 from training.profiles import ProfileVersion
 from training.uploads import parse_pairs
 
@@ -33,6 +33,14 @@ def _versions_frame(versions: list[ProfileVersion]) -> pd.DataFrame:
             "pairs": [v.counts.get("pairs", 0) for v in versions],
         }
     )
+
+
+def _rules(glossary: Glossary) -> list[tuple[str, str]]:
+    """(name, text) of every rule the "Rules" count counts (ProfileContent.counts): the
+    business rules, then each table's period column, worded as training retrieves it."""
+    return [(r.id, r.text) for r in glossary.rules] + [
+        (f"periods of {table}", f"Periods for {table} apply to {table}.{column}.")
+        for table, column in glossary.period_columns]
 
 
 def _run(action: Callable[[], ProfileVersion], success: str) -> None:
@@ -74,7 +82,9 @@ def render() -> None:
 
     if active is not None:
         training_new.review_section(svc, active, user)
-        counts = active.counts
+        # From the content listed below when it is loaded, so each number at the top is the
+        # length of a list further down.
+        counts = active.content.counts() if active.content is not None else active.counts
         cols = st.columns(6)
         for col, (label, key) in zip(
             cols,
@@ -141,9 +151,12 @@ def render() -> None:
                 }),
                 hide_index=True,
             )
-        with st.expander(f"Business rules ({len(glossary.rules)})"):
-            for rule in glossary.rules:
-                st.markdown(f"- **{markdown_text(rule.id)}**: {markdown_text(rule.text)}")
+        rules = _rules(glossary)
+        with st.expander(f"Rules ({len(rules)})"):
+            st.caption("The business rules, and the date column each table's periods use: "
+                       "the rules training counts and retrieves.")
+            for name, text in rules:
+                st.markdown(f"- **{markdown_text(name)}**: {markdown_text(text)}")
         probe = st.text_input("Try a question: what does training retrieve for it?",
                               key="training_probe")
         if probe.strip():

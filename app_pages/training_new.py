@@ -6,12 +6,14 @@ trains makes a new profile version, and what changed is shown."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from copilot.connections import redact_url
 from copilot.errors import CopilotError
+from copilot.filenames import download_name
 from copilot.plaintext import markdown_text
 from copilot.services import Services
 from training.corpus import ProfileDiff
@@ -166,9 +168,11 @@ def _draft(svc: Services, user: str, draft: GlossaryDraft, glossary: Glossary) -
                                           note="trained from a draft on the Training page"),
                "Trained from the draft: version {version} is active"
                + (" (drafted, not reviewed)." if edited.drafted else "."))
+    # The profile it is for and the day it was drafted: demo-glossary-draft-2026-11-20.zip.
+    name = download_name(f"{svc.trainer.profile} glossary draft", date.today(), "zip")
     buttons.download_button("Download the draft (YAML files, zip)", files_zip(files),
-                             file_name="glossary-draft.zip", mime="application/zip",
-                             key="download_draft", icon=":material/download:")
+                            file_name=name, mime="application/zip", key="download_draft",
+                            icon=":material/download:")
 
 
 def teach_section(svc: Services, active: ProfileVersion, user: str) -> None:

@@ -57,8 +57,8 @@ class Settings:
         metadata=_doc(
             "SQLAlchemy URL of the warehouse the copilot answers from: `sqlite:///PATH`, "
             "`postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB` or "
-            "`mssql+pyodbc://USER:PASSWORD@DSN` (see \"Your own warehouse\"). Always opened "
-            "read-only.",
+            "`mssql+pyodbc://USER:PASSWORD@DSN` (see \"Warehouse connections\" in the "
+            "README). Always opened read-only.",
             "the demo SQLite file `DATA_DIR/otc_demo.db`, built on first launch",
         ),
     )

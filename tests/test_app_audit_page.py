@@ -1,5 +1,6 @@
-"""The Audit page through AppTest: records listed and filtered, the chain verified, an export
-prepared and itself audited."""
+"""The Audit page through AppTest: records listed and filtered, the chain verified (and the
+verdict still shown once an export is prepared), an export prepared, named for the filters
+and dates it holds, and itself audited."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from copilot.config import load_settings
 from copilot.services import build_services
+from tests.downloads import record_downloads
 
 
 def _audit_page() -> None:
@@ -27,7 +29,8 @@ def env(page_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return page_env
 
 
-def test_records_filter_verify_and_export(env: Path) -> None:
+def test_records_filter_verify_and_export(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    downloads = record_downloads(monkeypatch)
     app = AppTest.from_function(_audit_page, default_timeout=60)
     app.run()
     assert not app.exception, app.exception
@@ -43,6 +46,11 @@ def test_records_filter_verify_and_export(env: Path) -> None:
 
     app.button(key="audit_export").click().run()
     assert not app.exception
+    # The verdict stays, with when it was checked, while the export is downloaded.
+    assert "The chain holds" in app.success[0].value
+    assert "Checked at" in " ".join(c.value for c in app.caption)
+    since, until = app.date_input(key="audit_since").value, app.date_input(key="audit_until").value
+    assert downloads["audit_download"] == f"audit-refused-{since}-to-{until}.csv"
     services = build_services(load_settings())
     last = [r for _, r in services.audit.records()][-1]
     assert last.channel == "audit" and last.row_count == 1 and "export" in last.question

@@ -5,6 +5,7 @@ export and import."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,12 @@ from streamlit.testing.v1 import AppTest
 
 from copilot.audit import AuditLog
 from copilot.config import load_settings
+from copilot.filenames import download_name
 from copilot.services import build_services
 from dashboards.model import Widget
 from dashboards.seed import MORNING_CHECK, MORNING_CHECK_WIDGETS
 from dashboards.service import DashboardService
+from tests.downloads import record_downloads
 
 
 def _dashboards_page() -> None:
@@ -65,6 +68,34 @@ def test_the_seeded_morning_check_renders_every_widget(page_env: Path) -> None:
     refreshes = [r for r in _audit(page_env) if r.channel == "dashboard"
                  and r.outcome == "answered"]
     assert len(refreshes) >= 12  # 6 answers when seeding, 6 refreshes on the page
+
+
+def test_downloads_are_named_for_what_they_hold(
+        page_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    downloads = record_downloads(monkeypatch)
+    _run(_dashboards_page)
+    widgets = _boards(page_env).store.widgets(
+        _boards(page_env).store.dashboard(MORNING_CHECK).id)
+    # Each widget's CSV: its title and the date it answers for; "Fails today" has no rows on
+    # the demo's date, so nothing to download.
+    assert f"csv_{widgets[0].id}" not in downloads
+    assert downloads[f"csv_{widgets[1].id}"] == "unconfirmed-trades-by-age-2026-11-20.csv"
+    assert {downloads[f"csv_{w.id}"] for w in widgets[1:]} == {
+        download_name(w.title, date(2026, 11, 20), "csv") for w in widgets[1:]}
+    # The export is the dashboard's definition, good for any day: undated.
+    assert downloads["export_dashboard"] == "ops-morning-check.json"
+
+
+def test_an_empty_value_shows_as_none_in_a_table(page_env: Path) -> None:
+    _run(_dashboards_page)
+    boards = _boards(page_env)
+    board = boards.store.dashboard(MORNING_CHECK)
+    boards.store.add_widget(Widget(
+        board.id, "Trades by nothing", "",
+        "SELECT NULL AS book, COUNT(*) AS trades FROM trades", relative=False, chart="table"))
+    table = _run(_dashboards_page).dataframe[0].value
+    # Labelled as everywhere ("Book", "Trades"), the empty group shown as "(none)".
+    assert list(table["Book"]) == ["(none)"] and table["Trades"][0] > 0
 
 
 def test_relative_periods_are_re_resolved_against_a_later_as_of(

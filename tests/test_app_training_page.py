@@ -4,6 +4,7 @@ warehouse of a bank's own: connect, draft, edit, train, review and teach a word.
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from copilot.audit import AuditLog, AuditRecord
 from copilot.config import load_settings
 from copilot.services import build_services
+from tests.downloads import record_downloads
 from training.editing import Target, glossary_from_files
 from training.trainer import PairUpload
 
@@ -37,6 +39,21 @@ def test_page_shows_the_active_version_and_what_it_holds(page_env: Path) -> None
     assert metrics["Tables"] == "8" and int(metrics["Terms"]) >= 30
     versions = app.dataframe[0].value
     assert list(versions["version"]) == [1] and versions["active"][0] == "●"
+
+
+def test_each_count_at_the_top_is_the_length_of_its_list_below(page_env: Path) -> None:
+    app = _page()
+    metrics = {m.label: int(m.value) for m in app.metric}
+    rules = next(e for e in app.expander if e.label.startswith("Rules ("))
+    terms = next(e for e in app.expander if e.label.startswith("Glossary terms ("))
+    # The demo's 10 business rules and the period column of each of its 5 dated tables.
+    assert metrics["Rules"] == 15 and rules.label == "Rules (15)"
+    assert len(rules.markdown) == 15
+    assert any("Periods for settlements apply to" in m.value for m in rules.markdown)
+    assert terms.label == f"Glossary terms ({metrics['Terms']})"
+    assert len(terms.dataframe[0].value) == metrics["Terms"]
+    versions = app.dataframe[0].value
+    assert versions["rules"][0] == metrics["Rules"] and versions["terms"][0] == metrics["Terms"]
 
 
 def test_diff_and_roll_back_from_the_page(page_env: Path) -> None:
@@ -104,7 +121,8 @@ def _texts(app: AppTest) -> str:
 
 
 def test_a_new_warehouse_is_connected_drafted_edited_trained_and_reviewed(
-        ship_env: Path) -> None:
+        ship_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    downloads = record_downloads(monkeypatch)
     app = _page()
     assert "not been trained" in app.warning[0].value
     assert "Connect a new warehouse" in [s.value for s in app.subheader]
@@ -131,6 +149,7 @@ def test_a_new_warehouse_is_connected_drafted_edited_trained_and_reviewed(
     assert "with your edits" in " ".join(c.value for c in app.caption)
     download = app.get("download_button")[0]
     assert "zip" in download.proto.label
+    assert downloads["download_draft"] == f"ships-glossary-draft-{date.today()}.zip"
 
     app.button(key="train_draft").click().run()
     assert not app.exception, app.exception

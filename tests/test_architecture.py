@@ -1,4 +1,4 @@
-"""Rules of the layout that DESIGN.md sets and a reviewer would otherwise have to remember."""
+"""Rules of the layout that docs/design.md sets and a reviewer would otherwise have to remember."""
 
 from __future__ import annotations
 
