@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -308,3 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CopilotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `ask ... | head` closed the pipe: the reader has what it wanted. Point stdout at
+        # nothing so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -263,3 +264,19 @@ def test_glossary_draft_review_and_a_drafted_profile_on_the_command_line(tmp_pat
                (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert f"glossary drafted from {url} into {out}" in actions
     assert f"glossary {out} marked reviewed" in actions
+
+
+def test_an_answer_piped_into_head_ends_quietly(trained_data: Path) -> None:
+    """`python -m copilot ask ... | head -1`: the reader closes the pipe early; the command
+    ends with status 0 and no traceback."""
+    env = {**os.environ, "OPSCOPILOT_DATA_DIR": str(trained_data),
+           "OPSCOPILOT_AS_OF": "2026-11-20"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "copilot", "ask", "list failed settlements this year"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # as `head -1` does
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, errors
+    assert first.startswith(b"Listing settlements") and "Traceback" not in errors
