@@ -15,18 +15,20 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.charts import column_config, comparison_figure, period_name
+from app_pages.charts import compact, comparison_figure, period_name
 from copilot.engine.answer import Answer
 from copilot.engine.conversation import Conversation
 from copilot.engine.followup import drill_question
 from copilot.plaintext import markdown_text
 
-__all__ = ["ask_next", "comparison", "conversation", "for_saving", "plot", "remember",
+__all__ = ["HISTORY", "NOTICES", "PENDING", "ask_later", "ask_next", "comparison",
+           "conversation", "drill_hint", "for_saving", "number", "plot", "record", "remember",
            "rows_button", "show_question", "start_over", "table"]
 
 HISTORY, PENDING = "ask_history", "ask_pending"
 CONVERSATION = "ask_conversation"
 DRILLED = "ask_drilled"  # widget key -> the row a selection in it last asked about
+NOTICES = "ask_notices"  # answer key -> what was done with it (saved as a widget, feedback)
 
 
 def conversation() -> Conversation:
@@ -46,13 +48,26 @@ def start_over() -> None:
     """A new conversation: the chat cleared, and no follow-up reads the old turns."""
     st.session_state[CONVERSATION] = Conversation.new()
     st.session_state[HISTORY] = []
-    for name in (DRILLED, PENDING):
+    for name in (DRILLED, PENDING, NOTICES):
         st.session_state.pop(name, None)
+
+
+def ask_later(question: str) -> None:
+    """A button's on_click: `question` is asked in the run the click starts, as if typed
+    (a callback runs before the script, so no second run is needed)."""
+    st.session_state[PENDING] = question
 
 
 def ask_next(question: str) -> None:
     """Ask `question` in the conversation on the next run, as if it had been typed."""
-    st.session_state[PENDING] = question
+    ask_later(question)
+    st.rerun()
+
+
+def record(answer: Answer) -> None:
+    """`answer` added to the chat outside the conversation (hand-edited SQL has no reading a
+    follow-up could edit), drawn on the next run."""
+    st.session_state.setdefault(HISTORY, []).append(answer)
     st.rerun()
 
 
@@ -97,15 +112,21 @@ def _drill_on(answer: Answer, widget: str, picked: list[int]) -> None:
     ask_next(text)
 
 
-def table(answer: Answer, frame: pd.DataFrame, key: str) -> None:
-    """The answer's table; picking a row of a grouped answer asks for the rows behind it."""
+def table(answer: Answer, shown: pd.DataFrame, key: str, config: dict) -> None:
+    """The answer's table (`shown`: labelled, NULL as "(none)"; `config`: its columns'
+    formats); picking a row of a grouped answer asks for the rows behind it."""
     if not _groups_drill(answer):
-        st.dataframe(frame, hide_index=True, column_config=column_config(frame),
-                     key=f"df_{key}")
+        st.dataframe(shown, hide_index=True, column_config=config, key=f"df_{key}")
         return
-    event = st.dataframe(frame, hide_index=True, column_config=column_config(frame),
-                         key=f"df_{key}", on_select="rerun", selection_mode="single-row")
+    event = st.dataframe(shown, hide_index=True, column_config=config, key=f"df_{key}",
+                         on_select="rerun", selection_mode="single-row")
     _drill_on(answer, f"df_{key}", list(event.selection.rows))
+
+
+def drill_hint(answer: Answer) -> None:
+    """Say that a bar or a row lists the rows behind it, when it does."""
+    if _groups_drill(answer):
+        st.caption("Click a bar or pick a row to list the rows behind it.")
 
 
 def plot(answer: Answer, chart: go.Figure, key: str) -> None:
@@ -114,7 +135,6 @@ def plot(answer: Answer, chart: go.Figure, key: str) -> None:
     if not _groups_drill(answer):
         st.plotly_chart(chart, key=f"plot_{key}")
         return
-    st.caption("Click a bar or pick a row to list the rows behind it.")
     event = st.plotly_chart(chart, key=f"plot_{key}", on_select="rerun",
                             selection_mode="points")
     # Every trace of a figure here has one point per row, so a point's index is its row;
@@ -128,39 +148,48 @@ def rows_button(answer: Answer, key: str) -> None:
     if answer.chart.kind != "number" or answer.chart.series:
         return
     text = drill_question(answer, None)
-    if text is not None and st.button("Show the rows", key=f"rows_{key}",
-                                      icon=":material/table_rows:"):
-        ask_next(text)
+    if text is not None:
+        st.button("Show the rows", key=f"rows_{key}", icon=":material/table_rows:",
+                  on_click=ask_later, args=(text,))
 
 
-def comparison(answer: Answer, frame: pd.DataFrame, key: str) -> None:
-    """A period comparison: each group's two periods as bars side by side, or, with no
-    group, the current value as a headline with its change and both numbers."""
-    columns = list(frame.columns)
-    current, previous = answer.chart.y, answer.chart.series[0]
-    if current not in columns or previous not in columns or frame.empty:
-        return
+def comparison(answer: Answer, shown: pd.DataFrame, names: dict[str, str], key: str,
+               config: dict) -> bool:
+    """A period comparison: each group's two periods as bars side by side (the table in a
+    tab beside them), or, with no group, the current value as a headline with its change
+    and both numbers. `shown` is labelled, `names` each column's label; False when the
+    answer is not shaped as a comparison."""
+    current, previous = names.get(answer.chart.y or ""), names.get(answer.chart.series[0])
+    columns = list(shown.columns)
+    if current not in columns or previous not in columns:
+        return False
     groups = columns[:columns.index(current)]
     if groups:
-        plot(answer, comparison_figure(frame, groups, current, previous), key)
-        return
-    row = frame.iloc[0]
-    change, pct = (row.get(name) for name in ("change", "change_pct"))
-    delta = None if _missing(change) else _number(change, sign=True) + (
+        chart_tab, table_tab = st.tabs(["Chart", "Table"])
+        with chart_tab:
+            drill_hint(answer)
+            plot(answer, compact(comparison_figure(shown, groups, current, previous)), key)
+        with table_tab:
+            table(answer, shown, key, config)
+        return True
+    row = shown.iloc[0]
+    change, pct = (row.get(names.get(name, name)) for name in ("change", "change_pct"))
+    delta = None if _missing(change) else number(change, sign=True) + (
         "" if _missing(pct) else f" ({float(pct):+.1f}%)")
     now, before = st.columns(2)
-    now.metric(markdown_text(period_name(current)), _number(row[current]), delta=delta,
+    now.metric(markdown_text(period_name(current)), number(row[current]), delta=delta,
                border=True)
-    before.metric(markdown_text(period_name(previous)), _number(row[previous]), border=True)
+    before.metric(markdown_text(period_name(previous)), number(row[previous]), border=True)
+    return True
 
 
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, numbers.Real) and math.isnan(float(value)))
 
 
-def _number(value: object, *, sign: bool = False) -> str:
-    # Counts as whole numbers, amounts with two decimals, thousands separated; numbers.*
-    # rather than int/float: a pandas row holds numpy's numbers.
+def number(value: object, *, sign: bool = False) -> str:
+    """A headline number: counts whole, amounts with two decimals, thousands separated."""
+    # numbers.* rather than int/float: a pandas row holds numpy's numbers.
     if _missing(value):
         return "–"
     if isinstance(value, numbers.Integral):

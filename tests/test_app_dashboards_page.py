@@ -110,11 +110,13 @@ def test_relative_periods_are_re_resolved_against_a_later_as_of(
 def test_save_an_answer_as_a_widget_on_a_new_dashboard(page_env: Path) -> None:
     app = _run(_ask_page)
     app.chat_input(key="ask_input").set_value("Fails by counterparty this month").run()
-    app.selectbox(key="save_0_board").set_value("New dashboard…")
-    app.text_input(key="save_0_new").set_value("Desk A")
+    app.session_state["save_0"] = True  # "Save as widget" opened: drawn only when open
+    app.run()
+    app.selectbox(key="save_0_board").set_value("New dashboard…").run()
+    app.text_input(key="save_0_new").set_value("Desk A")  # asked for once "new" is picked
     app.text_input(key="save_0_title").set_value("Fails this month")
     app.selectbox(key="save_0_chart").set_value("pie")
-    app.button(key="FormSubmitter:save_0-Save").click().run()
+    app.button(key="save_0_go").click().run()
     assert not app.exception, app.exception
     assert "Saved 'Fails this month' to 'Desk A'; it re-asks the question" in _texts(app)
 

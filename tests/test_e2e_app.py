@@ -87,8 +87,9 @@ def test_ask_a_question_in_a_real_browser(served_app: str) -> None:
         box.fill("Fails by counterparty this month")
         box.press("Enter")
         page.get_by_text("grouped by counterparty, largest first").wait_for(timeout=60_000)
-        _wait_grid_text(page, 0, "short_name")
-        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # the Chart tab
+        page.get_by_role("tab", name="Table").click()  # the table, headed by its label
+        _wait_grid_text(page, 0, "Counterparty")
         body = page.inner_text("body")
         page.screenshot(path=str(ARTIFACTS / "ask_page.png"), full_page=True)
     assert "Counting settlements with fail" in body and "Traceback" not in body
