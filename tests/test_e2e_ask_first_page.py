@@ -72,7 +72,7 @@ def _shoot(page: Page, tmp_path: Path, name: str, *, whole: bool,
         # scrolls the title out of the shot.
         page.set_viewport_size({"width": 1400, "height": min(max(int(tall) + 200, 1000), 8000)})
         page.wait_for_timeout(1000)  # the charts redraw at the new size
-    page.mouse.move(0, 0)  # no hover highlight left where the last click was
+    page.mouse.move(1399, 500)  # no hover highlight left where the last click was
     shot = tmp_path / name
     page.screenshot(path=str(shot), full_page=True)
     if publish and os.environ.get("SAVE_SCREENSHOTS") == "1":
