@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
-from app_pages.charts import column_config, figure, table_frame
+from app_pages.charts import column_config, figure, table_frame, with_none
 from app_pages.state import current_user, dashboards, services
 from app_pages.widget_form import chart_input, refresh_input
-from copilot.engine.labels import NONE
 from copilot.errors import CopilotError
 from copilot.filenames import download_name
 from copilot.plaintext import markdown_text
@@ -22,17 +20,6 @@ from dashboards.refresh import WidgetResult
 from dashboards.service import DashboardService
 
 COLUMNS = 2
-
-
-def _with_none(data: pd.DataFrame) -> pd.DataFrame:
-    """NULL as "(none)" in a table's text and date columns, as answers show it; numbers keep
-    their type, and so their formatting and sorting."""
-    shown = data.copy()
-    for name in shown.columns:
-        column = shown[name]
-        if not pd.api.types.is_numeric_dtype(column) and column.isna().any():
-            shown[name] = column.astype(object).where(column.notna(), NONE)
-    return shown
 
 
 def _draw(widget: Widget, result: WidgetResult) -> None:
@@ -54,7 +41,7 @@ def _draw(widget: Widget, result: WidgetResult) -> None:
         return
     chart = figure(widget.chart, data, height=260)
     if chart is None:
-        st.dataframe(_with_none(data), hide_index=True, column_config=column_config(data),
+        st.dataframe(with_none(data), hide_index=True, column_config=column_config(data),
                      height=260, key=f"w_table_{widget.id}")
     else:
         st.plotly_chart(chart, key=f"w_chart_{widget.id}")

@@ -14,6 +14,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from playwright.sync_api import Page
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's background services would try the closed network; keep it quiet and offline.
@@ -68,3 +70,26 @@ def serve_trained_demo(trained_demo_dir: Path, folder: Path) -> Iterator[str]:
     data = Path(shutil.copytree(trained_demo_dir, folder / "data"))
     with serve_app({"OPSCOPILOT_DATA_DIR": str(data), "OPSCOPILOT_AS_OF": "2026-11-20"}) as base:
         yield base
+
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def shoot(page: Page, folder: Path, name: str, *, whole: bool = True,
+          publish: bool = True) -> Path:
+    """A screenshot of the page into `folder`; with SAVE_SCREENSHOTS=1 (and `publish`) also
+    into docs/screenshots/, where the README shows it. `whole`: the app scrolls inside its
+    main section, so the window is first made as tall as its content."""
+    if whole:
+        tall = page.evaluate("Math.max(...[...document.querySelectorAll('section, div')]"
+                             ".map(e => e.scrollHeight))")
+        # Plus the header and padding above the content: nothing scrolls out of the shot.
+        page.set_viewport_size({"width": 1400, "height": min(max(int(tall) + 200, 1000), 8000)})
+        page.wait_for_timeout(1000)  # the charts redraw at the new size
+    page.mouse.move(1399, 500)  # no hover highlight left where the last click was
+    shot = folder / name
+    page.screenshot(path=str(shot), full_page=True)
+    if publish and os.environ.get("SAVE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, SCREENSHOTS / name)
+    return shot

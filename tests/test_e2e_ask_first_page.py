@@ -10,17 +10,14 @@ ask-three-answers.png (for the README; never written in CI)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, serve_trained_demo
+from tests.appserver import CHROMIUM, CHROMIUM_ARGS, serve_trained_demo, shoot
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 MESSAGES = '[data-testid="stChatMessage"]'
 SETTLED = ("!document.querySelector('[data-testid=\"stStatusWidget\"]')"
            " && !document.querySelector('[data-testid=\"stSkeleton\"]')"
@@ -63,26 +60,9 @@ def _ask(page: Page, question: str, turn: int) -> None:
     _settle(page, 2 * turn)
 
 
-def _shoot(page: Page, tmp_path: Path, name: str, *, whole: bool,
-           publish: bool = True) -> None:
-    if whole:  # the app scrolls inside its main section: the window is made as tall as it
-        tall = page.evaluate("Math.max(...[...document.querySelectorAll('section, div')]"
-                             ".map(e => e.scrollHeight))")
-        # Plus the header and padding above the content: with no overflow left, nothing
-        # scrolls the title out of the shot.
-        page.set_viewport_size({"width": 1400, "height": min(max(int(tall) + 200, 1000), 8000)})
-        page.wait_for_timeout(1000)  # the charts redraw at the new size
-    page.mouse.move(1399, 500)  # no hover highlight left where the last click was
-    shot = tmp_path / name
-    page.screenshot(path=str(shot), full_page=True)
-    if publish and os.environ.get("SAVE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, SCREENSHOTS / name)
-
-
 def test_the_first_page_teaches_and_an_example_asks_itself(page: Page, tmp_path: Path) -> None:
     body = page.inner_text("body")
-    _shoot(page, tmp_path, "ask-first-page.png", whole=False)
+    shoot(page, tmp_path, "ask-first-page.png", whole=False)
     assert "What it knows" in body and "Trades" in body and "Counterparties" in body
     assert "Answers are as of Fri 20 Nov 2026" in body
     assert "add it as a synonym on the Training page" in body
@@ -121,7 +101,7 @@ def test_three_answers_newest_whole_older_collapsed(page: Page, tmp_path: Path) 
         newest.get_by_role("button", name="CSV").click()
     assert download.value.suggested_filename == (
         "count-settlements-fails-by-daily-this-month-2026-11-20.csv")
-    _shoot(page, tmp_path, "ask-three-answers.png", whole=True)
+    shoot(page, tmp_path, "ask-three-answers.png", whole=True)
     assert "Traceback" not in page.inner_text("body")
 
 
@@ -146,7 +126,7 @@ def test_save_as_widget_says_where_it_went(page: Page, tmp_path: Path) -> None:
     assert page.get_by_label("Name of the new dashboard").count() == 0
     link = page.get_by_role("link", name="Open Desk B morning")
     assert saved.is_visible() and link.is_visible()
-    _shoot(page, tmp_path, "ask-saved-widget.png", whole=False, publish=False)
+    shoot(page, tmp_path, "ask-saved-widget.png", whole=False, publish=False)
     link.click()
     page.get_by_role("heading", name="Dashboards").wait_for(timeout=60_000)
     # Open on the new dashboard: its one widget, the question saved.

@@ -9,17 +9,14 @@ name: the app refuses unknown settings of its own prefix."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, serve_trained_demo
+from tests.appserver import CHROMIUM, CHROMIUM_ARGS, serve_trained_demo, shoot
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 MESSAGES = '[data-testid="stChatMessage"]'
 
 
@@ -65,26 +62,12 @@ def _user_text(page: Page, turn: int) -> str:
     return page.locator(MESSAGES).nth(2 * (turn - 1)).inner_text()
 
 
-def _shoot(page: Page, tmp_path: Path, name: str) -> None:
-    # The app scrolls inside its main section, so a full-page shot is one screen: the window
-    # is made as tall as the conversation instead, to show every turn.
-    tall = page.evaluate("Math.max(...[...document.querySelectorAll('section, div')]"
-                         ".map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": 1400, "height": min(max(int(tall), 1200), 8000)})
-    page.wait_for_timeout(1000)  # the charts redraw at the new size
-    shot = tmp_path / name
-    page.screenshot(path=str(shot), full_page=True)
-    if os.environ.get("SAVE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, SCREENSHOTS / name)
-
-
 def test_a_three_turn_conversation_in_a_real_browser(page: Page, tmp_path: Path) -> None:
     _ask(page, "unconfirmed trades by platform", 1)
     _ask(page, "then by book", 2)
     _ask(page, "only GBP ones", 3)
     second, third = _user_text(page, 2), _user_text(page, 3)
-    _shoot(page, tmp_path, "conversation-follow-ups.png")
+    shoot(page, tmp_path, "conversation-follow-ups.png")
     body = page.inner_text("body")
     assert "Traceback" not in body
     assert "Stands for:" in second and "book" in second and "Same as before," in second
@@ -110,7 +93,7 @@ def test_a_click_on_a_bar_lists_the_rows_behind_it(page: Page, tmp_path: Path) -
     page.mouse.click(x, y)
     _messages(page, 4)
     drill = _user_text(page, 2)
-    _shoot(page, tmp_path, "conversation-drill.png")
+    shoot(page, tmp_path, "conversation-drill.png")
     assert leader in drill and "Stands for:" in drill
     assert "Traceback" not in page.inner_text("body")
     assert page.locator(MESSAGES).nth(3).locator('[data-testid="stDataFrame"]').count() == 1
@@ -123,6 +106,6 @@ def test_a_comparison_with_last_month_in_a_real_browser(page: Page, tmp_path: Pa
     legend = answer.locator(".js-plotly-plot .legend .traces")
     legend.first.wait_for(timeout=60_000)
     names = [legend.nth(i).text_content() or "" for i in range(legend.count())]
-    _shoot(page, tmp_path, "conversation-compare.png")
+    shoot(page, tmp_path, "conversation-compare.png")
     assert len(names) == 2 and "Traceback" not in page.inner_text("body")
     assert "Stands for:" in _user_text(page, 2)

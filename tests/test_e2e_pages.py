@@ -9,8 +9,6 @@ as in tests/test_e2e_conversation.py."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -20,9 +18,8 @@ from playwright.sync_api import Page, sync_playwright
 
 from copilot.filenames import download_name
 from dashboards.seed import MORNING_CHECK_WIDGETS
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, serve_trained_demo
+from tests.appserver import CHROMIUM, CHROMIUM_ARGS, serve_trained_demo, shoot
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 SETTLED = ("!document.querySelector('[data-testid=\"stStatusWidget\"]')"
            " && document.querySelectorAll('[data-stale=\"true\"]').length === 0")
 # The Reports form's fields that come and go with a choice, by their labels.
@@ -51,21 +48,6 @@ def browser_page() -> Iterator[Page]:
 def _settle(page: Page) -> None:
     page.wait_for_function(SETTLED, timeout=90_000)
     page.wait_for_timeout(500)
-
-
-def _shoot(page: Page, tmp_path: Path, name: str) -> None:
-    # The app scrolls inside its main section, so a full-page shot is one screen: the window
-    # is made as tall as the page's content instead, to show all of it.
-    tall = page.evaluate("Math.max(...[...document.querySelectorAll('section, div')]"
-                         ".map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": 1400, "height": min(max(int(tall), 1200), 8000)})
-    page.mouse.move(0, 0)  # no hover or tooltip left on the last button clicked
-    page.wait_for_timeout(1000)  # the charts redraw at the new size
-    shot = tmp_path / name
-    page.screenshot(path=str(shot), full_page=True)
-    if os.environ.get("SAVE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, SCREENSHOTS / name)
 
 
 def _visible(page: Page) -> set[str]:
@@ -99,7 +81,7 @@ def test_the_seeded_dashboard_and_a_widget_csv(served_app: str, browser_page: Pa
                 for title, *_ in MORNING_CHECK_WIDGETS}
     assert "unconfirmed-trades-by-age-2026-11-20.csv" in names and set(names) <= expected
     assert min(names.values()) >= 2  # a header and rows
-    _shoot(page, tmp_path, "dashboard.png")
+    shoot(page, tmp_path, "dashboard.png")
 
 
 def test_the_reports_form_shows_only_what_applies(served_app: str, browser_page: Page,
@@ -130,4 +112,4 @@ def test_the_reports_form_shows_only_what_applies(served_app: str, browser_page:
     page.get_by_label("Name", exact=True).press("Tab")
     _settle(page)
     assert "Traceback" not in page.inner_text("body")
-    _shoot(page, tmp_path, "reports-form.png")
+    shoot(page, tmp_path, "reports-form.png")
