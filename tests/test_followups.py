@@ -381,3 +381,42 @@ def test_a_new_question_said_to_be_new_starts_afresh(demo: Setup) -> None:
         answer = _ask(demo, said, turn)
         assert answer.stands_for == "" and answer.sql == _ask(
             demo, "how many disputed confirmations?").sql, said
+
+
+# First questions of every shape: grouped, a number, a list, a series, with and without a
+# period, a comparison. Each follow-up offered under the answer must answer as an edit.
+IDEAS_DEMO = ["fails by counterparty this month", "how many live trades",
+              "unconfirmed trades by platform", "settlement amount by currency last week",
+              "show live trades", "daily count of fails this month",
+              "open exceptions by priority", "failed settlements this month vs last month"]
+
+
+@pytest.mark.parametrize("which", ["demo", "seclending"])
+def test_every_follow_up_offered_answers_as_an_edit(request: pytest.FixtureRequest,
+                                                    which: str) -> None:
+    setup: Setup = request.getfixturevalue(which)
+    firsts = IDEAS_DEMO if which == "demo" else [
+        "total loan amount by currency", "security loans by currency for USD",
+        "total loan amount by currency traded last month", "how many security loans"]
+    offered = 0
+    for first in firsts:
+        answer, turn = _first(setup, first)
+        assert len(answer.follow_ups) <= 3 and len(set(answer.follow_ups)) == len(
+            answer.follow_ups), first
+        for idea in answer.follow_ups:
+            followed = _ask(setup, idea, turn)
+            assert followed.status == "answered" and followed.stands_for, (first, idea)
+            assert followed.sql != answer.sql and followed.changes, (first, idea)
+            offered += 1
+    assert offered >= 2 * len(firsts)  # most answers offer two or three
+
+
+def test_follow_ups_offered_fit_the_answer(demo: Setup) -> None:
+    grouped, _ = _first(demo, "fails by counterparty this month")
+    assert grouped.follow_ups[0].startswith("then by ")
+    assert "counterparty" not in grouped.follow_ups[0]  # not what it is grouped by already
+    assert "compare with the period before" in grouped.follow_ups
+    number, _ = _first(demo, "how many live trades")
+    assert number.follow_ups[0].startswith("by ") and "this month" in number.follow_ups
+    series, _ = _first(demo, "daily count of fails this month")
+    assert not any(f.startswith(("by ", "then by ", "top ")) for f in series.follow_ups)

@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from copilot.engine.conversation import Turn
 from copilot.engine.followup import compose
+from copilot.engine.followup_ideas import follow_up_ideas
 from copilot.engine.followup_words import split_chart
 from copilot.engine.grammar import MAX_QUESTION_CHARS
 from copilot.engine.interpret import interpret, plural
@@ -97,22 +98,6 @@ def _chart(plan: QueryPlan, columns: tuple[str, ...]) -> ChartSpec:
     return ChartSpec("bar", x=columns[0], y=columns[-1])
 
 
-def _follow_ups(plan: QueryPlan, content: ProfileContent) -> tuple[str, ...]:
-    entity = plural(plan.entity)
-    ideas = []
-    used = {d.column for d in plan.dimensions}
-    dimension = next((t.name for t in content.glossary.terms
-                      if t.dimension and t.dimension not in used), None)
-    if plan.measure.kind == "count" and not plan.dimensions and dimension:
-        ideas.append(f"{entity} by {dimension}")
-    if not plan.period:
-        ideas.append(f"{entity} this month")
-    if plan.dimensions and not any(d.bucket for d in plan.dimensions):
-        ideas.append(f"daily count of {entity} this month")
-    ideas.append(f"show {entity} today")
-    return tuple(ideas[:3])
-
-
 def _asked(chart: ChartSpec, asked: str | None) -> ChartSpec:
     """The chart a question named, when the answer has groups to draw that way."""
     if asked is None or chart.series or asked == chart.kind:
@@ -167,8 +152,12 @@ class Engine:
         stands_for = ""
         if composed.kind == "edit":
             stands_for = text + (f" as a {chart} chart" if chart and chart != "table" else "")
+        ideas = answer.follow_ups
+        if answer.status == "answered" and answer.source == "engine" and answer.plan:
+            ideas = follow_up_ideas(self.reader, self.content.glossary, text, answer.plan,
+                                    len(answer.rows), as_of)
         return replace(answer, question=question, stands_for=stands_for,
-                       changes=composed.changes, chart_asked=chart,
+                       changes=composed.changes, chart_asked=chart, follow_ups=ideas,
                        chart=_asked(answer.chart, chart),
                        labels=column_labels(answer.columns, answer.plan, self.content))
 
@@ -214,7 +203,7 @@ class Engine:
             interpretation=interpret(plan), sql=verdict.sql, generated_sql=generated,
             tables=verdict.tables, columns=result.columns,
             rows=result.rows, truncated=result.truncated, confidence=parsed.confidence,
-            follow_ups=_follow_ups(plan, self.content), chart=_chart(plan, result.columns),
+            chart=_chart(plan, result.columns),
             plan=plan,
             to_sql_ms=to_sql_ms, total_ms=(time.perf_counter() - started) * 1000,
         )
