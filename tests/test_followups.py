@@ -415,7 +415,7 @@ def test_follow_ups_offered_fit_the_answer(demo: Setup) -> None:
     grouped, _ = _first(demo, "fails by counterparty this month")
     assert grouped.follow_ups[0].startswith("then by ")
     assert "counterparty" not in grouped.follow_ups[0]  # not what it is grouped by already
-    assert "compare with the period before" in grouped.follow_ups
+    assert "compare with the month before" in grouped.follow_ups
     number, _ = _first(demo, "how many live trades")
     assert number.follow_ups[0].startswith("by ") and "this month" in number.follow_ups
     series, _ = _first(demo, "daily count of fails this month")

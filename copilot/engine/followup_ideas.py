@@ -9,6 +9,7 @@ as an edit of it, so a chip never offers what the copilot would then refuse or r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -23,6 +24,7 @@ __all__ = ["follow_up_ideas"]
 IDEAS = 3
 _TRIES = 6  # candidates composed at most: each is a reading or two, a few ms
 _TOP = 5
+_UNIT = re.compile(r"\b(day|week|month|quarter|year)s?\b|\b(?:today|yesterday)\b", re.I)
 
 
 def follow_up_ideas(reader: Reader, glossary: Glossary, question: str, plan: QueryPlan,
@@ -50,11 +52,20 @@ def _candidates(glossary: Glossary, plan: QueryPlan, rows: int) -> Iterator[tupl
     if not listing and not bucketed:
         yield tuple(f"then by {d}" if grouped else f"by {d}"
                     for d in _other_dimensions(glossary, plan))
-    if plan.period is not None and plan.versus is None and not listing:
-        yield ("compare with the period before",)
+    before = _before(plan.period.words) if plan.period is not None else ()
+    if before and plan.versus is None and not listing:
+        yield tuple(f"compare with {b}" for b in before)
     if grouped and not bucketed and plan.limit is None and rows > _TOP:
         yield (f"top {_TOP}",)
-    yield ("this month",) if plan.period is None else ("the period before",)
+    yield ("this month",) if plan.period is None else before
+
+
+def _before(words: str) -> tuple[str, ...]:
+    """The period before, named by the period's own unit where it has one ('the week
+    before' after 'this week'), else in general."""
+    unit = _UNIT.search(words)
+    named = unit.group(1) or "day" if unit else None
+    return (f"the {named} before", "the period before") if named else ("the period before",)
 
 
 def _other_dimensions(glossary: Glossary, plan: QueryPlan) -> list[str]:
