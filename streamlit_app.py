@@ -7,7 +7,7 @@ import streamlit as st
 from app_pages import ask, audit, dashboards, data, settings, training
 from app_pages import reports as reports_page
 from app_pages.state import reports
-from copilot.errors import CopilotError
+from copilot.core.errors import CopilotError
 
 st.set_page_config(page_title="OTC Ops Copilot", page_icon=":material/query_stats:", layout="wide")
 

@@ -18,12 +18,12 @@ from app_pages import dashboards as dashboards_page
 from app_pages import reports as reports_page
 from app_pages.state import current_user, dashboards
 from app_pages.widget_form import chart_input, refresh_input
-from copilot.engine.answer import Answer
-from copilot.errors import CopilotError
-from copilot.filenames import download_name
-from copilot.plaintext import markdown_text
+from copilot.core.errors import CopilotError
+from copilot.core.filenames import download_name
+from copilot.core.plaintext import markdown_text
+from copilot.core.tabular import csv_bytes, xlsx_bytes
 from copilot.services import Services
-from copilot.tabular import csv_bytes, xlsx_bytes
+from copilot.values import Answer
 from dashboards.model import Refresh
 
 __all__ = ["DASHBOARDS", "NEW_DASHBOARD", "REPORTS", "actions"]

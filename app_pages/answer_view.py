@@ -10,13 +10,13 @@ import streamlit as st
 
 from app_pages import conversation_view as talk
 from app_pages.charts import column_config, compact, figure, group_labels, with_none
-from copilot.engine.answer import Answer
+from copilot.core.plaintext import markdown_text
 from copilot.engine.labels import column_labels
-from copilot.plaintext import markdown_text
+from copilot.values import CHART_KINDS, Answer
 
 __all__ = ["labels_of", "result"]
 
-CHARTS = ("bar", "line", "pie")
+CHARTS = tuple(k for k in CHART_KINDS if k not in ("table", "number"))  # drawn as charts
 _SERIES = ("day", "week", "month")
 
 

@@ -22,10 +22,11 @@ from app_pages import conversation_view as talk
 from app_pages import training as training_page
 from app_pages.charts import table_frame
 from app_pages.state import current_user, dashboards, services
-from copilot.engine.answer import Answer, plural
-from copilot.errors import CopilotError
-from copilot.plaintext import markdown_text
+from copilot.core.errors import CopilotError
+from copilot.core.plaintext import markdown_text
+from copilot.engine.answer import plural
 from copilot.services import Services
+from copilot.values import Answer
 
 TRAINING = st.Page(training_page.render, title="Training", url_path="training")
 

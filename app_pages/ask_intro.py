@@ -16,8 +16,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages import conversation_view as talk
+from copilot.core.plaintext import markdown_text
 from copilot.engine.answer import Engine, plural
-from copilot.plaintext import markdown_text
 from training.glossary import Glossary, Term
 from training.profiles import ProfileVersion
 

@@ -13,12 +13,12 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from app_pages.state import current_user, services
-from copilot.audit import AuditFilter
-from copilot.audit.export import EXPORT_COLUMNS, ExportFormat, export_records
-from copilot.audit.verify import VerifyResult
-from copilot.errors import CopilotError
-from copilot.filenames import download_name
-from copilot.plaintext import markdown_text
+from copilot.core.audit import AuditFilter
+from copilot.core.audit.export import EXPORT_COLUMNS, ExportFormat, export_records
+from copilot.core.audit.verify import VerifyResult
+from copilot.core.errors import CopilotError
+from copilot.core.filenames import download_name
+from copilot.core.plaintext import markdown_text
 
 SHOWN = 500  # rows on the page; exports hold every filtered record
 MIME = {"csv": "text/csv", "jsonl": "application/x-ndjson",

@@ -17,8 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from copilot.core.plaintext import plotly_text
 from copilot.engine.labels import NONE
-from copilot.plaintext import plotly_text
 
 __all__ = ["column_config", "compact", "comparison_figure", "figure", "group_labels",
            "period_name", "table_frame", "with_none"]

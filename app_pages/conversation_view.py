@@ -16,10 +16,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.charts import compact, comparison_figure, period_name
-from copilot.engine.answer import Answer
-from copilot.engine.conversation import Conversation
+from copilot.core.plaintext import markdown_text
 from copilot.engine.followup import drill_question
-from copilot.plaintext import markdown_text
+from copilot.values import Answer, Conversation
 
 __all__ = ["HISTORY", "NOTICES", "PENDING", "ask_later", "ask_next", "comparison",
            "conversation", "drill_hint", "for_saving", "number", "plot", "record", "remember",

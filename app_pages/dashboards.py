@@ -11,10 +11,10 @@ import streamlit as st
 from app_pages.charts import column_config, figure, table_frame, with_none
 from app_pages.state import current_user, dashboards, services
 from app_pages.widget_form import chart_input, refresh_input
-from copilot.errors import CopilotError
-from copilot.filenames import download_name
-from copilot.plaintext import markdown_text
-from copilot.tabular import csv_bytes
+from copilot.core.errors import CopilotError
+from copilot.core.filenames import download_name
+from copilot.core.plaintext import markdown_text
+from copilot.core.tabular import csv_bytes
 from dashboards.model import Dashboard, Widget
 from dashboards.refresh import WidgetResult
 from dashboards.service import DashboardService

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.state import services
-from copilot.errors import CopilotError
-from copilot.plaintext import markdown_text
-from copilot.schema import TableInfo
+from copilot.core.errors import CopilotError
+from copilot.core.plaintext import markdown_text
+from copilot.core.schema import TableInfo
 
 SAMPLE_ROWS = 20
 

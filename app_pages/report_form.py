@@ -17,7 +17,7 @@ from datetime import time
 import streamlit as st
 
 from app_pages.state import dashboards
-from copilot.plaintext import markdown_text
+from copilot.core.plaintext import markdown_text
 from reports.model import DAYS, FORMATS, Alert, Recipients, ReportError, ReportTemplate, Schedule
 from reports.service import ReportService
 

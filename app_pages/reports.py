@@ -13,9 +13,9 @@ import streamlit as st
 
 from app_pages.report_form import report_form, schedule_label
 from app_pages.state import current_user, reports, services
-from copilot.errors import CopilotError
-from copilot.filenames import download_name
-from copilot.plaintext import markdown_text
+from copilot.core.errors import CopilotError
+from copilot.core.filenames import download_name
+from copilot.core.plaintext import markdown_text
 from reports.model import ReportRun, ReportTemplate
 from reports.service import ReportService
 

@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.state import current_user, services
-from copilot.config import settings_in_force
-from copilot.errors import CopilotError
+from copilot.core.errors import CopilotError
+from copilot.core.plaintext import markdown_text
+from copilot.core.settings import settings_in_force
 from copilot.llm.config import LLMConfig
-from copilot.plaintext import markdown_text
 from copilot.services import Services
 
 

@@ -6,7 +6,7 @@ import hashlib
 
 import streamlit as st
 
-from copilot.config import Settings, load_settings
+from copilot.core.settings import Settings, load_settings
 from copilot.services import Services, build_services
 from dashboards.service import DashboardService
 from reports.service import ReportService

@@ -11,8 +11,8 @@ import streamlit as st
 
 from app_pages import training_new
 from app_pages.state import current_user, services
-from copilot.errors import CopilotError
-from copilot.plaintext import markdown_text
+from copilot.core.errors import CopilotError
+from copilot.core.plaintext import markdown_text
 from training.glossary import DEMO_GLOSSARY, Glossary, load_glossary
 from training.profiles import ProfileVersion
 from training.uploads import parse_pairs

@@ -11,10 +11,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from copilot.connections import redact_url
-from copilot.errors import CopilotError
-from copilot.filenames import download_name
-from copilot.plaintext import markdown_text
+from copilot.core.connections import redact_url
+from copilot.core.errors import CopilotError
+from copilot.core.filenames import download_name
+from copilot.core.plaintext import markdown_text
 from copilot.services import Services
 from training.corpus import ProfileDiff
 from training.draft import GlossaryDraft

@@ -7,7 +7,8 @@ from datetime import time
 
 import streamlit as st
 
-from dashboards.model import CHART_KINDS, ChartKind, Refresh
+from copilot.values import CHART_KINDS, ChartKind
+from dashboards.model import Refresh
 
 __all__ = ["chart_input", "refresh_input"]
 

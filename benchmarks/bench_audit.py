@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="records to verify and export")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))  # run as a script from a checkout, no install needed
-    from copilot.audit import (
+    from copilot.core.audit import (
         AuditFilter,
         AuditLog,
         AuditRecord,
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         chain_hash,
         result_sha256,
     )
-    from copilot.audit.export import export_records
+    from copilot.core.audit.export import export_records
 
     rows = [("CITI", 12), ("GOLDMAN", 19), ("BARCLAYS", 15)]
 
@@ -132,7 +132,7 @@ def _old_append(path: Path, chain_hash: object, n: int, question: object) -> lis
     (the SQLAlchemy append before issue 14 took about 0.4 ms more than this)."""
     from sqlalchemy import create_engine
 
-    from copilot.audit.schema import RECORD_FIELDS, metadata
+    from copilot.core.audit.schema import RECORD_FIELDS, metadata
 
     metadata.create_all(create_engine(f"sqlite:///{path}"))
     conn = sqlite3.connect(path, isolation_level=None)
@@ -162,11 +162,11 @@ def _old_append(path: Path, chain_hash: object, n: int, question: object) -> lis
 def _fill(path: Path, n: int) -> None:
     """A log of `n` records as the app writes it (keyed hashes, one signed checkpoint line
     per record), written in bulk."""
-    from copilot.audit import AuditLog, AuditRecord, keyed_hash
-    from copilot.audit.checkpoint import Checkpoint
-    from copilot.audit.keys import load_keys
-    from copilot.audit.record import GENESIS
-    from copilot.audit.schema import RECORD_FIELDS
+    from copilot.core.audit import AuditLog, AuditRecord, keyed_hash
+    from copilot.core.audit.checkpoint import Checkpoint
+    from copilot.core.audit.keys import load_keys
+    from copilot.core.audit.record import GENESIS
+    from copilot.core.audit.schema import RECORD_FIELDS
 
     log = AuditLog(f"sqlite:///{path}")  # creates the tables, the log id and the keys
     log_id = log.log_id

@@ -28,8 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(REPO))  # run as a script from a checkout, no install needed
+    from copilot.core.errors import DemoDataError
     from copilot.demo import build_demo_warehouse
-    from copilot.errors import DemoDataError
 
     print(f"demo warehouse build, as-of {args.as_of}, seed {args.seed}")
     with tempfile.TemporaryDirectory(prefix="bench-demo-db-") as folder:

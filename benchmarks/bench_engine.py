@@ -27,7 +27,7 @@ FILES = (*sorted((REPO / "eval").glob("*.yaml")),
 
 def _wide_profile(content: object, tables: int) -> object:
     """The demo profile with generated tables added until it has `tables` of them."""
-    from copilot.schema import ColumnInfo, ForeignKeyInfo, TableInfo, WarehouseSchema
+    from copilot.core.schema import ColumnInfo, ForeignKeyInfo, TableInfo, WarehouseSchema
 
     rng = random.Random(5)
     words = ["ledger", "position", "limit", "margin", "collateral", "nostro", "swift", "fee",

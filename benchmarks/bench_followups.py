@@ -30,9 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from trained_demo import AS_OF, trained_demo
 
-    from copilot.engine.conversation import Conversation
     from copilot.engine.followup import compose
     from copilot.engine.followup_words import split_chart
+    from copilot.values import Conversation
 
     as_of = AS_OF
     questions = [q for f in sorted((REPO / "eval").glob("otc_conversations*.yaml"))

@@ -28,9 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(REPO))  # run as a script from a checkout, no install needed
+    from copilot.core.guard import Guard, GuardSchema
+    from copilot.core.warehouse import Warehouse
     from copilot.demo import build_demo_warehouse
-    from copilot.guard import Guard, GuardSchema
-    from copilot.warehouse import Warehouse
 
     attacks = yaml.safe_load((FIXTURES / "guard_attacks.yaml").read_text(encoding="utf-8"))
     allowed = yaml.safe_load((FIXTURES / "guard_allowed.yaml").read_text(encoding="utf-8"))

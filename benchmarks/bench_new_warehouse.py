@@ -228,10 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO))  # run as a script from a checkout, no install needed
     from functools import partial
 
+    from copilot.core.executor import run_guarded
+    from copilot.core.guard import Guard, GuardSchema
+    from copilot.core.warehouse import Warehouse
     from copilot.engine.answer import Engine
-    from copilot.guard import Guard, GuardSchema
-    from copilot.services import run_guarded
-    from copilot.warehouse import Warehouse
     from training.glossary import load_glossary
     from training.trainer import build_content
 

@@ -28,7 +28,7 @@ AS_OF = dt.date(2026, 11, 20)
 
 
 def _lateness(templates: int) -> str:
-    from copilot.config import load_settings
+    from copilot.core.settings import load_settings
     from copilot.demo import build_demo_warehouse
     from copilot.services import build_services
     from reports.model import ReportTemplate, Schedule
@@ -72,8 +72,8 @@ def _lateness(templates: int) -> str:
 
 
 def _render(rows: int) -> list[str]:
-    from copilot.guard import Guard, GuardSchema
-    from copilot.warehouse import Warehouse
+    from copilot.core.guard import Guard, GuardSchema
+    from copilot.core.warehouse import Warehouse
     from reports.render import render_report
 
     lines = []

@@ -71,7 +71,7 @@ def _synthetic_glossary(folder: Path) -> Path:
 
 
 def _services(data: Path, **env: str) -> Services:
-    from copilot.config import load_settings
+    from copilot.core.settings import load_settings
     from copilot.services import build_services
 
     settings = load_settings({"OPSCOPILOT_DATA_DIR": str(data), **env},

@@ -21,11 +21,11 @@ if str(REPO) not in sys.path:
 @contextlib.contextmanager
 def trained_demo(trades: int) -> Iterator[tuple[Any, Any, Any]]:
     """(engine, guard, warehouse) over a `trades`-trade demo warehouse, as of AS_OF."""
+    from copilot.core.executor import run_guarded
+    from copilot.core.guard import Guard, GuardSchema
+    from copilot.core.warehouse import Warehouse
     from copilot.demo import build_demo_warehouse
     from copilot.engine.answer import Engine
-    from copilot.guard import Guard, GuardSchema
-    from copilot.services import run_guarded
-    from copilot.warehouse import Warehouse
     from training.glossary import DEMO_GLOSSARY, load_glossary
     from training.trainer import build_content
 

@@ -3,10 +3,11 @@
 Nothing in this package imports Streamlit; the pages in `app_pages/` render what it returns.
 """
 
-from copilot.config import Settings, load_settings
-from copilot.errors import CopilotError
-from copilot.schema import WarehouseSchema
-from copilot.warehouse import QueryResult, Warehouse
+from copilot.core import __version__
+from copilot.core.errors import CopilotError
+from copilot.core.schema import WarehouseSchema
+from copilot.core.settings import Settings, load_settings
+from copilot.core.warehouse import QueryResult, Warehouse
 
 __all__ = [
     "CopilotError",
@@ -14,6 +15,6 @@ __all__ = [
     "Settings",
     "Warehouse",
     "WarehouseSchema",
+    "__version__",
     "load_settings",
 ]
-__version__ = "0.1.0"

@@ -15,11 +15,11 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from copilot import __version__
-from copilot.config import load_settings, settings_in_force
-from copilot.errors import CopilotError
+from copilot.core import __version__
+from copilot.core.errors import CopilotError
+from copilot.core.guard.guard import DIALECTS
+from copilot.core.settings import load_settings, settings_in_force
 from copilot.glossary_cli import add_glossary_commands
-from copilot.guard.guard import DIALECTS
 from copilot.reports_cli import add_report_commands, run_reports, run_scheduler
 
 __all__ = ["main"]
@@ -131,9 +131,9 @@ def _demo_db(args: argparse.Namespace) -> int:
 
 
 def _sql_check(args: argparse.Namespace) -> int:
-    from copilot.guard import Guard, GuardSchema
+    from copilot.core.guard import Guard, GuardSchema
+    from copilot.core.warehouse import Warehouse
     from copilot.services import ensure_demo_warehouse, guard_policy
-    from copilot.warehouse import Warehouse
 
     settings = load_settings()
     if args.db is None:
@@ -200,8 +200,8 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from copilot.audit.export import export_records
-    from copilot.audit.log import AuditFilter, AuditLog
+    from copilot.core.audit.export import export_records
+    from copilot.core.audit.log import AuditFilter, AuditLog
 
     settings = load_settings()
     if args.audit_command == "verify":
@@ -268,7 +268,7 @@ def _refuse_undecodable(text: str) -> int:
     print("error: an argument is not valid UTF-8 text "
           f"({text[:80]!r}); set the terminal to UTF-8 (for example LANG=C.UTF-8) and "
           "run the command again. Nothing was run.", file=sys.stderr)
-    from copilot.audit import AuditLog, AuditRecord
+    from copilot.core.audit import AuditLog, AuditRecord
 
     settings = load_settings()
     log = AuditLog.from_settings(settings)

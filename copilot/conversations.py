@@ -3,7 +3,7 @@ place in a conversation, the answer numbered in it, and the conversation kept in
 between runs of `python -m copilot ask --conversation FILE`.
 
 The conversation value itself (turns, the previous turn, JSON) is
-copilot/engine/conversation.py; this module only attaches it to the audit log and to files.
+copilot/values/conversation.py; this module only attaches it to the audit log and to files.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from copilot.engine.answer import Answer
-from copilot.engine.conversation import Conversation, ConversationError
+from copilot.values import Answer, Conversation, ConversationError
 
 __all__ = ["numbered", "read_conversation", "turn_details", "write_conversation"]
 

@@ -14,19 +14,21 @@ from pathlib import Path
 
 import yaml
 
-from copilot.config import Settings
 from copilot.conversations import read_conversation, write_conversation
-from copilot.engine.answer import Answer, Engine
-from copilot.engine.conversation import Conversation
+from copilot.core.errors import CopilotError
+from copilot.core.executor import run_guarded
+from copilot.core.guard import Guard, GuardSchema
+from copilot.core.settings import Settings
+from copilot.core.warehouse import Warehouse
+from copilot.engine.answer import Engine
 from copilot.engine.scoring import same_result
-from copilot.errors import CopilotError
 from copilot.eval_report import EvalTally
-from copilot.guard import Guard, GuardSchema
 from copilot.llm.client import OpenAICompatibleClient
 from copilot.llm.config import LLMConfig
-from copilot.llm.route import LLMWriter, Retrieve, route
-from copilot.services import build_services, guard_policy, run_guarded
-from copilot.warehouse import Warehouse
+from copilot.llm.writer import LLMWriter, Retrieve
+from copilot.routing import route
+from copilot.services import build_services, guard_policy
+from copilot.values import Answer, Conversation
 from training.corpus import content_items
 from training.embedding import MiniLMEmbedder
 from training.glossary import load_glossary

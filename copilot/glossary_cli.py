@@ -9,13 +9,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from copilot import __version__
-from copilot.audit import AuditLog, AuditRecord
-from copilot.audit.record import Outcome
-from copilot.config import Settings
-from copilot.errors import CopilotError
+from copilot.core import __version__
+from copilot.core.audit import AuditLog, AuditRecord
+from copilot.core.audit.record import Outcome
+from copilot.core.errors import CopilotError
+from copilot.core.settings import Settings
+from copilot.core.warehouse import Warehouse
 from copilot.services import draft_from_warehouse, ensure_demo_warehouse
-from copilot.warehouse import Warehouse
 from training.draft import GlossaryDraft, mark_reviewed, write_draft
 
 __all__ = ["add_glossary_commands", "run_glossary"]

@@ -11,7 +11,7 @@ import signal
 import threading
 from typing import TYPE_CHECKING
 
-from copilot.config import Settings
+from copilot.core.settings import Settings
 from copilot.services import build_services
 
 if TYPE_CHECKING:

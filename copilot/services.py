@@ -19,21 +19,23 @@ from functools import partial
 import sqlglot
 from sqlglot import exp
 
-from copilot import __version__
-from copilot.audit import AuditError, AuditLog, AuditRecord, result_sha256
-from copilot.audit.record import Channel, Outcome
-from copilot.config import Settings
 from copilot.conversations import numbered, turn_details
+from copilot.core import __version__
+from copilot.core.audit import AuditError, AuditLog, AuditRecord, result_sha256
+from copilot.core.audit.record import Channel, Outcome
+from copilot.core.errors import CopilotError, GuardRefusal, LLMError, TrainingRequired
+from copilot.core.executor import run_guarded
+from copilot.core.guard import Guard, GuardSchema, Policy, Verdict, default_policy, load_policy
+from copilot.core.settings import Settings
+from copilot.core.warehouse import QueryResult, Warehouse
 from copilot.demo import DemoSummary, build_demo_warehouse
-from copilot.engine.answer import Answer, Engine
-from copilot.engine.conversation import Conversation, Turn
-from copilot.errors import CopilotError, GuardRefusal, LLMError, TrainingRequired
-from copilot.guard import Guard, GuardSchema, Policy, Verdict, default_policy, load_policy
+from copilot.engine.answer import Engine
 from copilot.llm.client import ChatMessage, LLMExchangeError, OpenAICompatibleClient
 from copilot.llm.config import LLMConfig
-from copilot.llm.route import LLMWriter, route
 from copilot.llm.store import LLMSettingsStore
-from copilot.warehouse import QueryResult, Warehouse
+from copilot.llm.writer import LLMWriter
+from copilot.routing import route
+from copilot.values import Answer, Conversation, Turn
 from training import editing
 from training.draft import GlossaryDraft, draft_glossary
 from training.embedding import MiniLMEmbedder
@@ -53,7 +55,6 @@ __all__ = [
     "ensure_demo_warehouse",
     "guard_policy",
     "internal_error",
-    "run_guarded",
 ]
 
 log = logging.getLogger(__name__)
@@ -360,16 +361,6 @@ def _engine_name(answer: Answer) -> str:
 
 def _now_ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-def run_guarded(
-    guard: Guard, warehouse: Warehouse, sql: str | exp.Expression, *, read: str | None = None
-) -> QueryResult:
-    """The one way to run SQL: the guard's verdict, then the warehouse, or GuardRefusal."""
-    verdict = guard.check(sql, read=read)
-    if verdict.statement is None:
-        raise GuardRefusal(verdict.rule or "input", verdict.reason)
-    return warehouse.execute(verdict.statement)
 
 
 def ensure_demo_warehouse(settings: Settings) -> DemoSummary | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from copilot.config import Settings
-from copilot.errors import CopilotError
+from copilot.core.errors import CopilotError
+from copilot.core.settings import Settings
 from copilot.services import build_services
 from training.glossary import load_glossary
 from training.profiles import ProfileVersion

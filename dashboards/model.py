@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from copilot.errors import CopilotError
+from copilot.core.errors import CopilotError
+from copilot.values import CHART_KINDS, ChartKind
 
-__all__ = ["CHART_KINDS", "ChartKind", "Dashboard", "DashboardError", "Refresh", "Widget"]
+__all__ = ["Dashboard", "DashboardError", "Refresh", "Widget"]
 
-ChartKind = Literal["bar", "line", "pie", "table", "number"]
-CHART_KINDS: tuple[ChartKind, ...] = ("bar", "line", "pie", "table", "number")
 
 
 class DashboardError(CopilotError):

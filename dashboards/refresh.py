@@ -7,10 +7,10 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from copilot.engine.answer import Answer
+from copilot.core.periods import format_period
 from copilot.engine.labels import column_labels
-from copilot.engine.periods import format_period
 from copilot.services import Services
+from copilot.values import Answer
 from dashboards.cache import ResultCache
 from dashboards.model import Widget
 from dashboards.store import DashboardStore

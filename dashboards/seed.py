@@ -3,7 +3,8 @@ questions on first launch of the embedded demo."""
 
 from __future__ import annotations
 
-from dashboards.model import ChartKind, Refresh
+from copilot.values import ChartKind
+from dashboards.model import Refresh
 
 __all__ = ["MORNING_CHECK", "MORNING_CHECK_WIDGETS"]
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import date
 from functools import partial
 
-from copilot.engine.answer import Answer
 from copilot.services import Services
-from dashboards.model import ChartKind, Dashboard, DashboardError, Refresh, Widget
+from copilot.values import Answer, ChartKind
+from dashboards.model import Dashboard, DashboardError, Refresh, Widget
 from dashboards.refresh import WidgetResult, WidgetRunner
 from dashboards.seed import MORNING_CHECK, MORNING_CHECK_WIDGETS
 from dashboards.store import DashboardStore

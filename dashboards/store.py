@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from copilot.statedb import now_text, state_engine
+from copilot.core.statedb import now_text, state_engine
 from dashboards.model import Dashboard, DashboardError, Refresh, Widget
 
 __all__ = ["DashboardStore"]

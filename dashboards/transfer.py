@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot.guard import Verdict
+from copilot.core.guard import Verdict
 from dashboards.model import Dashboard, DashboardError, Refresh, Widget
 
 __all__ = ["FORMAT", "dashboard_json", "read_dashboard_json"]

@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 
-from copilot.statedb import now_text, state_engine
+from copilot.core.statedb import now_text, state_engine
 from reports.delivery import DeliveryOutcome, ReportMessage
 
 __all__ = ["THIS_PROCESS", "DeliveryLedger", "Owed", "Owner"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from copilot.errors import CopilotError
+from copilot.core.errors import CopilotError
 
 __all__ = ["Attachment", "Channel", "DeliveryError", "DeliveryOutcome", "ReportMessage"]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from copilot.errors import CopilotError
+from copilot.core.errors import CopilotError
 
 __all__ = ["DAYS", "FORMATS", "Alert", "Recipients", "ReportError", "ReportRun",
            "ReportTemplate", "RunState", "Schedule"]

@@ -15,8 +15,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from copilot.errors import CopilotError
-from copilot.statedb import now_text
+from copilot.core.errors import CopilotError
+from copilot.core.statedb import now_text
 from reports.delivery import Attachment, Channel, ReportMessage
 from reports.ledger import Owed
 from reports.model import ReportRun

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from copilot.filenames import download_name
-from copilot.tabular import TableWriter
+from copilot.core.filenames import download_name
+from copilot.core.tabular import TableWriter
 from reports.model import Format
 from reports.svg_chart import svg_chart
 

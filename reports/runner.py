@@ -16,13 +16,13 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from copilot import __version__
-from copilot.audit import AuditRecord, file_sha256
+from copilot.core import __version__
+from copilot.core.audit import AuditRecord, file_sha256
+from copilot.core.errors import CopilotError
+from copilot.core.guard import Guard
+from copilot.core.statedb import now_text
 from copilot.engine.labels import column_labels
-from copilot.errors import CopilotError
-from copilot.guard import Guard
 from copilot.services import Services
-from copilot.statedb import now_text
 from reports.alerts import evaluate
 from reports.delivery import (
     Attachment,

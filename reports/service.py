@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
-from copilot.engine.answer import Answer
 from copilot.services import Services
+from copilot.values import Answer
 from reports.model import ReportError, ReportRun, ReportTemplate
 from reports.runner import ReportRunner
 from reports.scheduler import ReportScheduler

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from copilot.statedb import now_text, state_engine
+from copilot.core.statedb import now_text, state_engine
 from reports.model import Alert, Recipients, ReportError, ReportRun, ReportTemplate, Schedule
 
 __all__ = ["ReportStore"]

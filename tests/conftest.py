@@ -51,7 +51,7 @@ def trained_demo_dir(tmp_path_factory: pytest.TempPathFactory, small_demo_db: Pa
     Tests use a private copy of it: the `trained_data` fixture."""
     import shutil
 
-    from copilot.config import load_settings
+    from copilot.core.settings import load_settings
     from copilot.services import build_services
 
     data = tmp_path_factory.mktemp("trained") / "data"

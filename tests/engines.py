@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from copilot.core.executor import run_guarded
+from copilot.core.guard import Guard, GuardSchema
+from copilot.core.warehouse import Warehouse
 from copilot.engine.answer import Engine
-from copilot.guard import Guard, GuardSchema
-from copilot.services import run_guarded
-from copilot.warehouse import Warehouse
 from training.glossary import load_glossary
 from training.trainer import build_content
 

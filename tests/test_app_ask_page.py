@@ -14,12 +14,13 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages import answer_view
 from app_pages.ask_intro import example_questions
-from copilot.audit import AuditLog
-from copilot.config import load_settings
-from copilot.engine.answer import Answer, ChartSpec, Engine
+from copilot.core.audit import AuditLog
+from copilot.core.plaintext import markdown_text
+from copilot.core.settings import load_settings
+from copilot.engine.answer import Engine
 from copilot.engine.labels import NONE
-from copilot.plaintext import markdown_text
 from copilot.services import Services, build_services
+from copilot.values import Answer, ChartSpec
 from dashboards.seed import MORNING_CHECK
 from dashboards.service import DashboardService
 from reports.scheduler import _RUNNING

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from copilot.audit import AuditLog
-from copilot.config import load_settings
-from copilot.filenames import download_name
+from copilot.core.audit import AuditLog
+from copilot.core.filenames import download_name
+from copilot.core.settings import load_settings
 from copilot.services import build_services
 from dashboards.model import Widget
 from dashboards.seed import MORNING_CHECK, MORNING_CHECK_WIDGETS

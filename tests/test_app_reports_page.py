@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.report_form import FREQUENCIES
-from copilot.config import load_settings
+from copilot.core.settings import load_settings
 from copilot.services import build_services
 from reports.scheduler import _RUNNING
 from reports.store import ReportStore

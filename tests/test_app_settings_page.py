@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from copilot.audit import AuditLog
+from copilot.core.audit import AuditLog
 from tests.llmserver import ScriptedLLM
 from tests.test_llm_routing import PROSE_REPLY, UNKNOWN
 

@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from pgserver import PostgresServer
 
-from copilot.audit import (
+from copilot.core.audit import (
     AuditError,
     AuditFilter,
     AuditLog,
@@ -24,7 +24,7 @@ from copilot.audit import (
     Protection,
     result_sha256,
 )
-from copilot.audit.export import export_records
+from copilot.core.audit.export import export_records
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -169,7 +169,7 @@ def test_postgres_refuses_update_delete_and_truncate(postgres: PostgresServer,
 
 
 def test_every_question_and_training_change_writes_one_record(trained_data: Path) -> None:
-    from copilot.config import load_settings
+    from copilot.core.settings import load_settings
     from copilot.services import build_services
     from training.trainer import PairUpload
 

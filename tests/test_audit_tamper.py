@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from pgserver import PostgresServer
 
-from copilot.audit import (
+from copilot.core.audit import (
     AuditError,
     AuditLog,
     AuditRecord,
@@ -28,8 +28,8 @@ from copilot.audit import (
     keyed_hash,
     result_sha256,
 )
-from copilot.audit.anchor import FolderAnchor
-from copilot.audit.schema import record_from_row
+from copilot.core.audit.anchor import FolderAnchor
+from copilot.core.audit.schema import record_from_row
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 20
@@ -318,7 +318,7 @@ def test_public_key_alone_checks_the_checkpoints(tmp_path: Path) -> None:
 def test_two_processes_appending_keep_one_chain_and_ordered_checkpoints(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     AuditLog(url).dispose()
-    script = ("import sys; from copilot.audit import AuditLog, AuditRecord; "
+    script = ("import sys; from copilot.core.audit import AuditLog, AuditRecord; "
               "log = AuditLog(sys.argv[1]); "
               "[log.append(AuditRecord(channel='cli', outcome='recorded', user=sys.argv[2], "
               "question=str(i))) for i in range(40)]")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.config import Settings, load_settings, setting_docs
-from copilot.errors import ConfigError
+from copilot.core.errors import ConfigError
+from copilot.core.settings import Settings, load_settings, setting_docs
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from copilot.audit import AuditLog, AuditRecord
-from copilot.config import load_settings
 from copilot.conversations import turn_details
-from copilot.engine.answer import Answer
-from copilot.engine.conversation import Conversation
+from copilot.core.audit import AuditLog, AuditRecord
+from copilot.core.settings import load_settings
 from copilot.services import build_services
+from copilot.values import Answer, Conversation
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-11-20"

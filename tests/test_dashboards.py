@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.config import load_settings
+from copilot.core.settings import load_settings
 from copilot.services import build_services
 from dashboards.cache import ResultCache
 from dashboards.model import DashboardError, Refresh, Widget

@@ -18,9 +18,9 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
+from copilot.core.errors import DemoDataError
 from copilot.demo import DemoSummary, build_demo_warehouse
 from copilot.demo.reference import load_reference_data
-from copilot.errors import DemoDataError
 
 AS_OF = dt.date(2026, 11, 20)  # a Friday, the as-of date of the development questions
 END_OF_DAY = "2026-11-20 23:59:59"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from copilot.filenames import download_name
+from copilot.core.filenames import download_name
 from dashboards.seed import MORNING_CHECK_WIDGETS
 from tests.appserver import CHROMIUM, CHROMIUM_ARGS, serve_trained_demo, shoot
 

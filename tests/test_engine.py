@@ -15,10 +15,10 @@ import pytest
 import yaml
 from engines import engine_for
 
+from copilot.core.guard import Guard, GuardSchema
+from copilot.core.warehouse import Warehouse
 from copilot.engine.answer import Engine
 from copilot.engine.scoring import same_result
-from copilot.guard import Guard, GuardSchema
-from copilot.warehouse import Warehouse
 from training.glossary import DEMO_GLOSSARY
 from training.profiles import Pair
 

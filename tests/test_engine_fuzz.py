@@ -11,9 +11,9 @@ from engines import engine_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from copilot.core.guard import Guard
 from copilot.engine.answer import Engine
 from copilot.engine.grammar import CUES
-from copilot.guard import Guard
 from training.glossary import DEMO_GLOSSARY
 
 AS_OF = date(2026, 11, 20)

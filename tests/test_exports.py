@@ -18,9 +18,9 @@ import pytest
 from openpyxl import load_workbook
 
 from app_pages.charts import table_frame
-from copilot.audit import AuditFilter, AuditLog, AuditRecord
-from copilot.audit.export import export_records
-from copilot.tabular import TableWriter, csv_bytes, safe_cell, xlsx_bytes
+from copilot.core.audit import AuditFilter, AuditLog, AuditRecord
+from copilot.core.audit.export import export_records
+from copilot.core.tabular import TableWriter, csv_bytes, safe_cell, xlsx_bytes
 from reports.render import render_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +133,7 @@ def test_a_stream_stays_open_and_a_path_is_closed(tmp_path: Path) -> None:
 
 
 def test_the_writer_imports_only_the_standard_library_and_xlsxwriter() -> None:
-    tree = ast.parse((ROOT / "copilot" / "tabular.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "copilot" / "core" / "tabular.py").read_text(encoding="utf-8"))
     names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
              for alias in node.names}
     names |= {node.module.split(".")[0] for node in ast.walk(tree)

@@ -23,13 +23,13 @@ from pathlib import Path
 import pytest
 from engines import engine_for
 
-from copilot.engine.answer import Answer, Engine
-from copilot.engine.conversation import Conversation, ConversationError, Turn
+from copilot.core.guard import Guard, GuardSchema
+from copilot.core.warehouse import Warehouse
+from copilot.engine.answer import Engine
 from copilot.engine.followup import drill_question
 from copilot.engine.plan import QueryPlan
 from copilot.engine.scoring import same_result
-from copilot.guard import Guard, GuardSchema
-from copilot.warehouse import Warehouse
+from copilot.values import Answer, Conversation, ConversationError, Turn
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 11, 20)

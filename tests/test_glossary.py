@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.errors import GlossaryError
-from copilot.warehouse import Warehouse
+from copilot.core.errors import GlossaryError
+from copilot.core.warehouse import Warehouse
 from training.glossary import (
     DEMO_GLOSSARY,
     Glossary,

@@ -17,10 +17,11 @@ import pytest
 import yaml
 from pgserver import PostgresServer
 
-from copilot.engine.answer import Answer, Engine
-from copilot.guard import Guard, GuardSchema
-from copilot.services import run_guarded
-from copilot.warehouse import Warehouse
+from copilot.core.executor import run_guarded
+from copilot.core.guard import Guard, GuardSchema
+from copilot.core.warehouse import Warehouse
+from copilot.engine.answer import Engine
+from copilot.values import Answer
 from training.draft import DraftRefused, GlossaryDraft, draft_glossary, mark_reviewed, write_draft
 from training.glossary import Glossary, load_glossary
 from training.ingest import sample_values

@@ -9,10 +9,10 @@ import pytest
 import sqlglot
 import yaml
 
-from copilot.errors import ConfigError
-from copilot.guard import DIALECTS, Guard, GuardedSQL, GuardSchema, load_policy
-from copilot.guard.policy import DEFAULT_POLICY_FILE
-from copilot.warehouse import Warehouse
+from copilot.core.errors import ConfigError
+from copilot.core.guard import DIALECTS, Guard, GuardedSQL, GuardSchema, load_policy
+from copilot.core.guard.policy import DEFAULT_POLICY_FILE
+from copilot.core.warehouse import Warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ATTACKS = yaml.safe_load((FIXTURES / "guard_attacks.yaml").read_text(encoding="utf-8"))
@@ -191,7 +191,7 @@ def test_a_bank_file_keeps_the_sections_it_does_not_name(schema: GuardSchema,
 def test_names_are_written_as_the_warehouse_spells_them() -> None:
     # A PostgreSQL table created as "Vessel" is not found as vessel: the guard writes the
     # exact spelling, quoted where the dialect would fold it, and checks names in any case.
-    from copilot.schema import ColumnInfo, TableInfo, WarehouseSchema
+    from copilot.core.schema import ColumnInfo, TableInfo, WarehouseSchema
 
     schema = GuardSchema.from_warehouse(WarehouseSchema((TableInfo(
         "Vessel", (ColumnInfo("VesselID", "INTEGER", False, True),

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.guard import Guard, GuardSchema, Verdict, default_policy
-from copilot.warehouse import Warehouse
+from copilot.core.guard import Guard, GuardSchema, Verdict, default_policy
+from copilot.core.warehouse import Warehouse
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from copilot.guard import DIALECTS, Guard, GuardSchema, default_policy
-from copilot.warehouse import Warehouse
+from copilot.core.guard import DIALECTS, Guard, GuardSchema, default_policy
+from copilot.core.warehouse import Warehouse
 
 TOKENS = [
     # statements and clauses

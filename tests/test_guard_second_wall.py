@@ -15,9 +15,9 @@ import pytest
 import yaml
 from pgserver import PostgresServer
 
-from copilot.errors import WarehouseError
-from copilot.guard import Guard, GuardSchema
-from copilot.warehouse import Warehouse
+from copilot.core.errors import WarehouseError
+from copilot.core.guard import Guard, GuardSchema
+from copilot.core.warehouse import Warehouse
 
 ATTACKS = yaml.safe_load(
     (Path(__file__).parent / "fixtures" / "guard_attacks.yaml").read_text(encoding="utf-8")

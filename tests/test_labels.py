@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from engines import engine_for
 
+from copilot.core.filenames import download_name
 from copilot.engine.labels import column_labels
-from copilot.filenames import download_name
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 11, 20)

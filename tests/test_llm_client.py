@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from copilot.errors import LLMError, LLMTimeout, LLMUnavailable
+from copilot.core.errors import LLMError, LLMTimeout, LLMUnavailable
 from copilot.llm.client import ChatMessage, OpenAICompatibleClient
 from copilot.llm.config import LLMConfig
 from tests.llmserver import ScriptedLLM, Step

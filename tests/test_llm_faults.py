@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from copilot.config import load_settings
-from copilot.errors import LLMError, LLMTimeout
-from copilot.guard import Guard
+from copilot.core.errors import LLMError, LLMTimeout
+from copilot.core.guard import Guard
+from copilot.core.settings import load_settings
 from copilot.llm.client import ChatMessage, LLMExchangeError, OpenAICompatibleClient
 from copilot.llm.config import LLMConfig
 from copilot.services import Services, build_services

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from copilot.config import load_settings
-from copilot.engine.conversation import Conversation, Turn
+from copilot.core.settings import load_settings
 from copilot.services import Services, build_services
+from copilot.values import Conversation, Turn
 from tests.llmserver import ScriptedLLM
 
 AS_OF = "2026-11-20"

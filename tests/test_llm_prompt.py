@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
+from copilot.core.schema import ColumnInfo, ForeignKeyInfo, TableInfo, WarehouseSchema
 from copilot.llm.prompt import build_prompt, correction
 from copilot.llm.reply import read_reply
-from copilot.schema import ColumnInfo, ForeignKeyInfo, TableInfo, WarehouseSchema
 from training.glossary import Glossary
 from training.profiles import ProfileContent
 from training.store import Hit

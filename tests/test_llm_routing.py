@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.config import load_settings
+from copilot.core.settings import load_settings
 from copilot.services import Services, build_services
 from tests.llmserver import ScriptedLLM, Seen, Step
 

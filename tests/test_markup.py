@@ -21,7 +21,7 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from app_pages.charts import figure, table_frame
-from copilot.plaintext import JOIN, markdown_text, plotly_text
+from copilot.core.plaintext import JOIN, markdown_text, plotly_text
 from reports.delivery import ReportMessage, WebhookChannel, deliver_all
 from tests.llmserver import ScriptedLLM, Step
 from tests.mailserver import WebhookReceiver

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from engines import engine_for
 
+from copilot.core.guard import Guard
+from copilot.core.warehouse import Warehouse
 from copilot.engine.answer import Engine
 from copilot.engine.scoring import same_result
-from copilot.guard import Guard
-from copilot.warehouse import Warehouse
 from training.glossary import DEMO_GLOSSARY
 
 AS_OF = date(2026, 11, 20)

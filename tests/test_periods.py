@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from copilot.engine.periods import find_period, format_period
+from copilot.core.periods import find_period, format_period
 
 FRIDAY = date(2026, 11, 20)
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from pgserver import PostgresServer, _run_as, find_pg_bin, running_postgres
 
-from copilot.connections import CLIENT_GRACE_S
-from copilot.errors import QueryTimeout, WarehouseUnavailable
-from copilot.warehouse import Warehouse
+from copilot.core.connections import CLIENT_GRACE_S
+from copilot.core.errors import QueryTimeout, WarehouseUnavailable
+from copilot.core.warehouse import Warehouse
 
 TIMEOUT_S = 1.0
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.audit import AuditRecord
-from copilot.config import load_settings
+from copilot.core.audit import AuditRecord
+from copilot.core.settings import load_settings
 from copilot.services import build_services
 from reports.delivery import EmailChannel, ReportMessage, deliver_all
 from reports.model import Recipients, ReportRun, ReportTemplate

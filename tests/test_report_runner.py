@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from copilot.config import load_settings
+from copilot.core.settings import load_settings
+from copilot.core.statedb import now_text
 from copilot.services import build_services
-from copilot.statedb import now_text
 from reports.model import Alert, Recipients, ReportRun, ReportTemplate
 from reports.runner import ReportRunner
 from reports.store import ReportStore

@@ -13,7 +13,7 @@ import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from copilot.config import load_settings
+from copilot.core.settings import load_settings
 from copilot.services import build_services
 from reports.model import ReportError, ReportTemplate, Schedule
 from reports.runner import ReportRunner

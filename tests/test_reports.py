@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from copilot.guard import Guard, GuardSchema
-from copilot.statedb import now_text
-from copilot.warehouse import Warehouse
+from copilot.core.guard import Guard, GuardSchema
+from copilot.core.statedb import now_text
+from copilot.core.warehouse import Warehouse
 from reports.model import Alert, Recipients, ReportError, ReportRun, ReportTemplate, Schedule
 from reports.render import PDF_ROWS, render_report
 from reports.store import ReportStore

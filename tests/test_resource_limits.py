@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from copilot.audit import AuditLog, AuditRecord
-from copilot.config import load_settings
-from copilot.connections import SQLITE_MAX_VALUE_BYTES
-from copilot.errors import QueryFailed
+from copilot.core.audit import AuditLog, AuditRecord
+from copilot.core.connections import SQLITE_MAX_VALUE_BYTES
+from copilot.core.errors import QueryFailed
+from copilot.core.settings import load_settings
+from copilot.core.warehouse import Warehouse
 from copilot.services import AUDIT_QUESTION_CHARS, Services, build_services
-from copilot.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,7 +93,7 @@ _OUT_OF_MEMORY = """
 import resource, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
-from copilot.config import load_settings
+from copilot.core.settings import load_settings
 from copilot.services import build_services
 data = Path(sys.argv[1])
 services = build_services(load_settings(

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from copilot.engine.answer import Answer
+from copilot.values import Answer
 from tests.engines import engine_for
 
 AS_OF = date(2026, 11, 20)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.config import load_settings
-from copilot.errors import GlossaryError, GuardRefusal, TrainingRequired
+from copilot.core.errors import GlossaryError, GuardRefusal, TrainingRequired
+from copilot.core.settings import load_settings
 from copilot.services import Services, build_services
 from training.glossary import load_glossary
 from training.trainer import PairUpload, chunk_document, require_trained

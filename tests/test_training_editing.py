@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from newschemas.shipregistry.warehouse import build
 
-from copilot.config import load_settings
-from copilot.errors import CopilotError, GlossaryError
+from copilot.core.errors import CopilotError, GlossaryError
+from copilot.core.settings import load_settings
+from copilot.core.warehouse import Warehouse
 from copilot.services import draft_from_warehouse
-from copilot.warehouse import Warehouse
 from training.editing import (
     EditRefused,
     Target,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from copilot.errors import CopilotError
+from copilot.core.errors import CopilotError
 from training.embedding import (
     MODEL_FILE,
     TOKENIZER_FILE,

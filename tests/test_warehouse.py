@@ -13,8 +13,8 @@ import pytest
 from pgserver import PostgresServer
 from sqlalchemy import create_engine, text
 
-from copilot.connections import driver_missing, redact_url
-from copilot.errors import (
+from copilot.core.connections import driver_missing, redact_url
+from copilot.core.errors import (
     ConfigError,
     DriverMissing,
     QueryFailed,
@@ -23,8 +23,8 @@ from copilot.errors import (
     WarehouseError,
     WarehouseUnavailable,
 )
-from copilot.guard import Guard, GuardSchema
-from copilot.warehouse import QueryResult, Warehouse
+from copilot.core.guard import Guard, GuardSchema
+from copilot.core.warehouse import QueryResult, Warehouse
 
 # A small schema with a foreign key, created the same way on every backend.
 SEED = [

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.errors import WarehouseUnavailable
-from copilot.warehouse import Warehouse
+from copilot.core.errors import WarehouseUnavailable
+from copilot.core.warehouse import Warehouse
 
 ROWS = 2_000  # enough for several pages, so a page in the middle can be damaged
 

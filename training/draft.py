@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from copilot.errors import CopilotError
-from copilot.naming import lemma, phrase_key, raw_words, row_words, singular, split_name
-from copilot.schema import ColumnInfo, TableInfo, WarehouseSchema
+from copilot.core.errors import CopilotError
+from copilot.core.naming import lemma, phrase_key, raw_words, row_words, singular, split_name
+from copilot.core.schema import ColumnInfo, TableInfo, WarehouseSchema
 from training.glossary import load_glossary
 from training.glossary_yaml import yaml_comment as _note
 from training.glossary_yaml import yaml_flow as _flow

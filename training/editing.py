@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from copilot.errors import CopilotError, GlossaryError
+from copilot.core.errors import CopilotError, GlossaryError
 from training.corpus import ProfileDiff
 from training.glossary import Glossary, ValueSynonym, load_glossary
 from training.glossary_yaml import yaml_flow as _flow

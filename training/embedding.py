@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from copilot.audit import file_sha256
-from copilot.errors import CopilotError
+from copilot.core.audit import file_sha256
+from copilot.core.errors import CopilotError
 
 if TYPE_CHECKING:
     import onnxruntime

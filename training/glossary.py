@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from copilot.errors import GlossaryError
+from copilot.core.errors import GlossaryError
 from training.glossary_yaml import LineLoader, Reader, key_line
 
 __all__ = [

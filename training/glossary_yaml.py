@@ -13,7 +13,7 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
-from copilot.errors import GlossaryError
+from copilot.core.errors import GlossaryError
 
 __all__ = ["LineLoader", "Reader", "key_line", "yaml_comment", "yaml_flow", "yaml_scalar"]
 

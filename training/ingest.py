@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from copilot.errors import CopilotError
-from copilot.schema import TableInfo, WarehouseSchema
-from copilot.warehouse import QueryResult
+from copilot.core.errors import CopilotError
+from copilot.core.schema import TableInfo, WarehouseSchema
+from copilot.core.warehouse import QueryResult
 
 __all__ = ["MAX_DISTINCT", "ValueIndex", "describe_column", "describe_table", "sample_keys",
            "sample_values"]

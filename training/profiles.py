@@ -30,9 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from copilot.errors import CopilotError
-from copilot.schema import WarehouseSchema
-from copilot.statedb import state_engine
+from copilot.core.errors import CopilotError
+from copilot.core.schema import WarehouseSchema
+from copilot.core.statedb import state_engine
 from training.glossary import Glossary
 from training.schema_check import glossary_warnings
 

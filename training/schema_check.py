@@ -11,9 +11,9 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 
-from copilot.errors import GlossaryError
-from copilot.naming import singular, split_name, words_of
-from copilot.schema import WarehouseSchema
+from copilot.core.errors import GlossaryError
+from copilot.core.naming import singular, split_name, words_of
+from copilot.core.schema import WarehouseSchema
 from training.glossary import (
     DEMO_GLOSSARY,
     Glossary,

@@ -27,7 +27,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from copilot.errors import CopilotError
+from copilot.core.errors import CopilotError
 from training.embedding import Embedder
 
 __all__ = [

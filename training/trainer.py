@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 from sqlglot import exp
 
-from copilot.errors import CopilotError, GuardRefusal, TrainingRequired
-from copilot.guard import Verdict
-from copilot.warehouse import QueryResult, Warehouse
+from copilot.core.errors import CopilotError, GuardRefusal, TrainingRequired
+from copilot.core.guard import Verdict
+from copilot.core.warehouse import QueryResult, Warehouse
 from training.corpus import ProfileDiff, content_items, diff_contents
 from training.glossary import Glossary
 from training.ingest import sample_keys, sample_values

@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from copilot.errors import CopilotError
+from copilot.core.errors import CopilotError
 from training.trainer import PairUpload
 
 __all__ = ["parse_pairs"]

@@ -18,12 +18,12 @@ from types import MappingProxyType
 
 import numpy as np
 
+from copilot.core.errors import DemoDataError
 from copilot.demo.generator import Table, generate_trades, reference_tables
 from copilot.demo.ops_flow import generate_confirmations, generate_exceptions
 from copilot.demo.reference import load_reference_data
 from copilot.demo.settlement_flow import generate_settlements
 from copilot.demo.writer import write_warehouse
-from copilot.errors import DemoDataError
 
 __all__ = ["DemoSummary", "build_demo_warehouse"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from copilot.errors import DemoDataError
+from copilot.core.errors import DemoDataError
 
 __all__ = [
     "ASSET_CLASS_OF_PRODUCT",

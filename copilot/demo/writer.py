@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from copilot.core.errors import DemoDataError
 from copilot.demo.generator import Column, Table
 from copilot.demo.reference import SCHEMA_FILE
-from copilot.errors import DemoDataError
 
 __all__ = ["INDEXES", "write_warehouse"]
 

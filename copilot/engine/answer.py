@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from typing import Literal
 
 from sqlglot import exp
 
-from copilot.engine.conversation import Turn
+from copilot.core.errors import CopilotError
+from copilot.core.guard import Verdict
+from copilot.core.warehouse import QueryResult, Warehouse
 from copilot.engine.followup import compose
 from copilot.engine.followup_ideas import follow_up_ideas
 from copilot.engine.followup_words import split_chart
@@ -24,65 +25,10 @@ from copilot.engine.labels import column_labels
 from copilot.engine.pairs import PairMatch, match_pair
 from copilot.engine.plan import QueryPlan
 from copilot.engine.reader import ParseResult, Reader
-from copilot.errors import CopilotError
-from copilot.guard import Verdict
-from copilot.llm.trace import LLMTrace
-from copilot.warehouse import QueryResult, Warehouse
+from copilot.values import Answer, ChartSpec, Turn, result_chart
 from training.profiles import ProfileContent
 
-__all__ = ["Answer", "ChartSpec", "Engine", "interpret", "plural", "result_chart"]
-
-Status = Literal["answered", "refused", "clarify", "error"]
-
-
-@dataclass(frozen=True)
-class ChartSpec:
-    """How the answer is best drawn: bar, line, pie or a table only."""
-
-    kind: Literal["bar", "line", "pie", "table", "number"]
-    x: str | None = None
-    y: str | None = None
-    # Further value columns drawn beside `y`: a period comparison's earlier period.
-    series: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Answer:
-    """Everything known about one question's answer."""
-
-    question: str
-    status: Status
-    source: Literal["engine", "pair", "llm", "user"]
-    interpretation: str
-    sql: str | None = None  # as it ran, in the warehouse's dialect
-    generated_sql: str | None = None  # as the engine or the pair wrote it, before the guard
-    tables: tuple[str, ...] = ()
-    columns: tuple[str, ...] = ()
-    rows: tuple[tuple[object, ...], ...] = ()
-    truncated: bool = False
-    confidence: float = 0.0
-    unused_words: tuple[str, ...] = ()
-    suggestions: tuple[str, ...] = ()
-    follow_ups: tuple[str, ...] = ()
-    chart: ChartSpec = ChartSpec("table")
-    plan: QueryPlan | None = None
-    to_sql_ms: float = 0.0
-    total_ms: float = 0.0
-    final: bool = False  # a refusal no other reader may overturn (empty, too long, a write)
-    notes: tuple[str, ...] = ()  # what the page says beside the answer (an LLM that failed)
-    llm: LLMTrace | None = None  # what the LLM was asked and did, when it was asked
-    # A follow-up: the whole question it was read as, and what changed from the previous
-    # turn ("now grouped by book", "GBP only"); empty when the question stood alone.
-    stands_for: str = ""
-    changes: tuple[str, ...] = ()
-    chart_asked: str | None = None  # a chart the question named ("as a pie chart")
-    conversation_id: str = ""
-    turn: int = 0  # 1 for a conversation's first question
-    record_id: int | None = None  # the audit record of this answer, once recorded
-    # What each column is called on the page, in charts and in exports' headers
-    # ("Counterparty", "Amount (USD)"); copilot/engine/labels.py.
-    labels: tuple[str, ...] = ()
-
+__all__ = ["Engine", "interpret", "plural"]
 
 def _chart(plan: QueryPlan, columns: tuple[str, ...]) -> ChartSpec:
     if plan.measure.kind == "list" or not columns:
@@ -105,13 +51,6 @@ def _asked(chart: ChartSpec, asked: str | None) -> ChartSpec:
     if asked == "table":
         return ChartSpec("table")
     return replace(chart, kind=asked) if chart.x is not None and chart.y is not None else chart
-
-
-def result_chart(columns: tuple[str, ...], rows: tuple[tuple[object, ...], ...]) -> ChartSpec:
-    if len(rows) == 1 and len(columns) == 1:
-        return ChartSpec("number", y=columns[0])
-    numeric = rows and isinstance(rows[0][-1], int | float) and len(columns) == 2
-    return ChartSpec("bar", x=columns[0], y=columns[-1]) if numeric else ChartSpec("table")
 
 
 class Engine:

@@ -13,10 +13,10 @@ from datetime import date
 import sqlglot
 from sqlglot import exp
 
+from copilot.core.errors import CopilotError
+from copilot.core.schema import WarehouseSchema
 from copilot.engine.joins import JoinGraph, col
 from copilot.engine.plan import Dimension, Exists, Measure, QueryPlan
-from copilot.errors import CopilotError
-from copilot.schema import WarehouseSchema
 
 __all__ = ["AGE_BANDS", "OLDEST_BAND", "PlanError", "compile_plan", "versus_columns"]
 

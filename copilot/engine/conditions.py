@@ -14,10 +14,10 @@ from datetime import timedelta
 import sqlglot
 from sqlglot import exp
 
+from copilot.core.periods import Period, format_period
 from copilot.engine.draft import Comparison, Draft, Refusal
 from copilot.engine.joins import col
 from copilot.engine.lexicon import is_date
-from copilot.engine.periods import Period, format_period
 from copilot.engine.plan import Filter, Having, Measure, Versus
 from copilot.engine.stages import measure_like, population
 from copilot.engine.subject import default_measure

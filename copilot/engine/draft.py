@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from copilot.core.errors import CopilotError
+from copilot.core.periods import Period
 from copilot.engine.grammar import Cue
 from copilot.engine.joins import JoinGraph
 from copilot.engine.lattice import Item
 from copilot.engine.lexicon import Lexicon, Meaning
-from copilot.engine.periods import Period
 from copilot.engine.plan import Dimension, Filter, Having, Measure, Order, Versus
-from copilot.errors import CopilotError
 from training.glossary import Entity, Term
 from training.profiles import ProfileContent
 

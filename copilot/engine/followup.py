@@ -24,7 +24,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 from copilot.engine import followup_words as fw
-from copilot.engine.conversation import Turn
 from copilot.engine.followup_checks import describe, first_reading
 from copilot.engine.followup_drill import drill, drill_question, entity_names
 from copilot.engine.followup_edits import Edit, NotAnEdit, Parts, apply_edits, edits_of, parts_of
@@ -34,6 +33,7 @@ from copilot.engine.lattice import readings, uncovered
 from copilot.engine.plan import QueryPlan
 from copilot.engine.reader import Reader
 from copilot.engine.text import tokenize
+from copilot.values import Turn
 
 if TYPE_CHECKING:
     pass

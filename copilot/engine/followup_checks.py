@@ -15,8 +15,8 @@ from datetime import date
 import sqlglot
 from sqlglot import exp
 
+from copilot.core.periods import format_period
 from copilot.engine.followup_edits import NotAnEdit
-from copilot.engine.periods import format_period
 from copilot.engine.plan import QueryPlan
 from copilot.engine.reader import ParseResult, Reader
 

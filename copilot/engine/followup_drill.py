@@ -17,7 +17,6 @@ import sqlglot
 from sqlglot import exp
 
 from copilot.engine import followup_words as fw
-from copilot.engine.conversation import Turn
 from copilot.engine.followup_edits import NotAnEdit, Parts
 from copilot.engine.followup_periods import bucket_period
 from copilot.engine.interpret import plural
@@ -25,10 +24,11 @@ from copilot.engine.lattice import readings, uncovered
 from copilot.engine.plan import Dimension, QueryPlan
 from copilot.engine.reader import Reader
 from copilot.engine.text import lemma, tokenize
+from copilot.values import Turn
 from training.glossary import Term
 
 if TYPE_CHECKING:
-    from copilot.engine.answer import Answer
+    from copilot.values import Answer
 
 __all__ = ["drill", "drill_question", "entity_names"]
 

@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from copilot.engine.conversation import Turn
 from copilot.engine.followup import compose
 from copilot.engine.plan import QueryPlan
 from copilot.engine.reader import Reader
+from copilot.values import Turn
 from training.glossary import Glossary
 
 __all__ = ["follow_up_ideas"]

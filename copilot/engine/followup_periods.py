@@ -10,9 +10,9 @@ import calendar
 import re
 from datetime import date, timedelta
 
+from copilot.core.periods import Period, find_period, format_period
 from copilot.engine import followup_words as fw
 from copilot.engine.followup_edits import NotAnEdit, Parts
-from copilot.engine.periods import Period, find_period, format_period
 from copilot.engine.plan import QueryPlan
 
 __all__ = ["bucket_period", "compare", "shift"]

@@ -15,7 +15,7 @@ from typing import Literal
 
 from sqlglot import exp
 
-from copilot.schema import WarehouseSchema
+from copilot.core.schema import WarehouseSchema
 from training.glossary import Glossary
 
 __all__ = ["JoinGraph", "Relation", "Step", "col"]

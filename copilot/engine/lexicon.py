@@ -19,10 +19,10 @@ from typing import Literal
 
 import yaml
 
+from copilot.core.naming import raw_words, row_words, split_name  # one reading of names
+from copilot.core.schema import ColumnInfo, TableInfo, WarehouseSchema
 from copilot.engine.grammar import CUES, FILLER
 from copilot.engine.text import Token, is_english_word, tokenize
-from copilot.naming import raw_words, row_words, split_name  # one reading of names
-from copilot.schema import ColumnInfo, TableInfo, WarehouseSchema
 from training.glossary import Entity, Term
 from training.profiles import ProfileContent
 

@@ -10,8 +10,8 @@ from datetime import date
 import sqlglot
 from sqlglot import exp
 
+from copilot.core.periods import find_period
 from copilot.engine.lexicon import Lexicon
-from copilot.engine.periods import find_period
 from copilot.engine.text import tokenize
 from training.profiles import Pair
 

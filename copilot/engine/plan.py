@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from copilot.engine.periods import Period
+from copilot.core.periods import Period
 
 __all__ = ["Aggregate", "Bucket", "Dimension", "Exists", "Filter", "Having", "Measure", "Order",
            "QueryPlan", "Versus"]

@@ -20,6 +20,7 @@ from typing import Literal
 import sqlglot
 from sqlglot import exp
 
+from copilot.core.errors import CopilotError
 from copilot.engine.compiler import compile_plan
 from copilot.engine.conditions import COMPARISON_STAGES, CONDITION_STAGES
 from copilot.engine.draft import Ambiguous, Draft, Refusal
@@ -32,7 +33,6 @@ from copilot.engine.plan import QueryPlan
 from copilot.engine.stages import EARLY_STAGES
 from copilot.engine.subject import MIDDLE_STAGES
 from copilot.engine.text import Token, lemma, tokenize
-from copilot.errors import CopilotError
 from training.profiles import ProfileContent
 
 __all__ = ["PIPELINE", "ParseResult", "Reader"]

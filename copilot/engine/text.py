@@ -19,7 +19,7 @@ from typing import Literal
 
 import simplemma
 
-from copilot.engine.periods import Period, find_period
+from copilot.core.periods import Period, find_period
 
 __all__ = ["Token", "is_english_word", "lemma", "tokenize"]
 

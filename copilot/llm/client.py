@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from email.message import Message
 from typing import Any, Literal, Protocol
 
-from copilot.errors import LLMError, LLMTimeout, LLMUnavailable
+from copilot.core.errors import LLMError, LLMTimeout, LLMUnavailable
 from copilot.llm.config import LLMConfig
-from copilot.llm.trace import Failure
+from copilot.values import Failure
 
 __all__ = ["ChatMessage", "LLMClient", "LLMExchangeError", "LLMExchangeTimeout",
            "LLMExchangeUnavailable", "LLMReply", "OpenAICompatibleClient"]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from copilot.config import Settings, parse_setting
+from copilot.core.settings import Settings, parse_setting
 
 __all__ = ["LLMConfig"]
 

@@ -17,11 +17,11 @@ from datetime import date
 import sqlglot
 from sqlglot import exp
 
-from copilot.engine.conversation import Turn
-from copilot.engine.periods import find_period
+from copilot.core.periods import find_period
+from copilot.core.schema import TableInfo
+from copilot.core.warehouse import QueryResult
 from copilot.llm.client import ChatMessage, estimate_tokens
-from copilot.schema import TableInfo
-from copilot.warehouse import QueryResult
+from copilot.values import Turn
 from training.profiles import ProfileContent
 from training.store import Hit
 

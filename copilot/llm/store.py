@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, insert, select
 
+from copilot.core.statedb import state_engine
 from copilot.llm.config import LLMConfig
-from copilot.statedb import state_engine
 
 __all__ = ["LLMSettingsStore", "SavedLLMConfig"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from copilot.errors import CopilotError
+from copilot.core.errors import CopilotError
 
 __all__ = ["AuditError", "AuditKeyError"]
 

@@ -25,14 +25,20 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 
-from copilot.audit.anchor import Anchor
-from copilot.audit.checkpoint import Checkpoint
-from copilot.audit.errors import AuditError, AuditKeyError
-from copilot.audit.integrity import ChainEnd, append_lock, check_latest, records_in
-from copilot.audit.keys import SIGNING_KEY_FILE, VERIFY_KEY_FILE, AuditKeys, create_keys, load_keys
-from copilot.audit.protection import Protection, protection_beside, protection_for
-from copilot.audit.record import GENESIS, AuditRecord, keyed_hash
-from copilot.audit.schema import (
+from copilot.core.audit.anchor import Anchor
+from copilot.core.audit.checkpoint import Checkpoint
+from copilot.core.audit.errors import AuditError, AuditKeyError
+from copilot.core.audit.integrity import ChainEnd, append_lock, check_latest, records_in
+from copilot.core.audit.keys import (
+    SIGNING_KEY_FILE,
+    VERIFY_KEY_FILE,
+    AuditKeys,
+    create_keys,
+    load_keys,
+)
+from copilot.core.audit.protection import Protection, protection_beside, protection_for
+from copilot.core.audit.record import GENESIS, AuditRecord, keyed_hash
+from copilot.core.audit.schema import (
     RECORD_FIELDS,
     LogMeta,
     audit_meta,
@@ -43,8 +49,8 @@ from copilot.audit.schema import (
     record_from_row,
     write_meta,
 )
-from copilot.audit.verify import VerifyResult, walk
-from copilot.config import Settings
+from copilot.core.audit.verify import VerifyResult, walk
+from copilot.core.settings import Settings
 
 __all__ = ["AuditError", "AuditFilter", "AuditLog", "VerifyResult", "audit_table"]
 

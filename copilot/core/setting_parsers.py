@@ -1,6 +1,6 @@
 """How each setting's text becomes its value; a ValueError says what is wrong with it.
 
-`copilot.config.parse_setting` and `load_settings` add the setting's name and source.
+`copilot.core.settings.parse_setting` and `load_settings` add the setting's name and source.
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from copilot.audit.anchor import Anchor, open_anchor
-from copilot.audit.errors import AuditError
-from copilot.config import Settings
+from copilot.core.audit.anchor import Anchor, open_anchor
+from copilot.core.audit.errors import AuditError
+from copilot.core.settings import Settings
 
 __all__ = ["KEY_FOLDER", "Protection", "protection_beside", "protection_for"]
 

@@ -1,7 +1,6 @@
 """What the LLM was asked and did for one question: the audit log's account of it.
 
-Kept apart from the router so that the engine's Answer can carry it without importing the
-connector.
+A value beside the Answer that carries it, so that no floor needs the LLM package to read it.
 """
 
 from __future__ import annotations

@@ -21,23 +21,23 @@ from sqlalchemy import CursorResult, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from copilot.connections import (
+from copilot.core.connections import (
     CLIENT_GRACE_S,
     Dialect,
     introspection,
     open_readonly_engine,
     redact_url,
 )
-from copilot.errors import (
+from copilot.core.errors import (
     QueryFailed,
     QueryTimeout,
     ReadOnlyViolation,
     WarehouseError,
     WarehouseUnavailable,
 )
-from copilot.guard.verdict import GuardedSQL
-from copilot.schema import WarehouseSchema, introspect
-from copilot.sqlite_file import damaged
+from copilot.core.guard.verdict import GuardedSQL
+from copilot.core.schema import WarehouseSchema, introspect
+from copilot.core.sqlite_file import damaged
 
 __all__ = ["QueryResult", "Warehouse"]
 
@@ -98,7 +98,7 @@ class Warehouse:
 
     def _check(self, statement: GuardedSQL) -> None:
         if not isinstance(statement, GuardedSQL):
-            raise TypeError("The warehouse runs only GuardedSQL made by copilot.guard")
+            raise TypeError("The warehouse runs only GuardedSQL made by copilot.core.guard")
         if statement.dialect != self.dialect:
             raise QueryFailed(
                 f"The statement was checked for {statement.dialect}, "

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 if TYPE_CHECKING:
-    from copilot.guard.rules import GuardContext
+    from copilot.core.guard.rules import GuardContext
 
 __all__ = ["exact_names"]
 

@@ -14,10 +14,10 @@ import uuid
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING
 
-from copilot.errors import CopilotError
+from copilot.core.errors import CopilotError
 
 if TYPE_CHECKING:
-    from copilot.engine.answer import Answer
+    from copilot.values.answer import Answer
 
 __all__ = ["MAX_TURNS", "Conversation", "ConversationError", "Turn"]
 

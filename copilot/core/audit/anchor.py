@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from copilot.audit.errors import AuditError
+from copilot.core.audit.errors import AuditError
 
 __all__ = ["ANCHOR_KINDS", "CHECKPOINT_FILE", "Anchor", "FolderAnchor", "open_anchor"]
 

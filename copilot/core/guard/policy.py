@@ -19,7 +19,7 @@ from types import MappingProxyType
 import yaml
 from sqlglot import exp
 
-from copilot.errors import ConfigError
+from copilot.core.errors import ConfigError
 
 __all__ = ["DEFAULT_POLICY_FILE", "Policy", "default_policy", "load_policy"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from copilot.schema import WarehouseSchema
+from copilot.core.schema import WarehouseSchema
 
 __all__ = ["GuardSchema", "GuardedSQL", "RuleName", "Verdict"]
 
@@ -39,7 +39,7 @@ class GuardedSQL:
         self, sql: str, dialect: str, tables: tuple[str, ...], row_cap: int, *, seal: object
     ) -> None:
         if seal is not _SEAL:
-            raise TypeError("GuardedSQL is made only by the SQL guard (copilot.guard.Guard)")
+            raise TypeError("GuardedSQL is made only by the SQL guard (copilot.core.guard.Guard)")
         object.__setattr__(self, "_sql", sql)
         object.__setattr__(self, "_dialect", dialect)
         object.__setattr__(self, "_tables", tables)

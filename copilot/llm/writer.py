@@ -1,5 +1,5 @@
-"""Who answers: the deterministic engine first; the LLM only when the engine refuses (for a
-reason another reader could overcome) or is unsure, and only when one is configured.
+"""The LLM's answer to a question the engine refused or was unsure of (copilot/routing.py
+decides when it is asked).
 
 The LLM's SQL goes through the same guard and read-only warehouse as the engine's. When the
 guard or the warehouse rejects it, the reason goes back to the LLM for a bounded number of
@@ -19,35 +19,23 @@ from datetime import date
 
 from sqlglot import exp
 
-from copilot.engine.answer import Answer, Engine, result_chart
-from copilot.engine.conversation import Turn
-from copilot.engine.labels import column_labels
-from copilot.errors import CopilotError, LLMError, QueryFailed, QueryTimeout
-from copilot.guard import Verdict
+from copilot.core.errors import CopilotError, LLMError, QueryFailed, QueryTimeout
+from copilot.core.guard import Verdict
+from copilot.core.warehouse import QueryResult, Warehouse
 from copilot.llm.client import LLMClient, LLMExchangeError
 from copilot.llm.config import LLMConfig
 from copilot.llm.prompt import build_prompt, correction
 from copilot.llm.reply import Draft, read_reply
-from copilot.llm.trace import LLMAttempt, LLMTrace
-from copilot.warehouse import QueryResult, Warehouse
+from copilot.values import Answer, LLMAttempt, LLMTrace, Turn, result_chart
 from training.profiles import ProfileContent
 from training.store import Hit
 
-__all__ = ["LLM_CONFIDENCE", "UNSURE_BELOW", "LLMWriter", "needs_llm", "route"]
+__all__ = ["LLM_CONFIDENCE", "LLMWriter", "Retrieve"]
 
-UNSURE_BELOW = 0.8  # an engine answer below this confidence is checked by the LLM
 LLM_CONFIDENCE = 0.5  # what an LLM-written answer is worth until someone confirms it
 
 Retrieve = Callable[[str], Mapping[str, Sequence[Hit]]]
 Check = Callable[[str | exp.Expression], Verdict]
-
-
-def needs_llm(answer: Answer) -> bool:
-    """Whether the engine's answer leaves room for the LLM."""
-    if answer.final:
-        return False
-    return answer.status == "refused" or (
-        answer.status == "answered" and answer.confidence < UNSURE_BELOW)
 
 
 class LLMWriter:
@@ -190,26 +178,3 @@ def _fall_back(fallback: Answer, trace: LLMTrace, started: float) -> Answer:
     return replace(fallback, notes=(*fallback.notes, note),
                    llm=replace(trace, ms=(time.monotonic() - started) * 1000),
                    total_ms=fallback.total_ms + (time.monotonic() - started) * 1000)
-
-
-def route(question: str, as_of: date, *, engine: Engine, check: Check, warehouse: Warehouse,
-          writer: Callable[[], LLMWriter | None] | None = None,
-          retrieve: Retrieve | None = None,
-          sample: Callable[[str], QueryResult] | None = None,
-          previous: Turn | None = None) -> Answer:
-    """The engine's answer, or the LLM's when the engine leaves room and one is configured.
-
-    `writer` is asked for only then, so a question the engine answers costs no look-up of
-    the LLM configuration. `previous` is the conversation's last turn."""
-    first = engine.answer(question, as_of, check=check, warehouse=warehouse,
-                          previous=previous)
-    if writer is None or retrieve is None or not needs_llm(first):
-        return first
-    llm = writer()
-    if llm is None:
-        return first
-    answer = llm.answer(first, as_of=as_of, content=engine.content, retrieve=retrieve,
-                        check=check, warehouse=warehouse, sample=sample, previous=previous)
-    if answer.source == "llm":  # its columns read as the engine's would
-        answer = replace(answer, labels=column_labels(answer.columns, None, engine.content))
-    return answer

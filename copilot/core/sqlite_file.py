@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.exc import InvalidatePoolError
 
-from copilot.errors import WarehouseUnavailable
+from copilot.core.errors import WarehouseUnavailable
 
 __all__ = ["FileIdentity", "SQLiteFileWatch", "WatchedConnection", "damaged"]
 

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from copilot.audit.checkpoint import Checkpoint
-from copilot.audit.errors import AuditError
-from copilot.audit.keys import AuditKeys
+from copilot.core.audit.checkpoint import Checkpoint
+from copilot.core.audit.errors import AuditError
+from copilot.core.audit.keys import AuditKeys
 
 __all__ = ["ChainEnd", "append_lock", "check_latest", "records_in"]
 

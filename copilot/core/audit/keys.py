@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from copilot.audit.errors import AuditKeyError
+from copilot.core.audit.errors import AuditKeyError
 
 __all__ = ["CHAIN_KEY_FILE", "SIGNING_KEY_FILE", "VERIFY_KEY_FILE", "AuditKeys", "create_keys",
            "load_keys"]

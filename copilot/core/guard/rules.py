@@ -14,9 +14,9 @@ from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
-from copilot.guard.names import exact_names
-from copilot.guard.policy import Policy
-from copilot.guard.verdict import GuardSchema, RuleName
+from copilot.core.guard.names import exact_names
+from copilot.core.guard.policy import Policy
+from copilot.core.guard.verdict import GuardSchema, RuleName
 
 __all__ = ["CHECKS", "TRANSFORMS", "GuardContext", "Refused"]
 

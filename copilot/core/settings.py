@@ -19,19 +19,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from copilot.errors import ConfigError
-from copilot.setting_parsers import PARSERS
+from copilot.core.errors import ConfigError
+from copilot.core.setting_parsers import PARSERS
 
 __all__ = ["ENV_PREFIX", "SettingDoc", "Settings", "load_settings", "parse_setting",
            "read_env_file", "setting_docs", "settings_in_force"]
 
 ENV_PREFIX = "OPSCOPILOT_"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_WAREHOUSE_FILE = "otc_demo.db"
 
 
 # The audit folders are paths like chroma_dir; their parsers sit here until
-# copilot/setting_parsers.py lists them with the others.
+# copilot/core/setting_parsers.py lists them with the others.
 _PARSERS = {**PARSERS, "audit_key_dir": lambda text: Path(text).expanduser(),
             "audit_checkpoint_dir": lambda text: Path(text).expanduser()}
 
@@ -147,9 +147,9 @@ class Settings:
         default=None,
         metadata=_doc(
             "YAML file of the SQL guard's policy (system catalogs, dangerous functions, "
-            "allowed table hints), in the format of `copilot/guard/policy.yaml`; copy and "
+            "allowed table hints), in the format of `copilot/core/guard/policy.yaml`; copy and "
             "extend that file to refuse more.",
-            "`copilot/guard/policy.yaml`",
+            "`copilot/core/guard/policy.yaml`",
         ),
     )
     as_of: date | None = field(
@@ -352,7 +352,7 @@ def setting_docs() -> tuple[SettingDoc, ...]:
 def settings_in_force(settings: Settings) -> list[tuple[SettingDoc, str]]:
     """Every setting with its value as it may be shown: secrets as "(set)", passwords in
     URLs hidden, headers as JSON."""
-    from copilot.connections import redact_url  # the one place URLs are redacted
+    from copilot.core.connections import redact_url  # the one place URLs are redacted
 
     shown = []
     for doc in setting_docs():

@@ -1,5 +1,5 @@
 """Exporting audit records: CSV, Excel or JSON lines, streamed, each export itself audited.
-CSV and Excel go through `copilot.tabular`, so no recorded text becomes a live formula."""
+CSV and Excel go through `copilot.core.tabular`, so no recorded text becomes a live formula."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Literal
 
-from copilot.audit.log import AuditFilter, AuditLog
-from copilot.audit.record import AuditRecord, Channel
-from copilot.tabular import TableWriter
+from copilot.core.audit.log import AuditFilter, AuditLog
+from copilot.core.audit.record import AuditRecord, Channel
+from copilot.core.tabular import TableWriter
 
 __all__ = ["EXPORT_COLUMNS", "ExportFormat", "export_records"]
 

@@ -15,9 +15,9 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.schema import MappingSchema
 
-from copilot.guard.policy import Policy, default_policy
-from copilot.guard.rules import CHECKS, TRANSFORMS, GuardContext, Refused
-from copilot.guard.verdict import _SEAL, GuardedSQL, GuardSchema, Verdict
+from copilot.core.guard.policy import Policy, default_policy
+from copilot.core.guard.rules import CHECKS, TRANSFORMS, GuardContext, Refused
+from copilot.core.guard.verdict import _SEAL, GuardedSQL, GuardSchema, Verdict
 
 __all__ = ["DIALECTS", "MAX_SQL_CHARS", "Guard"]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from copilot.audit.checkpoint import Checkpoint, line_digest
-from copilot.audit.keys import AuditKeys
-from copilot.audit.record import GENESIS, chain_hash, keyed_hash
-from copilot.audit.schema import record_from_row
+from copilot.core.audit.checkpoint import Checkpoint, line_digest
+from copilot.core.audit.keys import AuditKeys
+from copilot.core.audit.record import GENESIS, chain_hash, keyed_hash
+from copilot.core.audit.schema import record_from_row
 
 __all__ = ["VerifyResult", "walk"]
 

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from copilot.audit.record import AuditRecord
+from copilot.core.audit.record import AuditRecord
 
 __all__ = ["RECORD_FIELDS", "SCHEME", "LogMeta", "audit_meta", "audit_table", "metadata",
            "pg_guard", "read_meta", "record_from_row", "write_meta"]

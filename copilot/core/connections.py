@@ -35,9 +35,9 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import QueuePool
 
-from copilot.errors import ConfigError, DriverMissing, WarehouseUnavailable
-from copilot.guard.policy import default_policy
-from copilot.sqlite_file import SQLiteFileWatch, WatchedConnection
+from copilot.core.errors import ConfigError, DriverMissing, WarehouseUnavailable
+from copilot.core.guard.policy import default_policy
+from copilot.core.sqlite_file import SQLiteFileWatch, WatchedConnection
 
 __all__ = ["Dialect", "ReadOnlyEngine", "introspection", "open_readonly_engine", "redact_url"]
 

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 
-from copilot.audit.keys import AuditKeys
+from copilot.core.audit.keys import AuditKeys
 
 __all__ = ["Checkpoint", "line_digest"]
 
