@@ -22,8 +22,8 @@ from copilot.core.errors import CopilotError
 from copilot.core.filenames import download_name
 from copilot.core.plaintext import markdown_text
 from copilot.core.tabular import csv_bytes, xlsx_bytes
-from copilot.services import Services
 from copilot.values import Answer
+from copilot.wiring import Services
 from dashboards.model import Refresh
 
 __all__ = ["DASHBOARDS", "NEW_DASHBOARD", "REPORTS", "actions"]
@@ -66,7 +66,7 @@ def _sql(svc: Services, answer: Answer, key: str) -> None:
         if st.button("Re-run", key=f"rerun_{key}"):
             # Not a turn of the conversation: hand-written SQL has no reading a follow-up
             # could edit, so the next follow-up still edits the last question.
-            talk.record(svc.run_sql(edited, user=current_user(svc.settings)))
+            talk.record(svc.answering.run_sql(edited, user=current_user(svc.settings)))
 
 
 def _full_result(svc: Services, answer: Answer, frame: pd.DataFrame, key: str,
@@ -77,7 +77,7 @@ def _full_result(svc: Services, answer: Answer, frame: pd.DataFrame, key: str,
                                              help="Fetch every row for the downloads"):
         return frame
     try:
-        whole = svc.full_result(answer, user=current_user(svc.settings))
+        whole = svc.answering.full_result(answer, user=current_user(svc.settings))
     except CopilotError as exc:
         notes.append(markdown_text(str(exc)))
         return frame
@@ -183,7 +183,7 @@ def _feedback_buttons(svc: Services, answer: Answer, key: str) -> None:
 
 def _feedback(svc: Services, answer: Answer, key: str, correct: bool, comment: str) -> None:
     try:
-        svc.feedback(answer, correct=correct, comment=comment,
+        svc.answering.feedback(answer, correct=correct, comment=comment,
                      user=current_user(svc.settings))
     except CopilotError as exc:
         st.error(markdown_text(str(exc)))

@@ -25,8 +25,8 @@ from app_pages.state import current_user, dashboards, services
 from copilot.core.errors import CopilotError
 from copilot.core.plaintext import markdown_text
 from copilot.engine.answer import plural
-from copilot.services import Services
 from copilot.values import Answer
+from copilot.wiring import Services
 
 TRAINING = st.Page(training_page.render, title="Training", url_path="training")
 
@@ -153,8 +153,9 @@ def _ask(svc: Services, question: str, as_of: date, index: int) -> None:
         body = st.empty()
         try:
             with body, st.spinner("Answering…"):
-                answer = svc.ask(question, as_of=as_of, user=current_user(svc.settings),
-                                 conversation=talk.conversation())
+                answer = svc.answering.ask(question, as_of=as_of,
+                                           user=current_user(svc.settings),
+                                           conversation=talk.conversation())
         except CopilotError as exc:  # the audit could not be written: show nothing else
             body.error(markdown_text(str(exc)))
             return

@@ -116,7 +116,7 @@ def _origin(svc: ReportService, source: _Source, base: ReportTemplate, user: str
         return base.question, text, relative, base.interpretation
     if not text:
         raise ReportError("Type the question the report asks.")
-    answer = svc.services.ask(text, user=user, channel="report")
+    answer = svc.answering.ask(text, user=user, channel="report")
     if answer.status != "answered" or not answer.generated_sql:
         raise ReportError(f"\u201c{text}\u201d could not be answered, so it cannot be a "
                           f"report: {answer.interpretation}")

@@ -13,7 +13,7 @@ from copilot.core.errors import CopilotError
 from copilot.core.plaintext import markdown_text
 from copilot.core.settings import settings_in_force
 from copilot.llm.config import LLMConfig
-from copilot.services import Services
+from copilot.wiring import Services
 
 
 def _form(current: LLMConfig) -> tuple[dict[str, str], str, bool, str | None]:
@@ -58,8 +58,8 @@ def _form(current: LLMConfig) -> tuple[dict[str, str], str, bool, str | None]:
 
 def _llm_section(svc: Services) -> None:
     st.subheader("LLM")
-    saved = svc.llm_settings.load()
-    current = svc.llm_config()
+    saved = svc.llm.store.load()
+    current = svc.llm.config()
     st.caption(markdown_text(f"Saved on this page by {saved.saved_by} at {saved.saved_at}.")
                if saved else
                "From the environment (OPSCOPILOT_LLM_*)."
@@ -71,7 +71,7 @@ def _llm_section(svc: Services) -> None:
     user = current_user(svc.settings)
     try:
         if pressed == "reset":
-            svc.save_llm_config(None, by=user)
+            svc.llm.save(None, by=user)
             st.success("Back to the environment's LLM settings.")
             return
         config = LLMConfig.from_text(values, api_key="" if remove else key or current.api_key)
@@ -80,10 +80,10 @@ def _llm_section(svc: Services) -> None:
                 st.warning("Set a base URL first.")
                 return
             with st.spinner("Asking the endpoint…"):
-                reply = svc.test_llm(config, by=user)
+                reply = svc.llm.test(config, by=user)
             st.success(f"The endpoint answered: {markdown_text(repr(reply))}")
         else:
-            svc.save_llm_config(config, by=user)
+            svc.llm.save(config, by=user)
             st.success("Saved. The next question uses these settings.")
     except CopilotError as exc:
         st.error(markdown_text(str(exc)))

@@ -7,7 +7,7 @@ import hashlib
 import streamlit as st
 
 from copilot.core.settings import Settings, load_settings
-from copilot.services import Services, build_services
+from copilot.wiring import Services, build_services, dashboards_of, reports_of
 from dashboards.service import DashboardService
 from reports.service import ReportService
 
@@ -32,7 +32,7 @@ def services() -> Services:
 @st.cache_resource(show_spinner="Preparing the dashboards…")
 def _cached_dashboards(_services: Services, settings_key: str) -> DashboardService:
     # One per process, so its result cache is shared by every browser session.
-    boards = DashboardService(_services)
+    boards = dashboards_of(_services)
     boards.ensure_demo_dashboard(as_of=_services.settings.effective_as_of())
     return boards
 
@@ -57,7 +57,7 @@ def current_user(settings: Settings) -> str:
 @st.cache_resource(show_spinner="Starting the report scheduler…")
 def _cached_reports(_services: Services, settings_key: str) -> ReportService:
     # Once per process: the scheduler starts here, whatever reruns the script.
-    return ReportService(_services)
+    return reports_of(_services)
 
 
 def reports() -> ReportService:

@@ -15,7 +15,7 @@ from copilot.core.connections import redact_url
 from copilot.core.errors import CopilotError
 from copilot.core.filenames import download_name
 from copilot.core.plaintext import markdown_text
-from copilot.services import Services
+from copilot.wiring import Services
 from training.corpus import ProfileDiff
 from training.draft import GlossaryDraft
 from training.editing import (
@@ -85,7 +85,7 @@ def review_section(svc: Services, active: ProfileVersion, user: str) -> None:
                       "glossary drafted from the schema; check its names and synonyms, then "
                       "mark it reviewed.", icon=":material/rate_review:")
         if button.button("Mark reviewed", key="mark_reviewed"):
-            _apply(lambda: svc.mark_reviewed(by=user),
+            _apply(lambda: svc.training.mark_reviewed(by=user),
                    "Marked reviewed: version {version} is active.")
     if active.warnings:
         with st.expander(f"Training warnings ({len(active.warnings)})"):
@@ -100,7 +100,7 @@ def connect_section(svc: Services, user: str) -> None:
     buttons = st.container(horizontal=True)  # side by side, each as wide as its label
     if buttons.button("Test connection", key="test_connection", icon=":material/cable:"):
         try:
-            tables, ms = svc.test_connection(by=user)
+            tables, ms = svc.training.test_connection(by=user)
         except CopilotError as exc:
             st.session_state[CONNECTION] = (False, str(exc))
         else:
@@ -108,7 +108,7 @@ def connect_section(svc: Services, user: str) -> None:
     if buttons.button("Draft a glossary from the schema", key="draft_glossary",
                     icon=":material/edit_note:"):
         try:
-            made = svc.draft_glossary(by=user)
+            made = svc.training.draft_glossary(by=user)
             st.session_state[DRAFT] = (made, glossary_from_files(made.files))
         except CopilotError as exc:
             st.error(markdown_text(str(exc)))
@@ -164,7 +164,7 @@ def _draft(svc: Services, user: str, draft: GlossaryDraft, glossary: Glossary) -
     buttons = st.container(horizontal=True)
     if buttons.button("Train with this draft", key="train_draft", type="primary",
                     icon=":material/model_training:"):
-        _apply(lambda: svc.train_glossary(edited, by=user,
+        _apply(lambda: svc.training.train_glossary(edited, by=user,
                                           note="trained from a draft on the Training page"),
                "Trained from the draft: version {version} is active"
                + (" (drafted, not reviewed)." if edited.drafted else "."))
@@ -192,7 +192,7 @@ def teach_section(svc: Services, active: ProfileVersion, user: str) -> None:
     if st.button("Add as a synonym", key="teach_add", disabled=not word.strip() or target is None):
         assert target is not None
         st.session_state[TEACH_WORD] = ""  # taught: the box is empty on the next run
-        _apply(lambda: svc.teach(word, target, by=user),
+        _apply(lambda: svc.training.teach(word, target, by=user),
                f"'{markdown_text(word.strip())}' now means {markdown_text(target.label)}: "
                "version {version} is active.")
         st.session_state.pop(TEACH_WORD)  # _apply returns only when it failed: keep the word

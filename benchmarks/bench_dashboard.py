@@ -66,7 +66,7 @@ def _measure(trades: int, rounds: int) -> dict[str, float]:
         setup_s = time.perf_counter() - started
         boards = dashboards()
         for question in MORE:
-            answer = boards.services.ask(question, as_of=AS_OF, use_llm=False)
+            answer = boards.answering.ask(question, as_of=AS_OF, use_llm=False)
             boards.save_answer(answer, dashboard=MORNING_CHECK, title=question, chart="bar",
                                refresh=Refresh("minutes", 15), by="bench")
         widgets = boards.store.widgets(boards.store.dashboard(MORNING_CHECK).id)
@@ -80,7 +80,7 @@ def _measure(trades: int, rounds: int) -> dict[str, float]:
             for widget in widgets:
                 boards.refresh(widget, as_of=AS_OF, by="bench", force=True)
             queries.append((time.perf_counter() - started) * 1000)
-        boards.services.warehouse.dispose()
+        boards.answering.executor.warehouse.dispose()
     return {"setup_s": setup_s, "cold": statistics.median(cold), "warm": statistics.median(warm),
             "queries": statistics.median(queries)}
 

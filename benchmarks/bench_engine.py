@@ -68,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     as_of = AS_OF
     questions = [q for f in FILES if f.exists()
                  for q in yaml.safe_load(f.read_text(encoding="utf-8"))["questions"]]
+    from copilot.core.executor import Executor
+
     with trained_demo(args.trades) as (engine, guard, warehouse):
+        run = Executor(guard, warehouse)
         content = engine.content
         to_sql: list[float] = []
         to_answer: list[float] = []
@@ -80,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 planned += engine.plan(item["question"], as_of).tree is not None
                 to_sql.append((time.perf_counter() - started) * 1000)
                 engine.reader.forget()
-                answer = engine.answer(item["question"], as_of, check=guard.check,
-                                       warehouse=warehouse)
+                answer = engine.answer(item["question"], as_of, run=run)
                 to_answer.append(answer.total_ms)
     started = time.perf_counter()
     wide = Engine(_wide_profile(content, args.tables))  # type: ignore[arg-type]

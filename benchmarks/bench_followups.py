@@ -41,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     fresh_sql: list[float] = []
     follow_answer: list[float] = []
     edits = 0
+    from copilot.core.executor import Executor
+
     with trained_demo(args.trades) as (engine, guard, warehouse):
+        run = Executor(guard, warehouse)
         for _ in range(args.rounds):
             conversations: dict[str, Conversation] = {}
             edits = 0
@@ -67,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                 engine.reader.forget()
                 if previous is not None:  # as in the app: the previous question was read
                     engine.reader.read(split_chart(previous.stands_for)[1], as_of)
-                answer = engine.answer(item["question"], as_of, check=guard.check,
-                                       warehouse=warehouse, previous=previous)
+                answer = engine.answer(item["question"], as_of, run=run, previous=previous)
                 if previous is not None:
                     follow_answer.append(answer.total_ms)
                 conversations[item["id"]] = conversation.after(answer)

@@ -226,9 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="plans of each question")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))  # run as a script from a checkout, no install needed
-    from functools import partial
 
-    from copilot.core.executor import run_guarded
+    from copilot.core.executor import Executor
     from copilot.core.guard import Guard, GuardSchema
     from copilot.core.warehouse import Warehouse
     from copilot.engine.answer import Engine
@@ -262,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                       row_cap=5000)
         started = time.perf_counter()
         engine = Engine(build_content(warehouse, load_glossary(glossary),
-                                      partial(run_guarded, guard, warehouse)))
+                                      Executor(guard, warehouse).run))
         reader_s = time.perf_counter() - started
         warehouse.dispose()
     asked = questions(tables, args.questions)

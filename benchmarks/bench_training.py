@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported for real after the repo root is on sys.path
-    from copilot.services import Services
+    from copilot.wiring import Services
 
 from latency import latency_line  # benchmarks/ is on sys.path when run as a script
 
@@ -72,7 +72,7 @@ def _synthetic_glossary(folder: Path) -> Path:
 
 def _services(data: Path, **env: str) -> Services:
     from copilot.core.settings import load_settings
-    from copilot.services import build_services
+    from copilot.wiring import build_services
 
     settings = load_settings({"OPSCOPILOT_DATA_DIR": str(data), **env},
                              env_file=data / "no.env")

@@ -8,7 +8,6 @@ import datetime as dt
 import sys
 import tempfile
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ if str(REPO) not in sys.path:
 @contextlib.contextmanager
 def trained_demo(trades: int) -> Iterator[tuple[Any, Any, Any]]:
     """(engine, guard, warehouse) over a `trades`-trade demo warehouse, as of AS_OF."""
-    from copilot.core.executor import run_guarded
+    from copilot.core.executor import Executor
     from copilot.core.guard import Guard, GuardSchema
     from copilot.core.warehouse import Warehouse
     from copilot.demo import build_demo_warehouse
@@ -36,7 +35,7 @@ def trained_demo(trades: int) -> Iterator[tuple[Any, Any, Any]]:
         guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
                       row_cap=5000)
         content = build_content(warehouse, load_glossary(DEMO_GLOSSARY),
-                                partial(run_guarded, guard, warehouse))
+                                Executor(guard, warehouse).run)
         try:
             yield Engine(content), guard, warehouse
         finally:

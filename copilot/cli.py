@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from copilot.core import __version__
 from copilot.core.errors import CopilotError
 from copilot.core.guard.guard import DIALECTS
 from copilot.core.settings import load_settings, settings_in_force
@@ -133,7 +132,7 @@ def _demo_db(args: argparse.Namespace) -> int:
 def _sql_check(args: argparse.Namespace) -> int:
     from copilot.core.guard import Guard, GuardSchema
     from copilot.core.warehouse import Warehouse
-    from copilot.services import ensure_demo_warehouse, guard_policy
+    from copilot.wiring import ensure_demo_warehouse, guard_policy
 
     settings = load_settings()
     if args.db is None:
@@ -237,14 +236,11 @@ def _settings(_args: argparse.Namespace) -> int:
 
 
 def _prepare(_args: argparse.Namespace) -> int:
-    # The command line is a composition root like streamlit_app.py: it may reach the
-    # dashboards package, which itself builds on copilot.
-    from copilot.services import build_services
-    from dashboards.service import DashboardService
+    from copilot.wiring import build_services, dashboards_of
 
     services = build_services(load_settings())
     tables = services.warehouse.schema().table_names
-    seeded = DashboardService(services).ensure_demo_dashboard(
+    seeded = dashboards_of(services).ensure_demo_dashboard(
         as_of=services.settings.effective_as_of())
     print(f"ready: {services.warehouse.display_url} with {len(tables)} tables"
           + (f"; dashboard {seeded.name!r} built" if seeded else ""))
@@ -268,14 +264,13 @@ def _refuse_undecodable(text: str) -> int:
     print("error: an argument is not valid UTF-8 text "
           f"({text[:80]!r}); set the terminal to UTF-8 (for example LANG=C.UTF-8) and "
           "run the command again. Nothing was run.", file=sys.stderr)
-    from copilot.core.audit import AuditLog, AuditRecord
+    from copilot.core.audit import AuditLog, Recorder
 
     settings = load_settings()
     log = AuditLog.from_settings(settings)
     try:  # recorded, so that an attempt refused here is not lost either
-        log.append(AuditRecord(channel="cli", outcome="blocked", user=settings.user,
-                               question=text[:4_000], reason="an argument is not valid UTF-8",
-                               app_version=__version__))
+        Recorder(log, settings.user).record("cli", text[:4_000], outcome="blocked",
+                                            reason="an argument is not valid UTF-8")
     finally:
         log.dispose()
     return 2

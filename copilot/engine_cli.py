@@ -5,38 +5,23 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import yaml
 
 from copilot.conversations import read_conversation, write_conversation
 from copilot.core.errors import CopilotError
-from copilot.core.executor import run_guarded
-from copilot.core.guard import Guard, GuardSchema
+from copilot.core.executor import Executor
 from copilot.core.settings import Settings
-from copilot.core.warehouse import Warehouse
-from copilot.engine.answer import Engine
 from copilot.engine.scoring import same_result
 from copilot.eval_report import EvalTally
-from copilot.llm.client import OpenAICompatibleClient
-from copilot.llm.config import LLMConfig
-from copilot.llm.writer import LLMWriter, Retrieve
-from copilot.routing import route
-from copilot.services import build_services, guard_policy
 from copilot.values import Answer, Conversation
-from training.corpus import content_items
-from training.embedding import MiniLMEmbedder
-from training.glossary import load_glossary
-from training.profiles import ProfileContent
-from training.store import KINDS, TrainingStore
-from training.trainer import build_content
+from copilot.wiring import build_services, throwaway_services
 
 __all__ = ["run_ask", "run_eval"]
+
+GOLD_ROWS = 1_000_000  # gold results are compared whole, far above any page's cap
 
 
 def _answer_json(answer: Answer) -> dict[str, object]:
@@ -62,8 +47,8 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     conversation = read_conversation(args.conversation) if args.conversation else None
     services = build_services(settings.for_warehouse(args.db))
     services.trainer.require_trained()  # the gate: a clear error before anything runs
-    answer = services.ask(args.question, as_of=args.as_of, channel="cli",
-                          conversation=conversation)
+    answer = services.answering.ask(args.question, as_of=args.as_of, channel="cli",
+                                    conversation=conversation)
     if conversation is not None:
         write_conversation(args.conversation, conversation.after(answer))
     if args.json:
@@ -102,28 +87,22 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     as_of = args.as_of or (date.fromisoformat(str(document["as_of"]))
                            if isinstance(document, dict) and document.get("as_of")
                            else settings.effective_as_of())
-    warehouse = Warehouse(args.db or settings.warehouse_url, timeout_s=settings.query_timeout_s,
-                          db_schema=None if args.db else settings.warehouse_schema or None)
-    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect=warehouse.dialect,
-                  row_cap=settings.row_cap, policy=guard_policy(settings))
-    # A throwaway profile of this warehouse with the configured glossary: eval never
-    # writes to the state database or the training store.
-    content = build_content(warehouse, load_glossary(args.glossary or settings.glossary_dir),
-                            partial(run_guarded, guard, warehouse))
-    engine = Engine(content)
     scored = right = asked_llm = by_llm = 0
     tally = EvalTally()
     # Each question's conversation after it was asked, by id: a follow_up_of question is
     # asked in its question's, so chains (c follows b follows a) carry every turn.
     conversations: dict[str, Conversation] = {}
-    with _llm_route(settings, content) as (writer, retrieve), \
+    # The production objects, trained on the glossary in a throwaway folder: eval never
+    # writes to the real state database, training store or audit trail.
+    glossary = args.glossary or settings.glossary_dir
+    with throwaway_services(settings.for_warehouse(args.db), glossary) as services, \
             Path(args.out).open("w", encoding="utf-8") as out:
+        gold = services.executor.capped(GOLD_ROWS)
         for item in questions:
             of = item.get("follow_up_of")
             conversation = conversations[str(of)] if of is not None else Conversation.new()
-            answer = route(item["question"], as_of, engine=engine, check=guard.check,
-                           warehouse=warehouse, writer=writer, retrieve=retrieve,
-                           previous=conversation.previous)
+            answer = services.answering.ask(item["question"], as_of=as_of, channel="cli",
+                                            conversation=conversation)
             if item.get("id") is not None:
                 conversations[str(item["id"])] = conversation.after(answer)
             asked_llm += answer.llm is not None
@@ -137,7 +116,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                       "turn": len(conversation.turns) + 1, "stands_for": answer.stands_for,
                       "changes": list(answer.changes)}
             try:
-                correct = _score(item, answer, guard, warehouse)
+                correct = _score(item, answer, gold)
             except CopilotError as exc:  # a gold SQL the guard refuses: an error, go on
                 record["status"], record["error"] = "error", str(exc)
                 correct = None
@@ -148,32 +127,16 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 right += correct
                 record["correct"] = correct
             out.write(json.dumps(record, default=str) + "\n")
+        llm_on = services.llm.config().enabled
     if scored:
         print(f"accuracy: {right}/{scored} ({100.0 * right / scored:.1f}%) by execution, "
               f"as of {as_of}")
     for line in tally.lines():
         print(line)
-    if writer is not None:
+    if llm_on:
         print(f"llm: asked for {asked_llm} of {len(questions)} questions, "
               f"answered {by_llm}")
     return 0
-
-
-@contextmanager
-def _llm_route(settings: Settings, content: ProfileContent) -> Iterator[
-        tuple[Callable[[], LLMWriter] | None, Retrieve | None]]:
-    """The configured LLM, with retrieval over a throwaway store of `content` (eval never
-    writes to the real training store); (None, None) when no LLM is configured."""
-    config = LLMConfig.from_settings(settings)
-    if not config.enabled:
-        yield None, None
-        return
-    with tempfile.TemporaryDirectory(prefix="copilot-eval-") as folder:
-        store = TrainingStore(Path(folder), MiniLMEmbedder())
-        store.write_version("eval-1", content_items(content))
-        writer = LLMWriter(OpenAICompatibleClient(config), config)
-        yield (lambda: writer,
-               lambda question: store.search_all("eval-1", question, dict.fromkeys(KINDS, 12)))
 
 
 def _check_follow_ups(questions: list[dict]) -> None:
@@ -199,7 +162,7 @@ def _constructs(item: dict, answer: Answer) -> tuple[str, ...]:
     return answer.plan.constructs if answer.plan is not None else ()
 
 
-def _score(item: dict, answer: Answer, guard: Guard, warehouse: Warehouse) -> bool | None:
+def _score(item: dict, answer: Answer, gold_run: Executor) -> bool | None:
     if item.get("expect") == "refuse":
         return answer.status == "refused"
     if item.get("expect") == "clarify":  # two readings: asking which is the right answer
@@ -208,12 +171,14 @@ def _score(item: dict, answer: Answer, guard: Guard, warehouse: Warehouse) -> bo
         return None
     if answer.status != "answered":
         return False
-    # Gold SQL is written for SQLite; the guard writes it for this warehouse, uncapped.
-    verdict = Guard(guard.schema, dialect=guard.dialect, row_cap=1_000_000,
-                    policy=guard.policy).check(item["sql"], read="sqlite")
-    if verdict.statement is None:
-        raise CopilotError(f"The gold SQL of {item.get('id')} is refused: {verdict.reason}")
-    gold = warehouse.execute(verdict.statement)
+    # Gold SQL is written for SQLite; the guard writes it for this warehouse.
+    executed = gold_run.attempt(item["sql"], read="sqlite")
+    if executed.refused:
+        raise CopilotError(f"The gold SQL of {item.get('id')} is refused: "
+                           f"{executed.verdict.reason}")
+    if executed.result is None:
+        raise CopilotError(f"The gold SQL of {item.get('id')} failed: {executed.error}")
+    gold = executed.result
     if item.get("score") == "keys":
         # A drill lists whole rows, and which columns it shows is the engine's choice; the
         # gold names the rows by their keys: the first columns, compared as sets.

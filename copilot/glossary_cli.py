@@ -9,13 +9,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from copilot.core import __version__
-from copilot.core.audit import AuditLog, AuditRecord
+from copilot.core.audit import AuditLog, Recorder
 from copilot.core.audit.record import Outcome
 from copilot.core.errors import CopilotError
 from copilot.core.settings import Settings
 from copilot.core.warehouse import Warehouse
-from copilot.services import draft_from_warehouse, ensure_demo_warehouse
+from copilot.training_actions import draft_from_warehouse
+from copilot.wiring import ensure_demo_warehouse, executor_for
 from training.draft import GlossaryDraft, mark_reviewed, write_draft
 
 __all__ = ["add_glossary_commands", "run_glossary"]
@@ -77,7 +77,7 @@ def _draft(args: argparse.Namespace, settings: Settings) -> tuple[GlossaryDraft,
     warehouse = Warehouse(args.db or settings.warehouse_url, timeout_s=settings.query_timeout_s,
                           db_schema=None if args.db else settings.warehouse_schema or None)
     try:
-        draft = draft_from_warehouse(warehouse, settings)
+        draft = draft_from_warehouse(executor_for(warehouse, settings))
     finally:
         warehouse.dispose()
     write_draft(draft, args.out, force=args.force)
@@ -94,8 +94,7 @@ def _audit(settings: Settings, what: str, outcome: Outcome, reason: str, details
            seconds: float) -> None:
     log = AuditLog.from_settings(settings)
     try:
-        log.append(AuditRecord(channel="training", outcome=outcome, user=settings.user,
-                               question=what, reason=reason, details=details,
-                               duration_ms=seconds * 1000, app_version=__version__))
+        Recorder(log, settings.user).record("training", what, outcome=outcome, reason=reason,
+                                            details=details, duration_ms=seconds * 1000)
     finally:
         log.dispose()

@@ -12,7 +12,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from copilot.core.settings import Settings
-from copilot.services import build_services
+from copilot.wiring import build_services, report_runner
 
 if TYPE_CHECKING:
     from reports.model import ReportRun
@@ -33,11 +33,7 @@ def add_report_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _runner(settings: Settings):
-    from reports.runner import ReportRunner
-    from reports.store import ReportStore
-
-    services = build_services(settings)
-    return ReportRunner(services, ReportStore(settings.state_url))
+    return report_runner(build_services(settings))
 
 
 def run_scheduler(_args: argparse.Namespace, settings: Settings) -> int:

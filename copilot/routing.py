@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
-from copilot.core.warehouse import QueryResult, Warehouse
+from copilot.core.executor import Executor
+from copilot.core.warehouse import QueryResult
 from copilot.engine.answer import Engine
 from copilot.engine.labels import column_labels
-from copilot.llm.writer import Check, LLMWriter, Retrieve
+from copilot.llm.writer import LLMWriter, Retrieve
 from copilot.values import Answer, Turn
 
 __all__ = ["UNSURE_BELOW", "needs_llm", "route"]
@@ -31,7 +32,7 @@ def needs_llm(answer: Answer) -> bool:
 
 
 
-def route(question: str, as_of: date, *, engine: Engine, check: Check, warehouse: Warehouse,
+def route(question: str, as_of: date, *, engine: Engine, run: Executor,
           writer: Callable[[], LLMWriter | None] | None = None,
           retrieve: Retrieve | None = None,
           sample: Callable[[str], QueryResult] | None = None,
@@ -40,15 +41,14 @@ def route(question: str, as_of: date, *, engine: Engine, check: Check, warehouse
 
     `writer` is asked for only then, so a question the engine answers costs no look-up of
     the LLM configuration. `previous` is the conversation's last turn."""
-    first = engine.answer(question, as_of, check=check, warehouse=warehouse,
-                          previous=previous)
+    first = engine.answer(question, as_of, run=run, previous=previous)
     if writer is None or retrieve is None or not needs_llm(first):
         return first
     llm = writer()
     if llm is None:
         return first
     answer = llm.answer(first, as_of=as_of, content=engine.content, retrieve=retrieve,
-                        check=check, warehouse=warehouse, sample=sample, previous=previous)
+                        run=run, sample=sample, previous=previous)
     if answer.source == "llm":  # its columns read as the engine's would
         answer = replace(answer, labels=column_labels(answer.columns, None, engine.content))
     return answer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from copilot.core.errors import CopilotError
 from copilot.core.settings import Settings
-from copilot.services import build_services
+from copilot.wiring import build_services
 from training.glossary import load_glossary
 from training.profiles import ProfileVersion
 from training.uploads import parse_pairs

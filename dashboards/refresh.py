@@ -1,5 +1,5 @@
 """Refreshing a widget: re-ask its question (relative widgets) or run its saved SQL, through
-the same services as the Ask page, audited on the dashboard channel, cached per widget."""
+the same answering as the Ask page, audited on the dashboard channel, cached per widget."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from copilot.answering import Answering
 from copilot.core.periods import format_period
 from copilot.engine.labels import column_labels
-from copilot.services import Services
 from copilot.values import Answer
 from dashboards.cache import ResultCache
 from dashboards.model import Widget
@@ -40,9 +40,9 @@ class WidgetResult:
 
 
 class WidgetRunner:
-    def __init__(self, services: Services, store: DashboardStore,
+    def __init__(self, answering: Answering, store: DashboardStore,
                  cache: ResultCache[WidgetResult] | None = None) -> None:
-        self.services = services
+        self.answering = answering
         self.store = store
         self.cache: ResultCache[WidgetResult] = cache or ResultCache()
 
@@ -61,14 +61,14 @@ class WidgetRunner:
         note = ""
         answer: Answer | None = None
         if widget.relative:
-            answer = self.services.ask(widget.question, as_of=as_of, channel="dashboard",
+            answer = self.answering.ask(widget.question, as_of=as_of, channel="dashboard",
                                        user=user, use_llm=False)
             if answer.status != "answered":
                 note = (f"The question is no longer understood ({answer.interpretation}); "
                         "this is its saved SQL, with the dates it was saved with.")
                 answer = None
         if answer is None:
-            answer = self.services.run_sql(widget.sql, user=user, channel="dashboard",
+            answer = self.answering.run_sql(widget.sql, user=user, channel="dashboard",
                                            question=f"widget: {widget.title}")
         now = datetime.now()
         ms = (time.perf_counter() - started) * 1000
@@ -81,7 +81,7 @@ class WidgetRunner:
             value = _number(answer)
             if value is not None:
                 previous = self.store.record_value(widget.id, value, now.isoformat())
-        version = self.services.trainer.active()
+        version = self.answering.trainer.active()
         labels = answer.labels or column_labels(
             answer.columns, None, version.content if version is not None else None)
         return WidgetResult(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from functools import partial
 
-from copilot.services import Services
+from copilot.answering import Answering
+from copilot.core.audit import Recorder
+from copilot.core.audit.record import Outcome
 from copilot.values import Answer, ChartKind
 from dashboards.model import Dashboard, DashboardError, Refresh, Widget
 from dashboards.refresh import WidgetResult, WidgetRunner
@@ -19,11 +20,21 @@ __all__ = ["DashboardService"]
 
 
 class DashboardService:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self._audit = partial(services.record, "dashboard")
-        self.store = DashboardStore(services.settings.state_url)
-        self.runner = WidgetRunner(services, self.store)
+    """Dashboards over `answering` (which asks, runs and checks), stored in the state
+    database at `state_url`, every change recorded by `recorder`. `demo`: seed the demo's
+    dashboard on first use (ensure_demo_dashboard)."""
+
+    def __init__(self, answering: Answering, recorder: Recorder, *, state_url: str,
+                 demo: bool = False) -> None:
+        self.answering = answering
+        self.recorder = recorder
+        self.demo = demo
+        self.store = DashboardStore(state_url)
+        self.runner = WidgetRunner(answering, self.store)
+
+    def _audit(self, by: str, what: str, sql: str = "", outcome: Outcome = "recorded",
+               reason: str = "") -> None:
+        self.recorder.record("dashboard", what, by=by, sql=sql, outcome=outcome, reason=reason)
 
     def dashboard(self, name: str, *, by: str) -> Dashboard:
         """The dashboard named `name`, created when there is none."""
@@ -40,7 +51,7 @@ class DashboardService:
         re-asked at each refresh); pair, LLM and hand-written SQL is kept as it ran."""
         if answer.status != "answered" or not answer.sql:
             raise DashboardError("Only an answered question can become a widget.")
-        version = self.services.trainer.active()
+        version = self.answering.trainer.active()
         widget = Widget(dashboard_id=self.dashboard(dashboard, by=by).id, title=title,
                         question=answer.question, sql=answer.sql,
                         relative=answer.source == "engine", chart=chart, refresh=refresh,
@@ -55,7 +66,7 @@ class DashboardService:
         widget stops re-asking its question)."""
         changed_sql = " ".join(sql.split()) != " ".join(widget.sql.split())
         if changed_sql:
-            verdict = self.services.check(sql)
+            verdict = self.answering.check(sql)
             if not verdict.allowed:
                 self._audit(by, f"widget {widget.title!r} edit refused", sql, "blocked",
                             verdict.reason)
@@ -89,7 +100,7 @@ class DashboardService:
     def import_json(self, text: str | bytes, *, by: str, name: str = "") -> Dashboard:
         """A new dashboard from an export; nothing is created when any widget is refused."""
         try:
-            exported, widgets = read_dashboard_json(text, self.services.check)
+            exported, widgets = read_dashboard_json(text, self.answering.check)
         except DashboardError as exc:
             self._audit(by, "dashboard import refused", outcome="blocked", reason=str(exc))
             raise
@@ -105,14 +116,14 @@ class DashboardService:
 
     def ensure_demo_dashboard(self, *, as_of: date) -> Dashboard | None:
         """Build the "Ops morning check" on first launch of the embedded demo."""
-        settings = self.services.settings
-        if not settings.uses_demo_warehouse or self.store.dashboards():
+        if not self.demo or self.store.dashboards():
             return None
-        dashboard = self._created(MORNING_CHECK, settings.user)
+        user = self.recorder.user
+        dashboard = self._created(MORNING_CHECK, user)
         for title, question, chart, refresh in MORNING_CHECK_WIDGETS:
-            answer = self.services.ask(question, as_of=as_of, channel="dashboard",
-                                       user=settings.user, use_llm=False)
+            answer = self.answering.ask(question, as_of=as_of, channel="dashboard", user=user,
+                                        use_llm=False)
             if answer.status == "answered":
                 self.save_answer(answer, dashboard=MORNING_CHECK, title=title, chart=chart,
-                                 refresh=refresh, by=settings.user)
+                                 refresh=refresh, by=user)
         return dashboard

@@ -8,7 +8,6 @@ job store cannot send the same report twice.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable
@@ -16,13 +15,12 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from copilot.core import __version__
-from copilot.core.audit import AuditRecord, file_sha256
-from copilot.core.errors import CopilotError
-from copilot.core.guard import Guard
+from copilot.answering import Answering
+from copilot.core.audit import Recorder, file_sha256
+from copilot.core.errors import CopilotError, GuardRefusal
+from copilot.core.settings import Settings
 from copilot.core.statedb import now_text
 from copilot.engine.labels import column_labels
-from copilot.services import Services
 from reports.alerts import evaluate
 from reports.delivery import (
     Attachment,
@@ -47,11 +45,16 @@ _LOCKS_GUARD = threading.Lock()
 
 
 class ReportRunner:
-    def __init__(self, services: Services, store: ReportStore) -> None:
-        self.services = services
+    """Runs report templates: asks or runs their SQL through `answering`'s executor,
+    renders, delivers, and records each run with `recorder`."""
+
+    def __init__(self, answering: Answering, recorder: Recorder, settings: Settings,
+                 store: ReportStore) -> None:
+        self.answering = answering
+        self.recorder = recorder
+        self.settings = settings
         self.store = store
-        self.ledger = DeliveryLedger(services.settings.state_url)
-        settings = services.settings
+        self.ledger = DeliveryLedger(settings.state_url)
         assert settings.reports_dir is not None
         self.output_dir: Path = settings.reports_dir
 
@@ -60,7 +63,7 @@ class ReportRunner:
             by: str = "") -> ReportRun:
         """Run `template` now; the logged run (never raises for a failed run)."""
         assert template.id is not None
-        key = (self.services.settings.state_url, template.id)
+        key = (self.settings.state_url, template.id)
         with _LOCKS_GUARD:
             lock = _LOCKS.setdefault(key, threading.Lock())
         started = ReportRun(template.id, template.name, trigger,  # type: ignore[arg-type]
@@ -78,7 +81,7 @@ class ReportRunner:
             assert run.id is not None
             self.ledger.claim(run.id)
             try:
-                run = self._run(template, run, as_of or self.services.settings.effective_as_of())
+                run = self._run(template, run, as_of or self.settings.effective_as_of())
             except CopilotError as exc:
                 run = replace(run, state="error", error=str(exc))
             except Exception as exc:  # a bug must still leave an honest run log entry
@@ -93,14 +96,13 @@ class ReportRunner:
 
     def _run(self, template: ReportTemplate, run: ReportRun, as_of: date) -> ReportRun:
         sql, interpretation, labels = self._sql(template, as_of)
-        guard = self.services.guard
-        verdict = Guard(guard.schema, dialect=guard.dialect, row_cap=FULL_RESULT_ROWS,
-                        policy=guard.policy).check(sql)
-        if verdict.statement is None:
-            raise ReportError(f"The SQL guard refused the report's SQL: {verdict.reason}")
+        try:
+            chunks = self.answering.executor.capped(FULL_RESULT_ROWS).stream(sql)
+        except GuardRefusal as exc:
+            raise ReportError(f"The SQL guard refused the report's SQL: {exc}") from None
         run_at = datetime.now()
         rendered = render_report(
-            self.services.warehouse.stream(verdict.statement), formats=template.formats,
+            chunks, formats=template.formats,
             folder=self.output_dir / f"report-{template.id}", name=template.name,
             run_at=run_at, as_of=as_of, interpretation=interpretation, labels=labels)
         value = _value(rendered.head)
@@ -125,7 +127,7 @@ class ReportRunner:
             columns=rendered.columns, rows=rendered.head[:10],
             attachments=tuple(Attachment(p.name, p.read_bytes(), MIME[p.suffix[1:]])
                               for p in rendered.files),
-            link=self.services.settings.app_url)
+            link=self.settings.app_url)
         channels = self.channels(template)
         assert run.id is not None
         self.ledger.plan(run.id, message, run.files, [(c.name, c.target) for c in channels])
@@ -147,10 +149,10 @@ class ReportRunner:
         """The SQL to run, its interpretation, and how its columns are called (the page's
         labels: "Counterparty", "Amount (USD)"): a relative template re-asks its question
         (engine only)."""
-        version = self.services.trainer.active()
+        version = self.answering.trainer.active()
         content = version.content if version is not None else None
         if template.relative and template.question:
-            answer = self.services.ask(template.question, as_of=as_of, channel="report",
+            answer = self.answering.ask(template.question, as_of=as_of, channel="report",
                                        use_llm=False)
             if answer.status == "answered" and answer.generated_sql:
                 return answer.generated_sql, answer.interpretation, lambda columns: (
@@ -168,7 +170,7 @@ class ReportRunner:
         return datetime.now(UTC) - ended < timedelta(minutes=template.alert.grace_minutes)
 
     def channels(self, template: ReportTemplate) -> list[Channel]:
-        settings = self.services.settings
+        settings = self.settings
         recipients = template.recipients
         channels: list[Channel] = []
         if recipients.emails:
@@ -192,15 +194,12 @@ class ReportRunner:
         if run.state == "interrupted":  # judged by what reached its channels in the end
             outcome = _OUTCOMES[delivered_state(run.deliveries)] if run.deliveries else "error"
         digests = {Path(f).name: file_sha256(Path(f)) for f in run.files if Path(f).exists()}
-        self.services.audit.append(AuditRecord(
-            channel="report", outcome=outcome, user=by or self.services.settings.user,  # type: ignore[arg-type]
-            question=f"report {run.template_name!r} ({run.trigger})",
-            sql_run=template.sql if template else "", row_count=run.row_count,
-            reason=run.error if run.state != "success" else "",
-            details=json.dumps({"run_id": run.id, "state": run.state,
-                                "scheduled_for": run.scheduled_for, "files": digests,
-                                "deliveries": list(run.deliveries)}, default=str),
-            app_version=__version__))
+        self.recorder.record(
+            "report", f"report {run.template_name!r} ({run.trigger})", by=by or None,
+            outcome=outcome, sql=template.sql if template else "",  # type: ignore[arg-type]
+            row_count=run.row_count, reason=run.error if run.state != "success" else "",
+            details={"run_id": run.id, "state": run.state, "scheduled_for": run.scheduled_for,
+                     "files": digests, "deliveries": list(run.deliveries)})
         return run
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from functools import partial
 
-from copilot.services import Services
+from copilot.answering import Answering
+from copilot.core.audit import Recorder
+from copilot.core.audit.record import Outcome
+from copilot.core.settings import Settings
 from copilot.values import Answer
 from reports.model import ReportError, ReportRun, ReportTemplate
 from reports.runner import ReportRunner
@@ -20,12 +22,21 @@ __all__ = ["ReportService"]
 
 
 class ReportService:
-    def __init__(self, services: Services, *, start_scheduler: bool = True) -> None:
-        self.services = services
-        self._audit = partial(services.record, "report")
-        self.store = ReportStore(services.settings.state_url)
-        self.runner = ReportRunner(services, self.store)
+    """Report templates over `answering`, stored in the state database that `settings`
+    name, every change and run recorded by `recorder`; the process's scheduler started
+    unless `start_scheduler` is False (a command that runs one report)."""
+
+    def __init__(self, answering: Answering, recorder: Recorder, settings: Settings, *,
+                 start_scheduler: bool = True) -> None:
+        self.answering = answering
+        self.recorder = recorder
+        self.store = ReportStore(settings.state_url)
+        self.runner = ReportRunner(answering, recorder, settings, self.store)
         self.scheduler = ReportScheduler.start_for(self.runner) if start_scheduler else None
+
+    def _audit(self, by: str, what: str, sql: str = "", outcome: Outcome = "recorded",
+               reason: str = "") -> None:
+        self.recorder.record("report", what, by=by, sql=sql, outcome=outcome, reason=reason)
 
     def from_answer(self, answer: Answer, *, name: str, by: str) -> ReportTemplate:
         """A template's starting point from an answered question: engine answers re-ask
@@ -39,7 +50,7 @@ class ReportService:
     def save(self, template: ReportTemplate, *, by: str) -> ReportTemplate:
         """Check the SQL with the guard and the schedule with the trigger, then save and
         reschedule."""
-        verdict = self.services.check(template.sql)
+        verdict = self.answering.check(template.sql)
         if not verdict.allowed:
             self._audit(by, f"report {template.name!r} refused", template.sql, "blocked",
                         verdict.reason)

@@ -52,7 +52,7 @@ def trained_demo_dir(tmp_path_factory: pytest.TempPathFactory, small_demo_db: Pa
     import shutil
 
     from copilot.core.settings import load_settings
-    from copilot.services import build_services
+    from copilot.wiring import build_services
 
     data = tmp_path_factory.mktemp("trained") / "data"
     data.mkdir()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
-from copilot.core.executor import run_guarded
+from copilot.core.executor import Executor
 from copilot.core.guard import Guard, GuardSchema
 from copilot.core.warehouse import Warehouse
 from copilot.engine.answer import Engine
@@ -20,5 +19,5 @@ def engine_for(db: Path, glossary: Path, row_cap: int = 100_000
     guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect="sqlite",
                   row_cap=row_cap)
     content = build_content(warehouse, load_glossary(glossary),
-                            partial(run_guarded, guard, warehouse))
+                            Executor(guard, warehouse).run)
     return Engine(content), guard, warehouse

@@ -19,10 +19,9 @@ from copilot.core.plaintext import markdown_text
 from copilot.core.settings import load_settings
 from copilot.engine.answer import Engine
 from copilot.engine.labels import NONE
-from copilot.services import Services, build_services
 from copilot.values import Answer, ChartSpec
+from copilot.wiring import Services, build_services, dashboards_of
 from dashboards.seed import MORNING_CHECK
-from dashboards.service import DashboardService
 from reports.scheduler import _RUNNING
 from training.editing import Target, glossary_from_files
 
@@ -145,8 +144,8 @@ def _ships(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
                         "OPSCOPILOT_WAREHOUSE_URL": f"sqlite:///{tmp_path / 'ships.db'}"}.items():
         monkeypatch.setenv(name, value)
     services = build_services(load_settings())
-    draft = services.draft_glossary(by="platform")
-    services.train_glossary(glossary_from_files(draft.files), by="platform")
+    draft = services.training.draft_glossary(by="platform")
+    services.training.train_glossary(glossary_from_files(draft.files), by="platform")
     return services
 
 
@@ -173,7 +172,7 @@ def test_a_word_it_does_not_know_is_taught_in_two_clicks(
     finally:
         for scheduler in list(_RUNNING.values()):  # the whole app started one
             scheduler.shutdown()
-    answer = services.ask("how many hulls are there")
+    answer = services.answering.ask("how many hulls are there")
     assert answer.status == "answered" and "Vessel" in (answer.sql or "")
     audit = _audit(tmp_path / "data")
     assert [(r.channel, r.outcome) for r in audit if "hulls" in r.question] == [
@@ -253,7 +252,7 @@ def test_a_follow_up_saved_as_a_widget_keeps_the_whole_question(page_env: Path) 
     app.text_input(key="save_1_new").set_value("Desk B")  # asked for once "new" is picked
     app.button(key="save_1_go").click().run()
     assert not app.exception, app.exception
-    boards = DashboardService(build_services(load_settings(env_file=page_env / "no.env")))
+    boards = dashboards_of(build_services(load_settings(env_file=page_env / "no.env")))
     [widget] = boards.store.widgets(boards.store.dashboard("Desk B").id)
     # Re-asked at each refresh with no conversation: it must read alone.
     assert widget.question == follow_up.stands_for and widget.relative
@@ -568,7 +567,7 @@ def test_save_as_widget_says_where_it_went_with_a_link(page_env: Path) -> None:
     assert [link.value for link in app.page_link] == [f"Open {MORNING_CHECK}"]
     assert app.session_state["save_0"] is False  # closed, so the message is not under it
     assert app.session_state["dashboard_next"] == MORNING_CHECK  # the link opens on it
-    boards = DashboardService(build_services(load_settings(env_file=page_env / "no.env")))
+    boards = dashboards_of(build_services(load_settings(env_file=page_env / "no.env")))
     widgets = boards.store.widgets(boards.store.dashboard(MORNING_CHECK).id)
     assert widgets[-1].question == "fails by counterparty this month"
 

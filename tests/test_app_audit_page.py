@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from copilot.core.settings import load_settings
-from copilot.services import build_services
+from copilot.wiring import build_services
 from tests.downloads import record_downloads
 
 
@@ -24,8 +24,8 @@ def _audit_page() -> None:
 def env(page_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("OPSCOPILOT_USER", "n.singh")
     services = build_services(load_settings())
-    services.ask("fails by counterparty this month")
-    services.ask("fails by colour")
+    services.answering.ask("fails by counterparty this month")
+    services.answering.ask("fails by colour")
     return page_env
 
 

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from copilot.core.audit import AuditLog
 from copilot.core.filenames import download_name
 from copilot.core.settings import load_settings
-from copilot.services import build_services
+from copilot.wiring import build_services, dashboards_of
 from dashboards.model import Widget
 from dashboards.seed import MORNING_CHECK, MORNING_CHECK_WIDGETS
 from dashboards.service import DashboardService
@@ -43,7 +43,7 @@ def _run(page) -> AppTest:
 def _boards(page_env: Path) -> DashboardService:
     """The same state database the page uses, opened by the test."""
     settings = load_settings(env_file=page_env / "no.env")
-    return DashboardService(build_services(settings))
+    return dashboards_of(build_services(settings))
 
 
 def _texts(app: AppTest) -> str:

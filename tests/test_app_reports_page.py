@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages.report_form import FREQUENCIES
 from copilot.core.settings import load_settings
-from copilot.services import build_services
+from copilot.wiring import build_services
 from reports.scheduler import _RUNNING
 from reports.store import ReportStore
 from tests.downloads import record_downloads
@@ -141,7 +141,7 @@ def test_a_monthly_report_from_a_question(page_env: Path) -> None:
 
 def test_an_answer_of_this_session_becomes_a_report(page_env: Path) -> None:
     settings = load_settings()
-    answer = build_services(settings).ask("fails by counterparty this month")
+    answer = build_services(settings).answering.ask("fails by counterparty this month")
     app = AppTest.from_function(_reports_page, default_timeout=90)
     app.session_state["ask_history"] = [answer]  # as the Ask page keeps them
     app.run()

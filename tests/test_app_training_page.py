@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from copilot.core.audit import AuditLog, AuditRecord
 from copilot.core.settings import load_settings
-from copilot.services import build_services
+from copilot.wiring import build_services
 from tests.downloads import record_downloads
 from training.editing import Target, glossary_from_files
 from training.trainer import PairUpload
@@ -158,7 +158,7 @@ def test_a_new_warehouse_is_connected_drafted_edited_trained_and_reviewed(
     assert "Drafted, not reviewed" in app.warning[0].value
     services = build_services(load_settings())
     assert services.trainer.active().drafted
-    answer = services.ask("how many ships are there", user="analyst")
+    answer = services.answering.ask("how many ships are there", user="analyst")
     assert answer.status == "answered" and "Vessel" in (answer.sql or "")
 
     app.button(key="mark_reviewed").click().run()
@@ -177,9 +177,9 @@ def test_a_new_warehouse_is_connected_drafted_edited_trained_and_reviewed(
 
 def test_a_word_taught_on_the_page_answers_the_refused_question(ship_env: Path) -> None:
     services = build_services(load_settings())
-    draft = services.draft_glossary(by="platform")
-    services.train_glossary(glossary_from_files(draft.files), by="platform")
-    assert services.ask("how many hulls are there").unused_words == ("hulls",)
+    draft = services.training.draft_glossary(by="platform")
+    services.training.train_glossary(glossary_from_files(draft.files), by="platform")
+    assert services.answering.ask("how many hulls are there").unused_words == ("hulls",)
 
     app = AppTest.from_function(_training_page, default_timeout=60)
     app.session_state["teach_word"] = "hulls"  # as the Ask page's "Teach" button leaves it
@@ -194,7 +194,7 @@ def test_a_word_taught_on_the_page_answers_the_refused_question(ship_env: Path) 
     assert "**terms** ~ vessel" in _texts(app)  # what changed, shown under the notice
 
     assert app.text_input(key="teach_word_input").value == ""  # ready for the next word
-    assert services.ask("how many hulls are there").status == "answered"
+    assert services.answering.ask("how many hulls are there").status == "answered"
     taught = _training_audit(ship_env)[-1]
     assert taught.question == "taught 'hulls' as entity vessel" and taught.outcome == "recorded"
     assert not any(e.label.startswith("Training warnings") for e in app.expander)

@@ -170,7 +170,7 @@ def test_postgres_refuses_update_delete_and_truncate(postgres: PostgresServer,
 
 def test_every_question_and_training_change_writes_one_record(trained_data: Path) -> None:
     from copilot.core.settings import load_settings
-    from copilot.services import build_services
+    from copilot.wiring import build_services
     from training.trainer import PairUpload
 
     settings = load_settings({"OPSCOPILOT_DATA_DIR": str(trained_data),
@@ -179,8 +179,8 @@ def test_every_question_and_training_change_writes_one_record(trained_data: Path
     services = build_services(settings)
     before = len(list(services.audit.records()))
 
-    answered = services.ask("fails by counterparty this month")
-    refused = services.ask("fails by colour")
+    answered = services.answering.ask("fails by counterparty this month")
+    refused = services.answering.ask("fails by colour")
     services.trainer.add_pairs([PairUpload("fails today", "SELECT COUNT(*) FROM settlements "
                                                            "WHERE status = 'FAILED'")], by="lead")
     records = [r for _, r in services.audit.records()][before:]

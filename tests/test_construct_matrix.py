@@ -11,6 +11,7 @@ import pytest
 import yaml
 from engines import engine_for
 
+from copilot.core.executor import Executor
 from copilot.core.guard import Guard
 from copilot.core.warehouse import Warehouse
 from copilot.engine.answer import Engine
@@ -44,7 +45,7 @@ def payments(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Guard, W
 def _check(setup: tuple[Engine, Guard, Warehouse], phrasing: str, sql: str,
            ordered: bool) -> None:
     engine, guard, warehouse = setup
-    answer = engine.answer(phrasing, AS_OF, check=guard.check, warehouse=warehouse)
+    answer = engine.answer(phrasing, AS_OF, run=Executor(guard, warehouse))
     assert answer.status == "answered", answer.interpretation
     gold = warehouse.execute(Guard(guard.schema, dialect="sqlite", row_cap=1_000_000).check(
         sql, read="sqlite").statement)  # type: ignore[arg-type]

@@ -19,8 +19,8 @@ import pytest
 from copilot.conversations import turn_details
 from copilot.core.audit import AuditLog, AuditRecord
 from copilot.core.settings import load_settings
-from copilot.services import build_services
 from copilot.values import Answer, Conversation
+from copilot.wiring import build_services
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-11-20"
@@ -130,14 +130,14 @@ def test_the_audit_record_of_each_turn_names_its_conversation(trained_data: Path
         {"OPSCOPILOT_DATA_DIR": str(trained_data), "OPSCOPILOT_AS_OF": AS_OF},
         env_file=trained_data / "no.env"))
     conversation = Conversation.new()
-    first = services.ask(FIRST, conversation=conversation)
+    first = services.answering.ask(FIRST, conversation=conversation)
     assert (first.conversation_id, first.turn) == (conversation.id, 1)
     assert first.record_id == max(dict(services.audit.records()))
     conversation = conversation.after(first)
-    refused = services.ask("only the hairy ones", conversation=conversation)
+    refused = services.answering.ask("only the hairy ones", conversation=conversation)
     assert refused.status == "refused" and refused.turn == 2
     conversation = conversation.after(refused)
-    third = services.ask(SECOND, conversation=conversation)
+    third = services.answering.ask(SECOND, conversation=conversation)
     assert third.turn == 3
 
     records = dict(services.audit.records())
@@ -148,7 +148,7 @@ def test_the_audit_record_of_each_turn_names_its_conversation(trained_data: Path
     # to edit, and the record says which turn it came after.
     assert [d["previous_record"] for d in details] == [None, first.record_id, refused.record_id]
 
-    alone = services.ask(SECOND)  # outside a conversation: as before, plus its record id
+    alone = services.answering.ask(SECOND)  # outside a conversation: as before, plus its record id
     assert (alone.conversation_id, alone.turn) == ("", 0)
     record = dict(services.audit.records())[alone.record_id]
     assert record.question == SECOND and alone.record_id == max(records) + 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from copilot.core.settings import load_settings
-from copilot.services import build_services
+from copilot.wiring import build_services, dashboards_of
 from dashboards.cache import ResultCache
 from dashboards.model import DashboardError, Refresh, Widget
 from dashboards.service import DashboardService
@@ -24,18 +24,18 @@ def boards(trained_data: Path) -> DashboardService:
     settings = load_settings({"OPSCOPILOT_DATA_DIR": str(trained_data),
                               "OPSCOPILOT_AS_OF": AS_OF.isoformat()},
                              env_file=trained_data / "no.env")
-    return DashboardService(build_services(settings))
+    return dashboards_of(build_services(settings))
 
 
 def _saved(boards: DashboardService, question: str, chart: str = "bar",
            refresh: Refresh = FIVE_MINUTES) -> Widget:
-    answer = boards.services.ask(question, as_of=AS_OF)
+    answer = boards.answering.ask(question, as_of=AS_OF)
     return boards.save_answer(answer, dashboard="Desk", title=question, chart=chart,
                               refresh=refresh, by="tester")
 
 
 def _dashboard_answers(boards: DashboardService) -> int:
-    return sum(1 for _, r in boards.services.audit.records()
+    return sum(1 for _, r in boards.recorder.log.records()
                if r.channel == "dashboard" and r.outcome == "answered")
 
 
@@ -126,7 +126,7 @@ def test_widgets_reorder_and_delete(boards: DashboardService) -> None:
 
 
 def test_only_answered_questions_become_widgets(boards: DashboardService) -> None:
-    refused = boards.services.ask("delete all trades", as_of=AS_OF)
+    refused = boards.answering.ask("delete all trades", as_of=AS_OF)
     with pytest.raises(DashboardError, match="Only an answered"):
         boards.save_answer(refused, dashboard="Desk", title="x", chart="table",
                            refresh=Refresh(), by="t")
@@ -139,7 +139,7 @@ def test_a_widget_result_names_its_columns_as_the_ask_page_does(
     widget = _saved(boards, "fails by counterparty this month")
     result, _ = boards.refresh(widget, as_of=AS_OF, by="t")
     assert result.columns == ("short_name", "count") and result.labels == ("Counterparty", "Count")
-    fixed = boards.services.run_sql("SELECT short_name, country FROM counterparties", user="t")
+    fixed = boards.answering.run_sql("SELECT short_name, country FROM counterparties", user="t")
     assert fixed.status == "answered"
     sql_widget = boards.save_answer(fixed, dashboard="Desk", title="cpty", chart="table",
                                     refresh=FIVE_MINUTES, by="t")

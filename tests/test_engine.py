@@ -8,13 +8,13 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import pytest
 import yaml
 from engines import engine_for
 
+from copilot.core.executor import Executor
 from copilot.core.guard import Guard, GuardSchema
 from copilot.core.warehouse import Warehouse
 from copilot.engine.answer import Engine
@@ -91,23 +91,24 @@ def demo_engine(small_demo_db: Path) -> tuple[Engine, Guard, Warehouse]:
 )
 def test_refusals_say_why(demo_engine: tuple, question: str, words: str) -> None:
     engine, guard, warehouse = demo_engine
-    answer = engine.answer(question, AS_OF, check=guard.check, warehouse=warehouse)
+    run = Executor(guard, warehouse)
+    answer = engine.answer(question, AS_OF, run=run)
     assert answer.status == "refused" and answer.sql is None
     assert words in answer.interpretation
 
 
 def test_unknown_word_comes_with_suggestions(demo_engine: tuple) -> None:
     engine, guard, warehouse = demo_engine
-    answer = engine.answer("fails by conterparty", AS_OF, check=guard.check,
-                           warehouse=warehouse)
+    run = Executor(guard, warehouse)
+    answer = engine.answer("fails by conterparty", AS_OF, run=run)
     assert answer.status == "refused" and "counterparty" in answer.suggestions
     assert answer.unused_words == ("conterparty",)
 
 
 def test_answer_carries_interpretation_chart_and_follow_ups(demo_engine: tuple) -> None:
     engine, guard, warehouse = demo_engine
-    answer = engine.answer("Fails by counterparty this month", AS_OF, check=guard.check,
-                           warehouse=warehouse)
+    run = Executor(guard, warehouse)
+    answer = engine.answer("Fails by counterparty this month", AS_OF, run=run)
     assert answer.status == "answered" and answer.source == "engine"
     assert answer.interpretation == (
         "Counting settlements with fail (status FAILED), value date 1-20 Nov 2026, grouped by "
@@ -116,11 +117,10 @@ def test_answer_carries_interpretation_chart_and_follow_ups(demo_engine: tuple) 
                                                                        "period"}
     assert answer.chart.kind == "bar" and answer.chart.x == "short_name"
     assert answer.follow_ups and answer.confidence > 0.5
-    trend = engine.answer("daily count of fails this month", AS_OF, check=guard.check,
-                          warehouse=warehouse)
+    trend = engine.answer("daily count of fails this month", AS_OF, run=run)
     assert trend.chart.kind == "line"
     listing = engine.answer("show failed settlements with Goldman this month", AS_OF,
-                            check=guard.check, warehouse=warehouse)
+                            run=run)
     assert listing.chart.kind == "table" and "settlement_id" in listing.columns
 
 
@@ -149,10 +149,8 @@ def test_postgres_gives_the_same_answers_as_sqlite(demo_engine: tuple, pg_demo_u
                  *yaml.safe_load(OWN.read_text())["questions"]]
     compared = 0
     for item in questions:
-        here = engine.answer(item["question"], AS_OF, check=guard.check,
-                             warehouse=sqlite_warehouse)
-        there = engine.answer(item["question"], AS_OF,
-                              check=partial(pg_guard.check, read="sqlite"), warehouse=pg)
+        here = engine.answer(item["question"], AS_OF, run=Executor(guard, sqlite_warehouse))
+        there = engine.answer(item["question"], AS_OF, run=Executor(pg_guard, pg))
         assert here.status == there.status, (item["id"], there.interpretation)
         if here.status == "answered":
             assert "LIMIT" in there.sql  # written for PostgreSQL by the guard
@@ -165,47 +163,45 @@ def test_postgres_gives_the_same_answers_as_sqlite(demo_engine: tuple, pg_demo_u
 
 def test_verified_pair_is_used_first_with_the_question_values(demo_engine: tuple) -> None:
     engine, guard, warehouse = demo_engine
+    run = Executor(guard, warehouse)
     pair_sql = ("SELECT t.trade_id, t.notional_usd FROM trades t JOIN counterparties c "
                 "ON t.counterparty_id = c.counterparty_id WHERE c.short_name = 'GOLDMAN' "
                 "AND t.status = 'LIVE' ORDER BY t.notional_usd DESC LIMIT 3")
     content = replace(engine.content, pairs=(
         Pair("Biggest live trades with Goldman", pair_sql, "ops.lead", "2026-11-19T10:00:00Z"),))
     with_pairs = Engine(content)
-    same = with_pairs.answer("biggest live trades with Goldman", AS_OF, check=guard.check,
-                             warehouse=warehouse)
+    same = with_pairs.answer("biggest live trades with Goldman", AS_OF, run=run)
     assert same.source == "pair" and "verified by ops.lead" in same.interpretation
-    other = with_pairs.answer("Biggest live trades with Barclays", AS_OF, check=guard.check,
-                              warehouse=warehouse)
+    other = with_pairs.answer("Biggest live trades with Barclays", AS_OF, run=run)
     assert other.source == "pair" and "'BARCLAYS'" in other.sql and "GOLDMAN" not in other.sql
     assert "BARCLAYS for GOLDMAN" in other.interpretation
     # A different question is not forced onto the pair.
-    assert with_pairs.answer("live trades with Goldman by product", AS_OF, check=guard.check,
-                             warehouse=warehouse).source == "engine"
+    mine = with_pairs.answer("live trades with Goldman by product", AS_OF, run=run)
+    assert mine.source == "engine"
 
 
 def test_two_equally_likely_readings_are_asked_about(demo_engine: tuple) -> None:
     engine, guard, warehouse = demo_engine
-    answer = engine.answer("how many in EUR today", AS_OF, check=guard.check,
-                           warehouse=warehouse)
+    run = Executor(guard, warehouse)
+    answer = engine.answer("how many in EUR today", AS_OF, run=run)
     assert answer.status == "clarify" and "which did you mean" in answer.interpretation
     assert answer.sql is None and 2 <= len(answer.suggestions) <= 4
     # Each option is a whole question that reads one way only, and answers.
     assert "how many in settlement currency EUR today" in answer.suggestions
     for option in answer.suggestions:
-        picked = engine.answer(option, AS_OF, check=guard.check, warehouse=warehouse)
+        picked = engine.answer(option, AS_OF, run=run)
         assert picked.status == "answered", option
-    settled = engine.answer("how many settlements in EUR today", AS_OF, check=guard.check,
-                            warehouse=warehouse)
+    settled = engine.answer("how many settlements in EUR today", AS_OF, run=run)
     assert settled.status == "answered" and "settlements.currency = 'EUR'" in settled.sql
 
 
 def test_with_no_and_with_more_than(demo_engine: tuple) -> None:
     engine, guard, warehouse = demo_engine
+    run = Executor(guard, warehouse)
     absent = engine.answer("counterparties with no trades this month", AS_OF,
-                           check=guard.check, warehouse=warehouse)
+                           run=run)
     assert absent.status == "answered" and "NOT EXISTS" in absent.sql
-    busy = engine.answer("desks with more than 3 fails this month", AS_OF, check=guard.check,
-                         warehouse=warehouse)
+    busy = engine.answer("desks with more than 3 fails this month", AS_OF, run=run)
     assert busy.status == "answered" and "HAVING COUNT(*) > 3" in busy.sql
     assert "keeping groups with count more than 3" in busy.interpretation
 
@@ -228,12 +224,11 @@ def test_eval_goes_on_past_a_gold_sql_the_guard_refuses(small_demo_db: Path,
 
 def test_an_id_is_read_by_the_shape_of_its_key(demo_engine: tuple) -> None:
     engine, guard, warehouse = demo_engine
+    run = Executor(guard, warehouse)
     trade = warehouse.execute(guard.check("SELECT trade_id FROM trades LIMIT 1").statement
                               ).rows[0][0]
-    answer = engine.answer(f"cash flows for deal {trade.lower()}", AS_OF, check=guard.check,
-                           warehouse=warehouse)
+    answer = engine.answer(f"cash flows for deal {trade.lower()}", AS_OF, run=run)
     assert answer.status == "answered" and f"'{trade}'" in answer.sql
     assert answer.rows and all(row[1] == trade for row in answer.rows)
-    unknown = engine.answer("cash flows for deal ABC12345", AS_OF, check=guard.check,
-                            warehouse=warehouse)
+    unknown = engine.answer("cash flows for deal ABC12345", AS_OF, run=run)
     assert unknown.status == "refused" and "'ABC12345'" in unknown.interpretation

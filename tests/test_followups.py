@@ -17,12 +17,12 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import pytest
 from engines import engine_for
 
+from copilot.core.executor import Executor
 from copilot.core.guard import Guard, GuardSchema
 from copilot.core.warehouse import Warehouse
 from copilot.engine.answer import Engine
@@ -162,7 +162,7 @@ def seclending(tmp_path_factory: pytest.TempPathFactory) -> Setup:
 
 def _ask(setup: Setup, question: str, previous: Turn | None = None) -> Answer:
     engine, guard, warehouse = setup
-    return engine.answer(question, AS_OF, check=guard.check, warehouse=warehouse,
+    return engine.answer(question, AS_OF, run=Executor(guard, warehouse),
                          previous=previous)
 
 
@@ -326,10 +326,9 @@ def test_conversations_give_the_same_rows_on_postgresql(demo: Setup, pg_demo_url
     for _, first, phrasings, _ in DEMO_CASES:
         turn = _first(demo, first)[1]
         for question in [*phrasings[:1], "unconfirmed trades by platform this week vs last week"]:
-            here = engine.answer(question, AS_OF, check=guard.check, warehouse=sqlite_warehouse,
+            here = engine.answer(question, AS_OF, run=Executor(guard, sqlite_warehouse),
                                  previous=turn)
-            there = engine.answer(question, AS_OF, check=partial(pg_guard.check, read="sqlite"),
-                                  warehouse=pg, previous=turn)
+            there = engine.answer(question, AS_OF, run=Executor(pg_guard, pg), previous=turn)
             assert here.status == there.status == "answered", (question, there.interpretation)
             assert same_result(there.rows, here.rows), question
             assert tsql.check(here.generated_sql or "", read="sqlite").allowed, question

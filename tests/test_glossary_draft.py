@@ -9,7 +9,6 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -17,7 +16,7 @@ import pytest
 import yaml
 from pgserver import PostgresServer
 
-from copilot.core.executor import run_guarded
+from copilot.core.executor import Executor
 from copilot.core.guard import Guard, GuardSchema
 from copilot.core.warehouse import Warehouse
 from copilot.engine.answer import Engine
@@ -118,7 +117,7 @@ class Drafted:
         schema = self.warehouse.schema()
         self.guard = Guard(GuardSchema.from_warehouse(schema), dialect=self.warehouse.dialect,
                            row_cap=1000)
-        self.query = partial(run_guarded, self.guard, self.warehouse)
+        self.query = Executor(self.guard, self.warehouse).run
         self.values = sample_values(schema, self.query).columns
         self.draft: GlossaryDraft = draft_glossary(schema, self.values, source=url)
         write_draft(self.draft, folder)
@@ -130,7 +129,7 @@ class Drafted:
 
     def ask(self, question: str, content: ProfileContent | None = None) -> Answer:
         return Engine(content or self.content()).answer(
-            question, AS_OF, check=self.guard.check, warehouse=self.warehouse)
+            question, AS_OF, run=Executor(self.guard, self.warehouse))
 
 
 @pytest.fixture(params=sorted(STYLES))

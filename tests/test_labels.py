@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from engines import engine_for
 
+from copilot.core.executor import Executor
 from copilot.core.filenames import download_name
 from copilot.engine.labels import column_labels
 
@@ -33,15 +34,14 @@ def demo(small_demo_db: Path) -> tuple:
 def test_an_answer_names_its_columns_from_the_glossary(demo: tuple, question: str,
                                                       labels: tuple[str, ...]) -> None:
     engine, guard, warehouse = demo
-    answer = engine.answer(question, AS_OF, check=guard.check, warehouse=warehouse)
+    answer = engine.answer(question, AS_OF, run=Executor(guard, warehouse))
     assert answer.status == "answered", answer.interpretation
     assert answer.labels == labels and len(answer.labels) == len(answer.columns)
 
 
 def test_a_list_names_each_column_and_its_unit(demo: tuple) -> None:
     engine, guard, warehouse = demo
-    answer = engine.answer("list failed settlements today", AS_OF, check=guard.check,
-                           warehouse=warehouse)
+    answer = engine.answer("list failed settlements today", AS_OF, run=Executor(guard, warehouse))
     assert answer.labels[0] == "Settlement id"  # an id stays an id, not the entity's name
     assert "Settlement amount (USD)" in answer.labels
 

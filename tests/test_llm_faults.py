@@ -24,7 +24,7 @@ from copilot.core.guard import Guard
 from copilot.core.settings import load_settings
 from copilot.llm.client import ChatMessage, LLMExchangeError, OpenAICompatibleClient
 from copilot.llm.config import LLMConfig
-from copilot.services import Services, build_services
+from copilot.wiring import Services, build_services
 from tests.llmserver import ScriptedLLM, Step
 
 AS_OF = "2026-11-20"
@@ -141,7 +141,7 @@ def test_a_trickling_endpoint_does_not_hold_the_question(trained_data: Path,
     services = _services(trained_data, llm.base_url, timeout_s="2")
     threads = set(threading.enumerate())
     started = time.monotonic()
-    answer = services.ask(UNKNOWN)
+    answer = services.answering.ask(UNKNOWN)
     held = time.monotonic() - started
     assert held < 3.5, f"the question was held {held:.1f} s for a 2 s LLM timeout"
     assert answer.status == "refused" and answer.source == "engine"
@@ -171,7 +171,7 @@ def test_a_failed_exchange_is_audited_with_its_requests_and_why(
     llm.script = list(script)
     timeout = "1" if failure == "timeout" else "5"
     services = _services(trained_data, llm.base_url, timeout_s=timeout, retries=retries)
-    answer = services.ask(UNKNOWN)
+    answer = services.answering.ask(UNKNOWN)
     assert answer.status == "refused" and says in answer.notes[0]
     trace = _last(services)[1]["llm"]
     assert len(llm.requests) == requests
@@ -182,7 +182,7 @@ def test_a_failed_exchange_is_audited_with_its_requests_and_why(
 
 def test_a_refused_connection_is_audited_as_unreachable(trained_data: Path) -> None:
     services = _services(trained_data, f"http://127.0.0.1:{_free_port()}/v1")
-    answer = services.ask(UNKNOWN)
+    answer = services.answering.ask(UNKNOWN)
     assert "cannot be reached" in answer.notes[0]
     trace = _last(services)[1]["llm"]
     assert (trace["requests"], trace["failure"]) == (1, "unreachable")
@@ -193,7 +193,7 @@ def test_a_failure_on_a_correction_counts_every_request(trained_data: Path,
     llm.script = ["```sql\nSELECT no_such_column FROM settlements\n```",
                   Step(status=503), Step(status=503)]
     services = _services(trained_data, llm.base_url, retries="1")
-    services.ask(UNKNOWN)
+    services.answering.ask(UNKNOWN)
     trace = _last(services)[1]["llm"]
     assert len(llm.requests) == 3 and trace["requests"] == 3
     assert trace["failure"] == "http_error" and len(trace["attempts"]) == 1
@@ -214,7 +214,7 @@ def test_the_connection_test_is_audited_with_its_requests(trained_data: Path,
     llm.script = [Step(status=502)] * 2
     services = _services(trained_data, llm.base_url, retries="1")
     with pytest.raises(LLMError, match="HTTP 502"):
-        services.test_llm(services.llm_config(), by="admin")
+        services.llm.test(services.llm.config(), by="admin")
     record, details = _last(services)
     assert record.outcome == "error" and "HTTP 502" in record.reason
     assert details == {"requests": 2, "failure": "http_error", "http_status": 502}
@@ -245,7 +245,7 @@ def test_a_reply_holding_a_write_is_refused_whole_and_audited(
     db = trained_data / "otc_demo.db"
     before = sqlite3.connect(db).execute("SELECT COUNT(*), SUM(notional) FROM trades").fetchone()
     services = _services(trained_data, llm.base_url)
-    answer = services.ask(UNKNOWN)
+    answer = services.answering.ask(UNKNOWN)
     assert answer.source == "engine" and answer.status == "refused" and answer.rows == ()
     assert len(llm.requests) == 1  # not asked to "correct" a write into something harmless
     assert "reply was refused as a whole" in answer.notes[0]
@@ -270,7 +270,7 @@ def test_several_queries_are_never_trimmed_to_one(trained_data: Path, llm: Scrip
                                                    reply: str) -> None:
     llm.script = [reply] * 3
     services = _services(trained_data, llm.base_url)
-    answer = services.ask(UNKNOWN)
+    answer = services.answering.ask(UNKNOWN)
     assert answer.source == "engine" and answer.status == "refused"
     trace = _last(services)[1]["llm"]
     assert all("2 statements" in a["problem"] for a in trace["attempts"])
@@ -292,7 +292,7 @@ MULTI = [
 def test_the_guard_refuses_several_statements_in_every_dialect(
         trained_data: Path, dialect: str, sql: str) -> None:
     services = _services(trained_data, "")
-    guard = Guard(services.guard.schema, dialect=dialect, row_cap=100)
+    guard = Guard(services.executor.guard.schema, dialect=dialect, row_cap=100)
     verdict = guard.check(sql)
     assert not verdict.allowed and verdict.statement is None
     assert verdict.rule in ("single_statement", "parse")
@@ -302,6 +302,6 @@ def test_the_guard_refuses_several_statements_in_every_dialect(
 def test_several_statements_from_a_person_are_refused_too(trained_data: Path,
                                                            sql: str) -> None:
     services = _services(trained_data, "")
-    answer = services.run_sql(sql, user="analyst")
+    answer = services.answering.run_sql(sql, user="analyst")
     assert answer.status == "refused" and answer.rows == ()
     assert list(services.audit.records())[-1][1].outcome == "blocked"  # by the guard

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from copilot.core.settings import load_settings
-from copilot.services import Services, build_services
+from copilot.wiring import Services, build_services
 from tests.llmserver import ScriptedLLM, Seen, Step
 
 AS_OF = "2026-11-20"
@@ -54,14 +54,14 @@ def _last_details(services: Services) -> dict:
 def test_the_engine_keeps_first_say_and_the_llm_is_not_asked(
         trained_data: Path, llm: ScriptedLLM) -> None:
     services = _services(trained_data, llm)
-    answer = services.ask("fails by counterparty this week")
+    answer = services.answering.ask("fails by counterparty this week")
     assert answer.source == "engine" and answer.status == "answered"
     assert llm.requests == []
 
 
 def test_an_order_to_change_data_is_refused_without_asking_the_llm(
         trained_data: Path, llm: ScriptedLLM) -> None:
-    answer = _services(trained_data, llm).ask("Delete all cancelled trades")
+    answer = _services(trained_data, llm).answering.ask("Delete all cancelled trades")
     assert answer.status == "refused" and answer.final and llm.requests == []
 
 
@@ -69,7 +69,7 @@ def test_the_request_carries_the_retrieved_context_and_no_rows(
         trained_data: Path, llm: ScriptedLLM) -> None:
     llm.script = [PROSE_REPLY]
     services = _services(trained_data, llm)
-    services.ask(UNKNOWN)
+    services.answering.ask(UNKNOWN)
     prompt = llm.requests[0].prompt
     assert f"Question: {UNKNOWN}" in prompt
     assert "SQLite" in prompt and "As-of date (today): Friday 2026-11-20" in prompt
@@ -89,7 +89,7 @@ def test_the_request_carries_the_retrieved_context_and_no_rows(
 def test_sample_rows_are_sent_only_when_the_setting_allows(
         trained_data: Path, llm: ScriptedLLM) -> None:
     llm.script = [PROSE_REPLY]
-    _services(trained_data, llm, send_rows="true").ask(UNKNOWN)
+    _services(trained_data, llm, send_rows="true").answering.ask(UNKNOWN)
     prompt = llm.requests[0].prompt
     assert "Sample rows:" in prompt
     first = sqlite3.connect(trained_data / "otc_demo.db").execute(
@@ -101,7 +101,7 @@ def test_a_reply_with_prose_and_a_fenced_block_is_answered_and_marked_llm(
         trained_data: Path, llm: ScriptedLLM) -> None:
     llm.script = [PROSE_REPLY]
     services = _services(trained_data, llm)
-    answer = services.ask(UNKNOWN)
+    answer = services.answering.ask(UNKNOWN)
     assert answer.status == "answered" and answer.source == "llm"
     assert answer.confidence < 0.8 and answer.columns == ("counterparty", "fails")
     assert answer.interpretation == "Counts failed settlements this week by counterparty."
@@ -113,11 +113,11 @@ def test_a_reply_with_prose_and_a_fenced_block_is_answered_and_marked_llm(
     trace = json.loads(record.details)["llm"]
     assert trace["prompt_sha256"] == answer.llm.prompt_sha256 and trace["prompt_chars"] > 500
     assert trace["requests"] == 1 and trace["attempts"][0]["problem"] == ""
-    whole = services.full_result(answer)  # the download re-reads the LLM's SQL as written
+    whole = services.answering.full_result(answer)  # the download re-reads the LLM's SQL as written
     assert whole.rows == answer.rows
     assert list(services.audit.records())[-1][1].engine == "llm"
     assert services.trainer.active().content.pairs == ()  # not verified until "correct"
-    services.feedback(answer, correct=True)
+    services.answering.feedback(answer, correct=True)
     assert services.trainer.active().content.pairs[0].question == UNKNOWN
 
 
@@ -127,7 +127,7 @@ def test_a_destructive_reply_is_refused_whole_and_not_corrected(
     services = _services(trained_data, llm)
     before = sqlite3.connect(trained_data / "otc_demo.db").execute(
         "SELECT COUNT(*) FROM trades").fetchone()
-    answer = services.ask(UNKNOWN)
+    answer = services.answering.ask(UNKNOWN)
     assert answer.status == "refused" and answer.source == "engine"
     assert "LLM could not help" in answer.notes[0]
     assert "refused as a whole" in answer.notes[0] and "(DELETE)" in answer.notes[0]
@@ -142,7 +142,7 @@ def test_a_destructive_reply_is_refused_whole_and_not_corrected(
 
 def test_a_correction_succeeds_on_the_second_try(trained_data: Path, llm: ScriptedLLM) -> None:
     llm.script = ["```sql\nSELECT fail_age_days FROM settlements\n```", PROSE_REPLY]
-    answer = _services(trained_data, llm).ask(UNKNOWN)
+    answer = _services(trained_data, llm).answering.ask(UNKNOWN)
     assert answer.status == "answered" and answer.source == "llm"
     second = llm.requests[1].messages
     assert second[-2] == {"role": "assistant",
@@ -159,7 +159,7 @@ def test_a_correction_succeeds_on_the_second_try(trained_data: Path, llm: Script
 def test_unusable_replies_are_sent_back_for_correction(
         trained_data: Path, llm: ScriptedLLM, reply: str) -> None:
     llm.script = [reply, PROSE_REPLY]
-    answer = _services(trained_data, llm).ask(UNKNOWN)
+    answer = _services(trained_data, llm).answering.ask(UNKNOWN)
     assert answer.source == "llm" and len(llm.requests) == 2
     problem = answer.llm.attempts[0].problem
     assert "2 statements" in problem or "no SQL" in problem
@@ -168,7 +168,7 @@ def test_unusable_replies_are_sent_back_for_correction(
 def test_an_llm_that_cannot_answer_leaves_the_engine_refusal(
         trained_data: Path, llm: ScriptedLLM) -> None:
     llm.script = ["CANNOT ANSWER: exchange-rate forecasts are not in the warehouse"]
-    answer = _services(trained_data, llm).ask("What will the EUR/USD rate be next week?")
+    answer = _services(trained_data, llm).answering.ask("What will the EUR/USD rate be next week?")
     assert answer.status == "refused" and answer.source == "engine"
     assert "forecasts are not in the warehouse" in answer.notes[0]
 
@@ -178,7 +178,7 @@ def test_a_slow_llm_times_out_and_the_engine_answer_stands(
     llm.script = [Step(text=PROSE_REPLY, delay_s=4)]
     services = _services(trained_data, llm, timeout_s="1")
     started = time.monotonic()
-    answer = services.ask(UNKNOWN)
+    answer = services.answering.ask(UNKNOWN)
     assert time.monotonic() - started < 3
     assert answer.status == "refused" and "did not answer within 1 s" in answer.notes[0]
     assert _last_details(services)["llm"]["error"].startswith("The LLM did not answer")
@@ -189,9 +189,9 @@ def test_an_unreachable_llm_falls_back_to_the_engine(trained_data: Path) -> None
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     services = _services(trained_data, base_url=f"http://127.0.0.1:{port}/v1")
-    answer = services.ask(UNKNOWN)
+    answer = services.answering.ask(UNKNOWN)
     assert answer.status == "refused" and "cannot be reached" in answer.notes[0]
-    confident = services.ask("fails by counterparty this week")
+    confident = services.answering.ask("fails by counterparty this week")
     assert confident.status == "answered" and confident.notes == ()
 
 
@@ -199,18 +199,18 @@ def test_the_key_is_never_written_to_the_audit_log(trained_data: Path, llm: Scri
     llm.script = [Step(status=401, raw=json.dumps({"error": {"message": f"bad {KEY}"}}).encode())
                   ] * 2
     services = _services(trained_data, llm)
-    answer = services.ask(UNKNOWN)
+    answer = services.answering.ask(UNKNOWN)
     assert "refused the key" in answer.notes[0]
     with pytest.raises(Exception, match="refused the key"):
-        services.test_llm(services.llm_config(), by="admin")
-    services.save_llm_config(services.llm_config(), by="admin")
+        services.llm.test(services.llm.config(), by="admin")
+    services.llm.save(services.llm.config(), by="admin")
     assert KEY.encode() not in (trained_data / "audit.db").read_bytes()
     assert all(KEY not in r.canonical() for _, r in services.audit.records())
 
 
 def test_no_llm_configured_behaves_as_before(trained_data: Path) -> None:
     services = _services(trained_data)
-    answer = services.ask(UNKNOWN)
+    answer = services.answering.ask(UNKNOWN)
     assert answer.status == "refused" and answer.notes == () and answer.llm is None
     assert "llm" not in _last_details(services)
 

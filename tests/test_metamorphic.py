@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from engines import engine_for
 
+from copilot.core.executor import Executor
 from copilot.core.guard import Guard
 from copilot.core.warehouse import Warehouse
 from copilot.engine.answer import Engine
@@ -61,7 +62,7 @@ def engine(small_demo_db: Path) -> tuple[Engine, Guard, Warehouse]:
 @pytest.mark.parametrize("family", PARAPHRASES, ids=[f[0] for f in PARAPHRASES])
 def test_paraphrases_agree(engine: tuple, family: list[str]) -> None:
     eng, guard, warehouse = engine
-    answers = [eng.answer(q, AS_OF, check=guard.check, warehouse=warehouse) for q in family]
+    answers = [eng.answer(q, AS_OF, run=Executor(guard, warehouse)) for q in family]
     for question, answer in zip(family, answers, strict=True):
         assert answer.status == "answered", (question, answer.interpretation)
     first = answers[0]

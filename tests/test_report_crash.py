@@ -19,12 +19,11 @@ import pytest
 
 from copilot.core.audit import AuditRecord
 from copilot.core.settings import load_settings
-from copilot.services import build_services
+from copilot.wiring import build_services, report_runner
 from reports.delivery import EmailChannel, ReportMessage, deliver_all
 from reports.model import Recipients, ReportRun, ReportTemplate
 from reports.recovery import recover_runs
 from reports.runner import ReportRunner
-from reports.store import ReportStore
 from tests.loopback import LoopbackHTTPServer
 from tests.mailserver import MailServer, WebhookReceiver
 
@@ -73,7 +72,7 @@ def _env(data: Path, **more: str) -> dict[str, str]:
 
 def _runner(data: Path, **more: str) -> ReportRunner:
     settings = load_settings(_env(data, **more), env_file=data / "none")
-    return ReportRunner(build_services(settings), ReportStore(settings.state_url))
+    return report_runner(build_services(settings))
 
 
 def _cli(data: Path, *args: str, **more: str) -> subprocess.Popen[str]:
@@ -84,7 +83,7 @@ def _cli(data: Path, *args: str, **more: str) -> subprocess.Popen[str]:
 
 
 def _last_audit(runner: ReportRunner) -> AuditRecord:
-    return list(runner.services.audit.records())[-1][1]
+    return list(runner.recorder.log.records())[-1][1]
 
 
 def test_a_run_killed_mid_delivery_is_completed_once_for_the_channels_it_had_not_started(

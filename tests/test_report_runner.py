@@ -12,10 +12,9 @@ import pytest
 
 from copilot.core.settings import load_settings
 from copilot.core.statedb import now_text
-from copilot.services import build_services
+from copilot.wiring import build_services, report_runner
 from reports.model import Alert, Recipients, ReportRun, ReportTemplate
 from reports.runner import ReportRunner
-from reports.store import ReportStore
 from tests.mailserver import MailServer, WebhookReceiver
 
 FAILS_SQL = ("SELECT s.currency, COUNT(*) AS fails FROM settlements s WHERE s.status = 'FAILED' "
@@ -25,7 +24,7 @@ FAILS_SQL = ("SELECT s.currency, COUNT(*) AS fails FROM settlements s WHERE s.st
 def _runner(data: Path, **env: str) -> ReportRunner:
     settings = load_settings({"OPSCOPILOT_DATA_DIR": str(data), "OPSCOPILOT_AS_OF": "2026-11-20",
                               **env}, env_file=data / "none")
-    return ReportRunner(build_services(settings), ReportStore(settings.state_url))
+    return report_runner(build_services(settings))
 
 
 @pytest.fixture
@@ -68,7 +67,7 @@ def test_a_run_renders_and_delivers_on_every_channel(
     assert sorted(p.name for p in (tmp_path / "share").iterdir()) == sorted(attached)
     [logged] = runner.store.runs(template_id=template.id)
     assert logged.state == "success" and logged.files == run.files
-    record = list(runner.services.audit.records())[-1][1]
+    record = list(runner.recorder.log.records())[-1][1]
     assert record.channel == "report" and record.outcome == "answered"
     details = json.loads(record.details)
     assert set(details["files"]) == set(attached) and len(details["deliveries"]) == 4
@@ -90,7 +89,7 @@ def test_a_refused_login_fails_email_once_while_the_others_deliver_a_partial_run
     assert slack["ok"] and slack["attempts"] == 2 and folder["ok"]
     assert run.state == "partial" and "email" in run.error
     assert mail.received == []
-    record = list(runner.services.audit.records())[-1][1]
+    record = list(runner.recorder.log.records())[-1][1]
     assert record.channel == "report" and record.outcome == "partial"
 
 
@@ -148,7 +147,7 @@ def test_a_refused_sql_is_an_error_run_and_is_audited(trained_data: Path) -> Non
     template = runner.store.save(ReportTemplate(name="Bad", sql="DELETE FROM trades"))
     run = runner.run(template)
     assert run.state == "error" and "guard refused" in run.error
-    record = list(runner.services.audit.records())[-1][1]
+    record = list(runner.recorder.log.records())[-1][1]
     assert record.channel == "report" and record.outcome == "error"
 
 

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from copilot.answering import AUDIT_QUESTION_CHARS
 from copilot.core.audit import AuditLog, AuditRecord
 from copilot.core.connections import SQLITE_MAX_VALUE_BYTES
 from copilot.core.errors import QueryFailed
 from copilot.core.settings import load_settings
 from copilot.core.warehouse import Warehouse
-from copilot.services import AUDIT_QUESTION_CHARS, Services, build_services
+from copilot.wiring import Services, build_services
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,7 +53,7 @@ def test_a_memory_bomb_is_refused_before_it_runs_and_audited(trained_data: Path,
                                                                sql: str) -> None:
     services = _services(trained_data)
     started = time.monotonic()
-    answer = services.run_sql(sql)
+    answer = services.answering.run_sql(sql)
     assert time.monotonic() - started < 2
     assert answer.status == "refused" and "guard refused" in answer.interpretation
     services.warehouse.dispose()
@@ -94,7 +95,7 @@ import resource, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from copilot.core.settings import load_settings
-from copilot.services import build_services
+from copilot.wiring import build_services
 data = Path(sys.argv[1])
 services = build_services(load_settings(
     {"OPSCOPILOT_DATA_DIR": str(data), "OPSCOPILOT_AS_OF": "2026-11-20",
@@ -103,7 +104,7 @@ status = [line for line in open("/proc/self/status") if line.startswith("VmSize"
 size = int(status[0].split()[1]) * 1024
 # 800 MB more than the process holds: 200 rows of 15 MB strings cannot fit.
 resource.setrlimit(resource.RLIMIT_AS, (size + 800 * 2**20, resource.RLIM_INFINITY))
-answer = services.run_sql("SELECT printf('%15000000c', 'x') AS s FROM trades LIMIT 200")
+answer = services.answering.run_sql("SELECT printf('%15000000c', 'x') AS s FROM trades LIMIT 200")
 print(answer.status, answer.interpretation)
 """
 
@@ -125,7 +126,7 @@ def test_a_huge_question_is_refused_at_once_and_audited_short(trained_data: Path
     services = _services(trained_data)
     question = "how many trades " * 65_536  # 1 MB pasted into the box
     started = time.monotonic()
-    answer = services.ask(question)
+    answer = services.answering.ask(question)
     assert time.monotonic() - started < 1
     assert answer.status == "refused" and "longer than 500 characters" in answer.interpretation
     services.warehouse.dispose()

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from copilot.core.executor import Executor
 from copilot.values import Answer
 from tests.engines import engine_for
 
@@ -51,7 +52,7 @@ def ships(tmp_path_factory: pytest.TempPathFactory) -> tuple:
 
 def _ask(ships: tuple, question: str) -> Answer:
     engine, guard, warehouse = ships
-    return engine.answer(question, AS_OF, check=guard.check, warehouse=warehouse)
+    return engine.answer(question, AS_OF, run=Executor(guard, warehouse))
 
 
 def test_a_table_named_in_the_question_is_counted(ships: tuple) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from copilot.core.errors import GlossaryError, GuardRefusal, TrainingRequired
 from copilot.core.settings import load_settings
-from copilot.services import Services, build_services
+from copilot.wiring import Services, build_services
 from training.glossary import load_glossary
 from training.trainer import PairUpload, chunk_document, require_trained
 
@@ -308,7 +308,7 @@ def test_a_version_trained_from_a_draft_says_so_until_reviewed(
 
     services, _ = hub
     schema = services.warehouse.schema()
-    draft = draft_glossary(schema, sample_values(schema, services.query).columns)
+    draft = draft_glossary(schema, sample_values(schema, services.executor.run).columns)
     write_draft(draft, tmp_path / "drafted")
     version = services.trainer.train(load_glossary(tmp_path / "drafted"), by="tester")
     assert version.drafted and version.content.drafted and version.counts["drafted"] == 1

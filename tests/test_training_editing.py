@@ -14,7 +14,8 @@ from newschemas.shipregistry.warehouse import build
 from copilot.core.errors import CopilotError, GlossaryError
 from copilot.core.settings import load_settings
 from copilot.core.warehouse import Warehouse
-from copilot.services import draft_from_warehouse
+from copilot.training_actions import draft_from_warehouse
+from copilot.wiring import executor_for
 from training.editing import (
     EditRefused,
     Target,
@@ -48,8 +49,8 @@ def drafted(tmp_path_factory: pytest.TempPathFactory) -> Glossary:
     build(folder / "ships.db")
     warehouse = Warehouse(f"sqlite:///{folder / 'ships.db'}", timeout_s=10)
     try:
-        draft = draft_from_warehouse(warehouse, load_settings(
-            {"OPSCOPILOT_DATA_DIR": str(folder)}, env_file=folder / "no.env"))
+        draft = draft_from_warehouse(executor_for(warehouse, load_settings(
+            {"OPSCOPILOT_DATA_DIR": str(folder)}, env_file=folder / "no.env")))
     finally:
         warehouse.dispose()
     return glossary_from_files(draft.files)

@@ -1,23 +1,104 @@
 """The one way SQL reaches the warehouse: the guard's verdict first, then the read-only
-warehouse, or a refusal. Every path runs through it (answers, edited SQL, downloads,
-dashboards, reports, samples, training, eval)."""
+warehouse, or a refusal. Every path runs through it: the engine's and the LLM's answers,
+verified pairs, edited SQL, downloads, dashboards, reports, samples, training and eval.
+
+The row cap is a parameter (`capped`): a page shows the guard's cap, a download or a report
+takes a larger one, and both are the same guard otherwise (schema, dialect, policy).
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
 from sqlglot import exp
 
-from copilot.core.errors import GuardRefusal
-from copilot.core.guard import Guard
+from copilot.core.errors import CopilotError, GuardRefusal
+from copilot.core.guard import Guard, GuardSchema, Verdict
 from copilot.core.warehouse import QueryResult, Warehouse
 
-__all__ = ["run_guarded"]
+__all__ = ["Executed", "Executor"]
+
+Statement = str | exp.Expression
 
 
-def run_guarded(
-    guard: Guard, warehouse: Warehouse, sql: str | exp.Expression, *, read: str | None = None
-) -> QueryResult:
-    """The guard's verdict on `sql`, then the warehouse's rows, or GuardRefusal."""
-    verdict = guard.check(sql, read=read)
-    if verdict.statement is None:
-        raise GuardRefusal(verdict.rule or "input", verdict.reason)
-    return warehouse.execute(verdict.statement)
+@dataclass(frozen=True)
+class Executed:
+    """What one statement came to: the guard's verdict, then the rows or why not."""
+
+    verdict: Verdict
+    result: QueryResult | None = None
+    error: CopilotError | None = None  # the warehouse's failure (down, timed out, rejected)
+    ms: float = 0.0
+
+    @property
+    def refused(self) -> bool:
+        """The guard said no: nothing reached the warehouse."""
+        return self.verdict.statement is None
+
+
+@dataclass(frozen=True)
+class Executor:
+    """A guard and the read-only warehouse it guards."""
+
+    guard: Guard
+    warehouse: Warehouse
+
+    @property
+    def dialect(self) -> str:
+        return self.guard.dialect
+
+    @property
+    def row_cap(self) -> int:
+        return self.guard.row_cap
+
+    def capped(self, rows: int) -> Executor:
+        """The same guard (schema, dialect, policy) with another row cap."""
+        return self if rows == self.guard.row_cap else self._with(self.guard.schema, rows)
+
+    def over(self, schema: GuardSchema) -> Executor:
+        """The same guard over `schema` (the warehouse's tables read afresh)."""
+        return self._with(schema, self.guard.row_cap)
+
+    def _with(self, schema: GuardSchema, rows: int) -> Executor:
+        # The one place a guard is rebuilt: whatever changes, the dialect and policy stay.
+        return replace(self, guard=Guard(schema, dialect=self.guard.dialect, row_cap=rows,
+                                         policy=self.guard.policy))
+
+    def check(self, sql: Statement, *, read: str | None = None) -> Verdict:
+        """The guard's verdict alone: what would run, or why not."""
+        return self.guard.check(sql, read=read)
+
+    def attempt(self, sql: Statement, *, read: str | None = None) -> Executed:
+        """Guard, then run; never raises for a refusal or the warehouse's failure, which the
+        caller turns into an answer that says so."""
+        started = time.perf_counter()
+        verdict = self.guard.check(sql, read=read)
+        if verdict.statement is None:
+            return Executed(verdict, ms=_ms(started))
+        try:
+            result = self.warehouse.execute(verdict.statement)
+        except CopilotError as exc:
+            return Executed(verdict, error=exc, ms=_ms(started))
+        return Executed(verdict, result, ms=_ms(started))
+
+    def run(self, sql: Statement, *, read: str | None = None) -> QueryResult:
+        """Guard, then run: the rows, else GuardRefusal or the warehouse's typed error."""
+        verdict = self.guard.check(sql, read=read)
+        if verdict.statement is None:
+            raise GuardRefusal(verdict.rule or "input", verdict.reason)
+        return self.warehouse.execute(verdict.statement)
+
+    def stream(self, sql: Statement, *, read: str | None = None
+               ) -> Iterator[tuple[tuple[str, ...], tuple[tuple[object, ...], ...]]]:
+        """Guard, then the rows as (columns, rows) chunks for a file of any size; GuardRefusal
+        at once (not at the first chunk) when the guard says no."""
+        verdict = self.guard.check(sql, read=read)
+        if verdict.statement is None:
+            raise GuardRefusal(verdict.rule or "input", verdict.reason)
+        return self.warehouse.stream(verdict.statement)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

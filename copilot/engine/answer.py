@@ -1,21 +1,17 @@
 """A question answered: plan, SQL as run, rows, interpretation, confidence, chart, follow-ups.
 
-`Engine` reads one profile version's content; `answer` runs the SQL through the guard and
-the warehouse. Pages and commands only render the frozen Answer it returns.
+`Engine` reads one profile version's content; `answer` runs the SQL through the executor (the
+guard, then the warehouse). Pages and commands only render the frozen Answer it returns.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
-from sqlglot import exp
-
 from copilot.core.errors import CopilotError
-from copilot.core.guard import Verdict
-from copilot.core.warehouse import QueryResult, Warehouse
+from copilot.core.executor import Executed, Executor
 from copilot.engine.followup import compose
 from copilot.engine.followup_ideas import follow_up_ideas
 from copilot.engine.followup_words import split_chart
@@ -70,24 +66,24 @@ class Engine:
         question: str,
         as_of: date,
         *,
-        check: Callable[[exp.Expression], Verdict],
-        warehouse: Warehouse,
+        run: Executor,
         previous: Turn | None = None,
     ) -> Answer:
-        """Plan, write, guard and run one question; never raises for a user's mistake.
+        """Plan and write one question, then guard and run it through `run`; never raises
+        for a user's mistake.
 
         With `previous` (the conversation's last answered turn), a question that does not
         stand alone is read as an edit of it (copilot/engine/followup.py)."""
         started = time.perf_counter()
         if not question or len(question) > MAX_QUESTION_CHARS:
-            return self._answer(question, as_of, check, warehouse, started)
+            return self._answer(question, as_of, run, started)
         composed = compose(self.reader, question, previous, as_of)
         if composed.kind in ("clarify", "refused"):
             return Answer(question, composed.kind, "engine", composed.reason,
                           suggestions=composed.options,
-                          total_ms=(time.perf_counter() - started) * 1000)
+                          total_ms=_ms(started))
         chart, text = split_chart(composed.stands_for)
-        answer = self._answer(text, as_of, check, warehouse, started)
+        answer = self._answer(text, as_of, run, started)
         stands_for = ""
         if composed.kind == "edit":
             stands_for = text + (f" as a {chart} chart" if chart and chart != "table" else "")
@@ -100,74 +96,68 @@ class Engine:
                        chart=_asked(answer.chart, chart),
                        labels=column_labels(answer.columns, answer.plan, self.content))
 
-    def _answer(self, question: str, as_of: date, check: Callable[[exp.Expression], Verdict],
-                warehouse: Warehouse, started: float) -> Answer:
+    def _answer(self, question: str, as_of: date, run: Executor, started: float) -> Answer:
         # A question the reader refuses outright (empty, too long) is not matched against
         # the pairs first: tokenising a pasted megabyte took seconds before the refusal.
         paired = (match_pair(question, self.content.pairs, self.lexicon)
                   if question and len(question) <= MAX_QUESTION_CHARS else None)
         if paired is not None:
-            verdict = check(paired.sql)
-            if verdict.statement is not None:
-                return self._from_pair(question, paired, verdict, warehouse, started)
+            executed = run.attempt(paired.sql)
+            if not executed.refused:
+                return _from_pair(question, paired, executed, started)
         parsed = self.plan(question, as_of)
         if parsed.status == "clarify":
             return Answer(question, "clarify", "engine", parsed.reason,
-                          suggestions=parsed.options,
-                          total_ms=(time.perf_counter() - started) * 1000)
+                          suggestions=parsed.options, total_ms=_ms(started))
         if parsed.plan is None or parsed.tree is None:
             return Answer(question, "refused", "engine", parsed.reason,
                           suggestions=parsed.suggestions, unused_words=parsed.unused,
-                          final=parsed.final, total_ms=(time.perf_counter() - started) * 1000)
+                          final=parsed.final, total_ms=_ms(started))
         plan, tree = parsed.plan, parsed.tree
+        to_sql_ms = _ms(started)
+        generated = tree.sql(dialect=run.dialect)  # as pairs and downloads read it
         try:
-            verdict = check(tree)
+            executed = run.attempt(tree)
         except CopilotError as exc:
             return Answer(question, "error", "engine", str(exc), plan=plan,
-                          total_ms=(time.perf_counter() - started) * 1000)
-        to_sql_ms = (time.perf_counter() - started) * 1000
-        generated = tree.sql(dialect=warehouse.dialect)  # as pairs and downloads read it
-        if verdict.statement is None:
+                          total_ms=_ms(started))
+        verdict, result = executed.verdict, executed.result
+        if executed.refused:
             return Answer(question, "refused", "engine",
                           f"The SQL guard refused the query: {verdict.reason}", plan=plan,
-                          generated_sql=generated, to_sql_ms=to_sql_ms, total_ms=to_sql_ms)
-        try:
-            result: QueryResult = warehouse.execute(verdict.statement)
-        except CopilotError as exc:
-            return Answer(question, "error", "engine", str(exc), sql=verdict.sql, plan=plan,
-                          generated_sql=generated, tables=verdict.tables, to_sql_ms=to_sql_ms,
-                          total_ms=(time.perf_counter() - started) * 1000)
+                          generated_sql=generated, to_sql_ms=to_sql_ms, total_ms=_ms(started))
+        if result is None:
+            return Answer(question, "error", "engine", str(executed.error), sql=verdict.sql,
+                          plan=plan, generated_sql=generated, tables=verdict.tables,
+                          to_sql_ms=to_sql_ms, total_ms=_ms(started))
         return Answer(
             question=question, status="answered", source="engine",
             interpretation=interpret(plan), sql=verdict.sql, generated_sql=generated,
             tables=verdict.tables, columns=result.columns,
             rows=result.rows, truncated=result.truncated, confidence=parsed.confidence,
-            chart=_chart(plan, result.columns),
-            plan=plan,
-            to_sql_ms=to_sql_ms, total_ms=(time.perf_counter() - started) * 1000,
+            chart=_chart(plan, result.columns), plan=plan,
+            to_sql_ms=to_sql_ms, total_ms=_ms(started),
         )
 
-    @staticmethod
-    def _from_pair(question: str, paired: PairMatch, verdict: Verdict, warehouse: Warehouse,
-                   started: float) -> Answer:
-        to_sql_ms = (time.perf_counter() - started) * 1000
-        pair = paired.pair
-        note = f"Answered with the verified question \u201c{pair.question}\u201d"
-        if pair.added_by:
-            note += f" (verified by {pair.added_by}, {pair.added_at[:10]})"
-        if paired.substituted:
-            note += ", with " + ", ".join(f"{new} for {old}" for old, new in paired.substituted)
-        try:
-            result = warehouse.execute(verdict.statement)  # type: ignore[arg-type]
-        except CopilotError as exc:
-            return Answer(question, "error", "pair", str(exc), sql=verdict.sql,
-                          generated_sql=pair.sql, tables=verdict.tables,
-                          to_sql_ms=to_sql_ms, total_ms=(time.perf_counter() - started) * 1000)
-        return Answer(
-            question=question, status="answered", source="pair", interpretation=note + ".",
-            sql=verdict.sql, generated_sql=pair.sql, tables=verdict.tables,
-            columns=result.columns, rows=result.rows,
-            truncated=result.truncated, confidence=0.98,
-            chart=result_chart(result.columns, result.rows), to_sql_ms=to_sql_ms,
-            total_ms=(time.perf_counter() - started) * 1000,
-        )
+
+def _from_pair(question: str, paired: PairMatch, executed: Executed, started: float) -> Answer:
+    pair, verdict, result = paired.pair, executed.verdict, executed.result
+    note = f"Answered with the verified question \u201c{pair.question}\u201d"
+    if pair.added_by:
+        note += f" (verified by {pair.added_by}, {pair.added_at[:10]})"
+    if paired.substituted:
+        note += ", with " + ", ".join(f"{new} for {old}" for old, new in paired.substituted)
+    if result is None:
+        return Answer(question, "error", "pair", str(executed.error), sql=verdict.sql,
+                      generated_sql=pair.sql, tables=verdict.tables, total_ms=_ms(started))
+    return Answer(
+        question=question, status="answered", source="pair", interpretation=note + ".",
+        sql=verdict.sql, generated_sql=pair.sql, tables=verdict.tables,
+        columns=result.columns, rows=result.rows,
+        truncated=result.truncated, confidence=0.98,
+        chart=result_chart(result.columns, result.rows), total_ms=_ms(started),
+    )
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

@@ -17,11 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlglot import exp
-
 from copilot.core.errors import CopilotError, LLMError, QueryFailed, QueryTimeout
+from copilot.core.executor import Executor
 from copilot.core.guard import Verdict
-from copilot.core.warehouse import QueryResult, Warehouse
+from copilot.core.warehouse import QueryResult
 from copilot.llm.client import LLMClient, LLMExchangeError
 from copilot.llm.config import LLMConfig
 from copilot.llm.prompt import build_prompt, correction
@@ -35,7 +34,6 @@ __all__ = ["LLM_CONFIDENCE", "LLMWriter", "Retrieve"]
 LLM_CONFIDENCE = 0.5  # what an LLM-written answer is worth until someone confirms it
 
 Retrieve = Callable[[str], Mapping[str, Sequence[Hit]]]
-Check = Callable[[str | exp.Expression], Verdict]
 
 
 class LLMWriter:
@@ -46,7 +44,7 @@ class LLMWriter:
         self.config = config
 
     def answer(self, fallback: Answer, *, as_of: date, content: ProfileContent,
-               retrieve: Retrieve, check: Check, warehouse: Warehouse,
+               retrieve: Retrieve, run: Executor,
                sample: Callable[[str], QueryResult] | None = None,
                previous: Turn | None = None) -> Answer:
         """The LLM's answer to `fallback.question`, or `fallback` with a note on why not.
@@ -63,7 +61,7 @@ class LLMWriter:
         try:
             prompt = build_prompt(
                 fallback.question, content=content, hits=retrieve(wanted),
-                dialect=warehouse.dialect, as_of=as_of,
+                dialect=run.dialect, as_of=as_of,
                 budget_tokens=self.config.token_budget - self.config.max_reply_tokens,
                 sample=sample if self.config.send_rows else None, previous=context)
         except CopilotError as exc:
@@ -91,7 +89,7 @@ class LLMWriter:
             trace = replace(trace, requests=trace.requests + reply.attempts,
                             tokens_used=trace.tokens_used + reply.prompt_tokens
                             + reply.completion_tokens)
-            draft = read_reply(reply.text, warehouse.dialect)
+            draft = read_reply(reply.text, run.dialect)
             if draft.declined:
                 trace = replace(trace, error=f"The LLM says it cannot answer: {draft.declined}",
                                 failure="declined")
@@ -101,7 +99,7 @@ class LLMWriter:
                 trace = replace(trace, error=problem, failure="unsafe_reply",
                                 attempts=(*trace.attempts, LLMAttempt(draft.sql or "", problem)))
                 break
-            outcome = _try(draft.sql, check, warehouse)
+            outcome = _try(draft.sql, run)
             trace = replace(trace, attempts=(*trace.attempts,
                                              LLMAttempt(draft.sql or "", outcome.problem)))
             if outcome.result is not None:
@@ -139,18 +137,17 @@ class _Outcome:
     final: bool = False  # no correction can help (the warehouse is down)
 
 
-def _try(sql: str | None, check: Check, warehouse: Warehouse) -> _Outcome:
+def _try(sql: str | None, run: Executor) -> _Outcome:
     if not sql:
         return _Outcome("it has no SQL query in a ```sql block.")
-    verdict = check(sql)
-    if verdict.statement is None:
-        return _Outcome(f"the SQL guard refused it: {verdict.reason}", verdict)
-    try:
-        return _Outcome(verdict=verdict, result=warehouse.execute(verdict.statement))
-    except (QueryFailed, QueryTimeout) as exc:
-        return _Outcome(f"the warehouse rejected it: {exc}", verdict)
-    except CopilotError as exc:
-        return _Outcome(str(exc), verdict, final=True)
+    executed = run.attempt(sql)
+    if executed.refused:
+        return _Outcome(f"the SQL guard refused it: {executed.verdict.reason}", executed.verdict)
+    if isinstance(executed.error, QueryFailed | QueryTimeout):
+        return _Outcome(f"the warehouse rejected it: {executed.error}", executed.verdict)
+    if executed.error is not None:
+        return _Outcome(str(executed.error), executed.verdict, final=True)
+    return _Outcome(verdict=executed.verdict, result=executed.result)
 
 
 def _llm_answer(fallback: Answer, draft: Draft, outcome: _Outcome, trace: LLMTrace,

@@ -11,8 +11,9 @@ from copilot.core.audit.record import (
            keyed_hash,
            result_sha256,
 )
+from copilot.core.audit.recorder import Recorder
 from copilot.core.audit.verify import VerifyResult
 
 __all__ = ["AuditError", "AuditFilter", "AuditKeyError", "AuditLog", "AuditRecord",
-           "Protection", "VerifyResult", "chain_hash", "file_sha256", "keyed_hash",
+           "Protection", "Recorder", "VerifyResult", "chain_hash", "file_sha256", "keyed_hash",
            "result_sha256"]

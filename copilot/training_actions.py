@@ -1,0 +1,101 @@
+"""What the Training page and the glossary commands do to the warehouse's training, each
+audited as it ends (what it did, or why not): test the connection, draft a glossary, train
+an edited one, teach a word, mark a draft reviewed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+
+from copilot.core.audit import Recorder
+from copilot.core.audit.record import Outcome
+from copilot.core.errors import CopilotError
+from copilot.core.executor import Executor
+from copilot.core.guard import GuardSchema
+from copilot.core.warehouse import Warehouse
+from training import editing
+from training.draft import GlossaryDraft, draft_glossary
+from training.glossary import Glossary
+from training.ingest import sample_values
+from training.trainer import Trainer
+
+__all__ = ["TrainingActions", "draft_from_warehouse"]
+
+
+@dataclass(frozen=True)
+class TrainingActions:
+    """The training changes a person makes, on the warehouse `executor` guards."""
+
+    executor: Executor
+    trainer: Trainer
+    recorder: Recorder
+
+    def test_connection(self, *, by: str) -> tuple[int, float]:
+        """Reach the warehouse, read its schema afresh: (tables, ms), else WarehouseError."""
+        warehouse = self.executor.warehouse
+        with self._action(by, f"connection test: {warehouse.display_url}") as details:
+            started = time.perf_counter()
+            warehouse.ping()
+            details["tables"] = tables = len(warehouse.schema(refresh=True).tables)
+            elapsed = (time.perf_counter() - started) * 1000
+        return tables, elapsed
+
+    def draft_glossary(self, *, by: str) -> GlossaryDraft:
+        """A reviewable glossary drafted from the warehouse's schema and stored values, as
+        `python -m copilot glossary draft` writes it; nothing is trained yet."""
+        warehouse = self.executor.warehouse
+        with self._action(by, f"glossary draft of {warehouse.display_url}") as details:
+            draft = draft_from_warehouse(self.executor)
+            details.update({k: v for k, v in asdict(draft).items() if k != "files"})
+        return draft
+
+    def train_glossary(self, glossary: Glossary, *, by: str,
+                       note: str = "") -> editing.TrainingChange:
+        """Train a new version from `glossary` (a draft as edited on the page, say)."""
+        return self._retrain(by, note or "trained from a glossary", lambda: glossary)
+
+    def teach(self, word: str, target: editing.Target, *, by: str) -> editing.TrainingChange:
+        """Add `word` for `target` to the active glossary and train a new version."""
+        return self._retrain(by, f"taught {word.strip()!r} as {target.label}", lambda: (
+            editing.add_synonym(editing.active_glossary(self.trainer), target, word)))
+
+    def mark_reviewed(self, *, by: str) -> editing.TrainingChange:
+        """Train a new version from the active drafted glossary, marked reviewed."""
+        return self._retrain(by, "glossary marked reviewed",
+                             lambda: editing.with_reviewed(editing.active_glossary(self.trainer)))
+
+    def _retrain(self, by: str, what: str,
+                 glossary: Callable[[], Glossary]) -> editing.TrainingChange:
+        with self._action(by, what) as details:
+            change = editing.train_edit(self.trainer, glossary(), by=by, note=what)
+            details.update(version=change.version.version, previous=change.previous)
+        return change
+
+    @contextmanager
+    def _action(self, by: str, what: str) -> Iterator[dict[str, object]]:
+        """Audit a training action as it ends: the details the block filled, or why not."""
+        started, details = time.perf_counter(), dict[str, object]()
+        outcome: Outcome = "error"
+        reason = ""
+        try:
+            yield details
+            outcome = "recorded"
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, CopilotError) else type(exc).__name__
+            raise
+        finally:
+            self.recorder.record("training", what, by=by, outcome=outcome, reason=reason,
+                                 duration_ms=(time.perf_counter() - started) * 1000,
+                                 details=details)
+
+
+def draft_from_warehouse(executor: Executor) -> GlossaryDraft:
+    """A glossary drafted from the warehouse's schema read afresh and its text values sampled
+    as training samples them (guarded, read-only); for the page and `glossary draft`."""
+    warehouse: Warehouse = executor.warehouse
+    schema = warehouse.schema(refresh=True)
+    fresh = executor.over(GuardSchema.from_warehouse(schema))
+    values = sample_values(schema, fresh.run, db_schema=warehouse.db_schema)
+    return draft_glossary(schema, values.columns, source=warehouse.display_url)

@@ -1,0 +1,152 @@
+"""The composition root: the one place the copilot's long-lived objects are built from
+Settings. The app (cached once per process by app_pages/state.py), the CLI, the report
+scheduler and `eval` all build what they run through here, so each runs the same objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from copilot.answering import Answering
+from copilot.core.audit import AuditLog, Recorder
+from copilot.core.executor import Executor
+from copilot.core.guard import Guard, GuardSchema, Policy, default_policy, load_policy
+from copilot.core.settings import Settings
+from copilot.core.warehouse import Warehouse
+from copilot.demo import DemoSummary, build_demo_warehouse
+from copilot.llm.admin import LLMAdmin
+from copilot.llm.store import LLMSettingsStore
+from copilot.training_actions import TrainingActions
+from dashboards.service import DashboardService
+from reports.runner import ReportRunner
+from reports.service import ReportService
+from reports.store import ReportStore
+from training.embedding import MiniLMEmbedder
+from training.glossary import load_glossary
+from training.profiles import ProfileRepository, ProfileVersion
+from training.store import TrainingStore
+from training.trainer import Trainer
+
+__all__ = ["Services", "build_services", "dashboards_of", "ensure_demo_trained",
+           "ensure_demo_warehouse", "executor_for", "guard_policy", "report_runner", "reports_of",
+           "throwaway_services"]
+
+
+@dataclass(frozen=True)
+class Services:
+    """What pages and commands work with, each part for one job."""
+
+    settings: Settings
+    warehouse: Warehouse
+    executor: Executor  # the guard, then the warehouse: every statement's one way in
+    recorder: Recorder  # the audit trail's one writer
+    trainer: Trainer
+    answering: Answering  # questions and SQL in, audited answers out
+    llm: LLMAdmin  # the LLM configuration in force and its writer
+    training: TrainingActions  # what the Training page changes, audited
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.recorder.log
+
+
+def guard_policy(settings: Settings) -> Policy:
+    """The guard policy in force: the configured file, else the one shipped."""
+    return load_policy(settings.guard_policy) if settings.guard_policy else default_policy()
+
+
+def executor_for(warehouse: Warehouse, settings: Settings) -> Executor:
+    """The guard over `warehouse`'s tables with the configured row cap and policy."""
+    guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect=warehouse.dialect,
+                  row_cap=settings.row_cap, policy=guard_policy(settings))
+    return Executor(guard, warehouse)
+
+
+def build_services(settings: Settings) -> Services:
+    """Open the warehouse read-only (building the demo first when needed), its guard, the
+    audit trail, the trainer and what answers; on the embedded demo, train the demo profile
+    when it never was."""
+    ensure_demo_warehouse(settings)
+    warehouse = Warehouse(settings.warehouse_url, timeout_s=settings.query_timeout_s,
+                          db_schema=settings.warehouse_schema or None)
+    executor = executor_for(warehouse, settings)
+    recorder = Recorder(AuditLog(settings.audit_url), settings.user)
+    assert settings.chroma_dir is not None  # filled by Settings
+
+    def training_changed(version: ProfileVersion, what: str, by: str) -> None:
+        recorder.record("training", what, by=by, profile_version=version.key)
+
+    trainer = Trainer(
+        profile=settings.profile, repository=ProfileRepository(settings.state_url),
+        store=TrainingStore(settings.chroma_dir, MiniLMEmbedder()), warehouse=warehouse,
+        query=executor.run, check=executor.check, on_change=training_changed)
+    llm = LLMAdmin(settings, LLMSettingsStore(settings.state_url), recorder)
+    services = Services(
+        settings=settings, warehouse=warehouse, executor=executor, recorder=recorder,
+        trainer=trainer, llm=llm, training=TrainingActions(executor, trainer, recorder),
+        answering=Answering(executor, recorder, trainer, as_of=settings.effective_as_of,
+                            writer=llm.writer))
+    ensure_demo_trained(services)
+    return services
+
+
+def dashboards_of(services: Services) -> DashboardService:
+    """The dashboards over these services' answering (the demo's seeded on first use)."""
+    return DashboardService(services.answering, services.recorder,
+                            state_url=services.settings.state_url,
+                            demo=services.settings.uses_demo_warehouse)
+
+
+def reports_of(services: Services, *, start_scheduler: bool = True) -> ReportService:
+    """The report templates and run log; the process's scheduler started unless told not."""
+    return ReportService(services.answering, services.recorder, services.settings,
+                         start_scheduler=start_scheduler)
+
+
+def report_runner(services: Services) -> ReportRunner:
+    """What runs one report (a command, the scheduler's job), with no scheduler."""
+    return ReportRunner(services.answering, services.recorder, services.settings,
+                        ReportStore(services.settings.state_url))
+
+
+@contextmanager
+def throwaway_services(settings: Settings, glossary: Path) -> Iterator[Services]:
+    """The services of `settings`' warehouse trained on `glossary` in a temporary folder
+    (state, training store and audit trail there, gone afterwards): `eval` answers through
+    the production objects without touching the real state, training or audit."""
+    with tempfile.TemporaryDirectory(prefix="copilot-eval-") as folder:
+        scratch = dataclasses.replace(
+            settings, data_dir=Path(folder), state_url="", audit_url="", chroma_dir=None,
+            audit_key_dir=None, audit_checkpoint_dir=None, reports_dir=None,
+            profile="eval")
+        services = build_services(scratch)
+        try:
+            services.trainer.train(load_glossary(glossary), by=scratch.user, note="eval")
+            yield services
+        finally:
+            services.warehouse.dispose()
+            services.audit.dispose()
+
+
+def ensure_demo_warehouse(settings: Settings) -> DemoSummary | None:
+    """Build the embedded demo warehouse when it is the configured one and is absent."""
+    path = settings.demo_warehouse_path
+    if not settings.uses_demo_warehouse or path.exists():
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return build_demo_warehouse(path, as_of=settings.effective_as_of(), seed=settings.demo_seed,
+                                trades=settings.demo_trades)
+
+
+def ensure_demo_trained(services: Services) -> ProfileVersion | None:
+    """Train the demo profile on first launch; a bank's warehouse is trained on purpose."""
+    settings = services.settings
+    if not settings.uses_demo_warehouse or services.trainer.active() is not None:
+        return None
+    return services.trainer.train(load_glossary(settings.glossary_dir), by=settings.user,
+                                  note="first launch of the demo")
