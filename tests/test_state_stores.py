@@ -72,7 +72,8 @@ def test_tables_are_made_on_first_use_and_a_second_process_opens_them(state_url:
     board = first.dashboards.create_dashboard("Breaks", by="anna")
     second = Stores.open(state_url)  # the tables exist: opening again changes nothing
     assert second.dashboards.dashboards() == [board]
-    first.dispose(), second.dispose(), engine.dispose()
+    for opened in (first, second, engine):
+        opened.dispose()
 
 
 # ---- training profiles ------------------------------------------------------------------
