@@ -73,8 +73,11 @@ class DashboardStore:
 
     def dashboards(self) -> list[Dashboard]:
         with self._engine.connect() as conn:
-            rows = conn.execute(select(_dashboards).order_by(_dashboards.c.name)).all()
-        return [Dashboard(r.id, r.name, r.created_by, r.created_at) for r in rows]
+            rows = conn.execute(select(_dashboards)).all()
+        # Sorted here, by code point: a database's collation (en_US on many PostgreSQL
+        # servers) would order names differently from SQLite.
+        return sorted((Dashboard(r.id, r.name, r.created_by, r.created_at) for r in rows),
+                      key=lambda d: d.name)
 
     def dashboard(self, name: str) -> Dashboard | None:
         return next((d for d in self.dashboards() if d.name == name), None)

@@ -76,8 +76,9 @@ class ReportStore:
 
     def templates(self) -> list[ReportTemplate]:
         with self._engine.connect() as conn:
-            rows = conn.execute(select(_templates).order_by(_templates.c.name)).all()
-        return [_template(r) for r in rows]
+            rows = conn.execute(select(_templates)).all()
+        # By code point, in Python: the same order whatever the database's collation.
+        return sorted((_template(r) for r in rows), key=lambda t: t.name)
 
     def template(self, name: str) -> ReportTemplate:
         with self._engine.connect() as conn:

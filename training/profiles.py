@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -28,7 +28,8 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from copilot.core.errors import CopilotError
 from copilot.core.schema import WarehouseSchema
@@ -183,8 +184,26 @@ class ProfileVersion:
         return self.content.warnings if self.content is not None else ()
 
 
+_T = TypeVar("_T")
+_ATTEMPTS = 20  # a number taken by another process is read again, this many times at most
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _until_no_conflict(engine: Engine, work: Callable[[Connection], _T], what: str) -> _T:
+    """Run `work` in a transaction, again when another process's insert got in between its
+    read and its own insert (two trainings numbering a version, two activations): the
+    unique key refuses the second, on SQLite and PostgreSQL alike, and it reads again."""
+    for _ in range(_ATTEMPTS):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except IntegrityError:
+            continue
+    raise CopilotError(f"Could not {what}: other processes kept changing the training "
+                       "profile at the same moment. Try again.")
 
 
 class ProfileRepository:
@@ -201,12 +220,13 @@ class ProfileRepository:
         text = content.to_json()
         digest = hashlib.sha256(text.encode()).hexdigest()
         counts = content.counts()
-        with self._engine.begin() as conn:
+        created_at = _now()
+
+        def insert_next(conn: Connection) -> int:
             latest = conn.execute(
                 select(func.max(_versions.c.version)).where(_versions.c.profile == profile)
             ).scalar()
             number = (latest or 0) + 1
-            created_at = _now()
             conn.execute(
                 _versions.insert().values(
                     profile=profile, version=number, created_at=created_at,
@@ -214,6 +234,9 @@ class ProfileRepository:
                     content_sha256=digest, content=text,
                 )
             )
+            return number
+
+        number = _until_no_conflict(self._engine, insert_next, f"train {profile!r}")
         return ProfileVersion(profile, number, created_at, created_by, note, counts, digest,
                               content=content)
 
@@ -255,10 +278,13 @@ class ProfileRepository:
     def activate(self, profile: str, version: int, *, by: str) -> ProfileVersion:
         """Make `version` the one the copilot answers from (a rollback when it is older)."""
         target = self.get(profile, version)
-        with self._engine.begin() as conn:
+
+        def replace_active(conn: Connection) -> None:
             conn.execute(_active.delete().where(_active.c.profile == profile))
             conn.execute(_active.insert().values(
                 profile=profile, version=version, activated_at=_now(), activated_by=by))
+
+        _until_no_conflict(self._engine, replace_active, f"activate {profile!r}")
         return replace(target, active=True)
 
     def dispose(self) -> None:

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
+from copilot.core.errors import CopilotError
 from copilot.core.statedb import state_engine
 from copilot.llm.config import LLMConfig
 
 __all__ = ["LLMSettingsStore", "SavedLLMConfig"]
 
+_ATTEMPTS = 10
 _metadata = MetaData()
 _table = Table(
     "llm_settings",
@@ -62,11 +65,20 @@ class LLMSettingsStore:
     def save(self, config: LLMConfig, *, by: str) -> SavedLLMConfig:
         saved_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         public = {k: v for k, v in config.public().items() if k != "key_set"}
-        with self._engine.begin() as conn:
-            conn.execute(delete(_table))
-            conn.execute(insert(_table).values(id=1, config=json.dumps(public, sort_keys=True),
-                                               api_key=config.api_key, saved_by=by,
-                                               saved_at=saved_at))
+        # Two saves at once: on PostgreSQL the second one's delete misses the row the first
+        # just inserted and its insert hits the key; once more, it replaces that row.
+        for attempt in range(_ATTEMPTS):
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(delete(_table))
+                    conn.execute(insert(_table).values(
+                        id=1, config=json.dumps(public, sort_keys=True),
+                        api_key=config.api_key, saved_by=by, saved_at=saved_at))
+                break
+            except IntegrityError:
+                if attempt == _ATTEMPTS - 1:
+                    raise CopilotError("The LLM settings were being saved by someone else at the "
+                                   "same moment; save them again.") from None
         return SavedLLMConfig(config, by, saved_at)
 
     def clear(self) -> None:
