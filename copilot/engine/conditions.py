@@ -16,11 +16,11 @@ from sqlglot import exp
 
 from copilot.core.periods import Period, format_period
 from copilot.engine.draft import Comparison, Draft, Refusal
+from copilot.engine.entity_columns import default_measure
 from copilot.engine.joins import col
 from copilot.engine.lexicon import is_date
 from copilot.engine.plan import Filter, Having, Measure, Versus
 from copilot.engine.stages import measure_like, population
-from copilot.engine.subject import default_measure
 from training.glossary import resolve_as_of
 
 __all__ = ["COMPARISON_STAGES", "CONDITION_STAGES", "condition_of", "period_column", "place",
