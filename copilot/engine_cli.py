@@ -33,7 +33,8 @@ from training.corpus import content_items
 from training.embedding import MiniLMEmbedder
 from training.glossary import load_glossary
 from training.profiles import ProfileContent
-from training.store import KINDS, TrainingStore
+from training.store import TrainingStore
+from training.store_items import KINDS
 from training.trainer import build_content
 
 __all__ = ["run_ask", "run_eval"]
