@@ -101,4 +101,3 @@ class WriteStats:
     removed: int  # items it had and no longer has
     newly_embedded: int  # texts embedded for the first time (not found in the cache)
     seconds: float
-
