@@ -44,7 +44,7 @@ def schema_texts(count: int) -> list[str]:
 
 def store_items(count: int) -> list:
     """About `count` items spread over the five kinds, schema first."""
-    from training.store import StoreItem
+    from training.store_items import StoreItem
 
     shares = {"schema": 0.4, "terms": 0.2, "rules": 0.15, "documents": 0.1, "pairs": 0.15}
     texts = schema_texts(count)

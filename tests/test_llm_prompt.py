@@ -11,7 +11,7 @@ from copilot.llm.prompt import build_prompt, correction
 from copilot.llm.reply import read_reply
 from training.glossary import Glossary
 from training.profiles import ProfileContent
-from training.store import Hit
+from training.store_items import Hit
 
 
 @pytest.mark.parametrize(("text", "sql"), [

@@ -19,7 +19,8 @@ from training.embedding import (
     MiniLMEmbedder,
     PackagedFile,
 )
-from training.store import KINDS, StoreError, StoreItem, TrainingStore, item_id
+from training.store import TrainingStore
+from training.store_items import KINDS, StoreError, StoreItem, item_id
 
 
 @pytest.fixture(scope="module")

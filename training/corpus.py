@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from training.ingest import describe_column, describe_table
 from training.profiles import ProfileContent
-from training.store import KINDS, Kind, StoreItem, item_id
+from training.store_items import KINDS, Kind, StoreItem, item_id
 
 __all__ = ["KindDiff", "ProfileDiff", "content_items", "diff_contents"]
 

@@ -20,7 +20,8 @@ from training.glossary import Glossary
 from training.ingest import sample_keys, sample_values
 from training.profiles import Document, Pair, ProfileContent, ProfileRepository, ProfileVersion
 from training.schema_check import check_against_schema, check_values
-from training.store import KINDS, Hit, Kind, TrainingStore
+from training.store import TrainingStore
+from training.store_items import KINDS, Hit, Kind
 
 __all__ = ["PairUpload", "Trainer", "build_content", "chunk_document", "require_trained"]
 

@@ -19,7 +19,8 @@ from types import MappingProxyType
 import numpy as np
 
 from copilot.core.errors import DemoDataError
-from copilot.demo.generator import Table, generate_trades, reference_tables
+from copilot.demo.columns import Table
+from copilot.demo.generator import generate_trades, reference_tables
 from copilot.demo.ops_flow import generate_confirmations, generate_exceptions
 from copilot.demo.reference import load_reference_data
 from copilot.demo.settlement_flow import generate_settlements

@@ -11,17 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from copilot.demo.generator import (
+from copilot.demo.columns import (
     DAY,
-    FX_TO_USD,
     Column,
     Table,
-    TradeArrays,
     choose,
     choose_by_group,
     later,
     lognormal_seconds,
 )
+from copilot.demo.generator import FX_TO_USD, TradeArrays
 from copilot.demo.reference import PRODUCTS, ReferenceData
 from copilot.demo.settlement_flow import (
     EXCEPTION,

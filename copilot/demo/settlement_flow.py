@@ -13,17 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from copilot.demo.generator import (
-    DAY,
-    FX_TO_USD,
-    TRADE_STATUSES,
-    Column,
-    Table,
-    TradeArrays,
-    business_days,
-    choose,
-    choose_by_group,
-)
+from copilot.demo.columns import DAY, Column, Table, business_days, choose, choose_by_group
+from copilot.demo.generator import FX_TO_USD, TRADE_STATUSES, TradeArrays
 from copilot.demo.reference import PRODUCTS, ReferenceData
 
 __all__ = ["NettingArrays", "SettlementArrays", "generate_settlements"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from copilot.core.errors import DemoDataError
-from copilot.demo.generator import Column, Table
+from copilot.demo.columns import Column, Table
 from copilot.demo.reference import SCHEMA_FILE
 
 __all__ = ["INDEXES", "write_warehouse"]

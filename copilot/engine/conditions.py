@@ -1,9 +1,10 @@
-"""The reader's condition stages: comparisons, filters, EXISTS populations and the period.
+"""The reader's condition stages: filters, EXISTS populations and the period.
 
 A condition on the subject's table or a table it references is a filter (joined); one on a
 table that references the subject is a population that must exist ("counterparties with
 fails") or must not ("books with no live trades"), one EXISTS per table. A condition on a
 table that is neither makes this reading impossible. Values are literals built by sqlglot.
+`place` is where every condition goes, the comparisons' (comparisons.py) included.
 """
 
 from __future__ import annotations
@@ -15,28 +16,13 @@ import sqlglot
 from sqlglot import exp
 
 from copilot.core.periods import Period, format_period
-from copilot.engine.draft import Comparison, Draft, Refusal
+from copilot.engine.draft import Draft, Refusal
 from copilot.engine.joins import col
 from copilot.engine.lexicon import is_date
-from copilot.engine.plan import Filter, Having, Measure, Versus
-from copilot.engine.stages import measure_like, population
-from copilot.engine.subject import default_measure
+from copilot.engine.plan import Filter, Measure, Versus
 from training.glossary import resolve_as_of
 
-__all__ = ["COMPARISON_STAGES", "CONDITION_STAGES", "condition_of", "period_column", "place",
-           "readable"]
-
-_OPS = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
-
-
-def _number(value: float) -> exp.Literal:
-    return exp.Literal.number(int(value) if float(value).is_integer() else value)
-
-
-def _compare(left: exp.Expression, c: Comparison) -> exp.Expression:
-    if c.op == "between":
-        return left.between(_number(c.number), _number(c.upper or c.number))
-    return _OPS[c.op](this=left, expression=_number(c.number))
+__all__ = ["CONDITION_STAGES", "condition_of", "period_column", "place", "readable"]
 
 
 def place(d: Draft, table: str, item: Filter, negated: bool = False) -> None:
@@ -76,86 +62,6 @@ def _negation(d: Draft, sql: str) -> str:
         if info is not None and info.nullable:
             return exp.or_(exp.column(name, table=table).is_(exp.null()), negated).sql()
     return negated.sql()
-
-
-def bind_comparisons(d: Draft) -> None:
-    """Each comparison gets its column: the measure beside it, an age, or a count."""
-    for c in d.comparisons:
-        before, after = c.index - 1 - (c.op != "between"), (c.end or c.index) + 1
-        while d.cue(after, "unit") and after in d.used:
-            after += 1
-        while before in d.used and d.items[before:before + 1] and d.items[before].kind == "cue":
-            before -= 1
-        if c.unit in ("days", "hours") and not any(d.term(i, "duration") for i in
-                                                   range(len(d.items))):
-            _age(d, c)
-        elif c.unit == "percent":
-            d.having.append(Having(c.op, c.number, c.upper))  # type: ignore[arg-type]
-            d.note("having")
-        elif before >= 0 and before not in d.used and measure_like(d, before):
-            _on_column(d, c, before)
-        elif after < len(d.items) and after not in d.used and measure_like(d, after):
-            _on_column(d, c, after)
-        elif after < len(d.items) and population(d, after) and d.group_items:
-            d.having.append(Having(c.op, c.number, c.upper, count=True))  # type: ignore[arg-type]
-            d.note("having")
-        elif d.meaning(before) is not None and d.meaning(before).kind == "entity" and (  # type: ignore[union-attr]
-                column := default_measure(d, d.meaning(before).table)) is not None:  # type: ignore[union-attr]
-            # "clients with no payments over 500k": the amount of the payments named.
-            d.doubts.append("default measure")
-            place(d, column.split(".")[0], Filter(f"{column.split('.')[1]} {c.words}",
-                                                  _compare(col(column), c).sql()))
-            d.note("comparison")
-        elif (column := default_measure(d, d.subject or "")) is not None:
-            d.doubts.append("default measure")
-            place(d, column.split(".")[0], Filter(f"{column.split('.')[1]} {c.words}",
-                                                  _compare(col(column), c).sql()))
-            d.note("comparison")
-        else:
-            raise Refusal(f"'{c.words}': I can't tell what is compared; name the amount.")
-
-
-def _on_column(d: Draft, c: Comparison, index: int) -> None:
-    term = d.term(index, "measure", "duration")
-    meaning = d.meaning(index)
-    assert meaning is not None
-    if term is not None and term.start and term.end:
-        seconds = exp.DateDiff(this=col(term.end), expression=col(term.start),
-                               unit=exp.var("SECOND"))
-        scale = 3600.0 if (c.unit or term.unit) == "hours" else 86400.0
-        left: exp.Expression = exp.Div(this=seconds, expression=exp.Literal.number(scale))
-        table = term.table or term.start.split(".")[0]
-    elif term is not None and term.measure and "(" in term.measure:
-        d.having.append(Having(c.op, c.number, c.upper))  # type: ignore[arg-type]
-        d.use(index)
-        d.measure_item = index
-        d.note("having")
-        return
-    else:
-        column = term.measure if term is not None else meaning.column
-        left, table = col(column or ""), (column or "").split(".")[0]
-    d.use(index)
-    place(d, table, Filter(f"{d.words(index)} {c.words}", _compare(left, c).sql()))
-    if term is not None and term.condition:
-        place(d, term.table or table, Filter(term.name, resolve_as_of(term.condition,
-                                                                      d.as_of.isoformat())))
-    d.note("comparison")
-
-
-def _age(d: Draft, c: Comparison) -> None:
-    """'older than 5 days': the age column of the subject before the as-of date minus 5."""
-    subject = d.subject or ""
-    column = dict(d.content.glossary.age_columns).get(subject) or period_column(d, subject)
-    if column is None:
-        raise Refusal(f"I don't know which date the age of {d.entity(subject).name}s is "
-                      "measured from; name it under age_columns in the glossary.")
-    days = c.number if c.unit == "days" else c.number / 24
-    limit = exp.Literal.string((d.as_of - timedelta(days=days)).isoformat())
-    op = {">": "<", ">=": "<=", "<": ">", "<=": ">="}.get(c.op, "<")
-    place(d, column.split(".")[0], Filter(f"older than {c.number:g} {c.unit}" if op in "<<="
-                                          else f"newer than {c.number:g} {c.unit}",
-                                          _OPS[op](this=col(column), expression=limit).sql()))
-    d.note("age")
 
 
 def condition_of(d: Draft, i: int) -> tuple[str, Filter]:
@@ -406,5 +312,4 @@ def period_column(d: Draft, table: str) -> str | None:
     return f"{table}.{dates[0].name}" if len(dates) == 1 else None
 
 
-COMPARISON_STAGES = (bind_comparisons,)
 CONDITION_STAGES = (bind_filters, check_contradictions, bind_period)

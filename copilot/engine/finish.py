@@ -13,8 +13,8 @@ import re
 
 from copilot.engine.conditions import condition_of, period_column, place
 from copilot.engine.draft import Draft, Refusal
+from copilot.engine.entity_columns import default_measure, label_column
 from copilot.engine.plan import Dimension, Exists, Measure, Order, QueryPlan
-from copilot.engine.subject import default_measure, label_column
 from copilot.engine.text import lemma
 
 __all__ = ["FINAL_STAGES", "SHARE_STAGES", "to_plan"]

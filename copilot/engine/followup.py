@@ -1,7 +1,7 @@
 """A follow-up question read as an edit of the conversation's previous one.
 
 The previous turn's whole question is read again (the reader is pure and fast) and split
-into the parts a follow-up may edit (copilot/engine/followup_edits.py). The follow-up's own
+into the parts a follow-up may edit (copilot/engine/followup_parts.py). The follow-up's own
 words are read against the same lexicon and grammar and each becomes an edit: replace or
 add a grouping; add, replace, exclude or remove a value; change the period or shift it ("the
 week before"); change the measure; cut to the top N; sort; compare with another period;
@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Literal
 from copilot.engine import followup_words as fw
 from copilot.engine.followup_checks import describe, first_reading
 from copilot.engine.followup_drill import drill, drill_question, entity_names
-from copilot.engine.followup_edits import Edit, NotAnEdit, Parts, apply_edits, edits_of, parts_of
+from copilot.engine.followup_edits import Edit, NotAnEdit, apply_edits, edits_of
+from copilot.engine.followup_parts import Parts, parts_of
 from copilot.engine.followup_periods import compare, shift
 from copilot.engine.interpret import plural
 from copilot.engine.lattice import readings, uncovered

@@ -17,7 +17,8 @@ import sqlglot
 from sqlglot import exp
 
 from copilot.engine import followup_words as fw
-from copilot.engine.followup_edits import NotAnEdit, Parts
+from copilot.engine.followup_edits import NotAnEdit
+from copilot.engine.followup_parts import Parts
 from copilot.engine.followup_periods import bucket_period
 from copilot.engine.interpret import plural
 from copilot.engine.lattice import readings, uncovered

@@ -12,7 +12,8 @@ from datetime import date, timedelta
 
 from copilot.core.periods import Period, find_period, format_period
 from copilot.engine import followup_words as fw
-from copilot.engine.followup_edits import NotAnEdit, Parts
+from copilot.engine.followup_edits import NotAnEdit
+from copilot.engine.followup_parts import Parts
 from copilot.engine.plan import QueryPlan
 
 __all__ = ["bucket_period", "compare", "shift"]

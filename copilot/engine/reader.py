@@ -21,8 +21,9 @@ import sqlglot
 from sqlglot import exp
 
 from copilot.core.errors import CopilotError
+from copilot.engine.comparisons import COMPARISON_STAGES
 from copilot.engine.compiler import compile_plan
-from copilot.engine.conditions import COMPARISON_STAGES, CONDITION_STAGES
+from copilot.engine.conditions import CONDITION_STAGES
 from copilot.engine.draft import Ambiguous, Draft, Refusal
 from copilot.engine.finish import FINAL_STAGES, LINKS, SHARE_STAGES, to_plan
 from copilot.engine.grammar import CUES, FILLER, MAX_QUESTION_CHARS, WRITE_START, WRITES

@@ -23,7 +23,7 @@ from copilot.core.warehouse import QueryResult
 from copilot.llm.client import ChatMessage, estimate_tokens
 from copilot.values import Turn
 from training.profiles import ProfileContent
-from training.store import Hit
+from training.store_items import Hit
 
 __all__ = ["DIALECT_NAMES", "Prompt", "build_prompt", "correction", "describe_tables"]
 

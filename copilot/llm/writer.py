@@ -27,7 +27,7 @@ from copilot.llm.prompt import build_prompt, correction
 from copilot.llm.reply import Draft, read_reply
 from copilot.values import Answer, LLMAttempt, LLMTrace, Turn, result_chart
 from training.profiles import ProfileContent
-from training.store import Hit
+from training.store_items import Hit
 
 __all__ = ["LLM_CONFIDENCE", "LLMWriter", "Retrieve"]
 
