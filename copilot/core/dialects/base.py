@@ -107,10 +107,12 @@ class ErrorSigns:
         unreachable server, not a slow query."""
         if fault.operational and self.unreachable.seen_in(fault):
             return "unreachable"
-        for kind, signs in (("timeout", self.timeout), ("read_only", self.read_only),
-                            ("too_big", self.too_big), ("damaged", self.damaged)):
+        in_order: tuple[tuple[ErrorKind, Signs], ...] = (
+            ("timeout", self.timeout), ("read_only", self.read_only),
+            ("too_big", self.too_big), ("damaged", self.damaged))
+        for kind, signs in in_order:
             if signs.seen_in(fault):
-                return kind  # type: ignore[return-value]
+                return kind
         if fault.operational and (fault.invalidated or self.connection_lost.seen_in(fault)):
             return "connection_lost"
         return "other"
