@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from copilot.core.dialects import schemes, url_examples
+
 __all__ = ["PARSERS"]
 
 
@@ -73,12 +75,11 @@ def _smtp_security(text: str) -> str:
 
 
 def _url(text: str) -> str:
+    # The registered dialects' schemes (copilot/core/dialects/); the state and audit
+    # databases take the same URLs.
     scheme = text.split(":", 1)[0].lower()
-    if "://" not in text or scheme.split("+", 1)[0] not in {"sqlite", "postgresql", "mssql"}:
-        raise ValueError(
-            "must be a database URL starting with sqlite:///, postgresql+psycopg:// "
-            "or mssql+pyodbc://"
-        )
+    if "://" not in text or scheme.split("+", 1)[0] not in schemes():
+        raise ValueError(f"must be a database URL starting with {url_examples()}")
     return text
 
 

@@ -23,11 +23,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from copilot.core.connections import (
     CLIENT_GRACE_S,
-    Dialect,
     introspection,
     open_readonly_engine,
     redact_url,
 )
+from copilot.core.dialects import Dialect, DriverFault, ErrorKind, dialect_for_url
 from copilot.core.errors import (
     QueryFailed,
     QueryTimeout,
@@ -57,9 +57,11 @@ class QueryResult:
 
 
 class Warehouse:
-    """A read-only warehouse connection (SQLite, PostgreSQL or SQL Server)."""
+    """A read-only warehouse connection, in any registered dialect (SQLite, PostgreSQL and
+    SQL Server ship)."""
 
     def __init__(self, url: str, *, timeout_s: float, db_schema: str | None = None) -> None:
+        self.dialect_spec: Dialect = dialect_for_url(url)  # all the copilot knows of it
         self._ro = open_readonly_engine(url, timeout_s)
         self.url = url
         self.timeout_s = timeout_s
@@ -67,9 +69,14 @@ class Warehouse:
         self._schema: WarehouseSchema | None = None
 
     @property
-    def dialect(self) -> Dialect:
+    def dialect(self) -> str:
+        """The name of the warehouse's dialect (for the shipped ones, sqlglot's name too)."""
+        return self.dialect_spec.name
+
+    @property
+    def sqlglot_dialect(self) -> str:
         """sqlglot's name for the warehouse's SQL dialect."""
-        return self._ro.dialect
+        return self.dialect_spec.sqlglot
 
     @property
     def display_url(self) -> str:
@@ -191,60 +198,39 @@ class Warehouse:
         self._ro.engine.dispose()
 
     def _translate(self, exc: SQLAlchemyError) -> WarehouseError:
-        """Map a driver error to the copilot's typed errors with a readable message."""
+        """Map a driver error to the copilot's typed errors with a readable message; what
+        the error means is the dialect's to say (copilot/core/dialects/)."""
         orig = getattr(exc, "orig", None)
         message = str(orig or exc).strip().splitlines()[0] if str(orig or exc).strip() else ""
-        code = str(getattr(orig, "sqlstate", "") or "")
-        lowered = message.lower()
-        if isinstance(exc, OperationalError) and _never_connected(lowered):
+        fault = DriverFault(
+            message=message,
+            code=str(getattr(orig, "sqlstate", "") or ""),
+            operational=isinstance(exc, OperationalError),
+            invalidated=bool(getattr(exc, "connection_invalidated", False)),
+        )
+        return self._typed(self.dialect_spec.classify(fault), message)
+
+    def _typed(self, kind: ErrorKind, message: str) -> WarehouseError:
+        if kind in ("unreachable", "connection_lost"):
             return WarehouseUnavailable(
                 f"The warehouse at {self.display_url} cannot be reached: {message}"
             )
-        if (
-            code == "57014"
-            or "interrupted" in lowered
-            or "timeout expired" in lowered
-            or code.startswith("HYT")
-        ):
+        if kind == "timeout":
             return QueryTimeout(
                 f"The query ran longer than the {self.timeout_s:g} s limit and was cancelled."
             )
-        if (
-            code == "25006"
-            or "readonly database" in lowered
-            or "read-only" in lowered
-            or "not authorized" in lowered
-            or "authorization denied" in lowered
-        ):
+        if kind == "read_only":
             return ReadOnlyViolation(
                 f"The warehouse connection is read-only; the statement was refused ({message})."
             )
-        if "string or blob too big" in lowered or "out of memory" in lowered:
+        if kind == "too_big":
             return QueryFailed(
                 "The query builds a value larger than the copilot reads (16 MB) or needs more "
                 "memory than it has; narrow it and ask again."
             )
-        if self.dialect == "sqlite" and ("malformed" in lowered or "not a database" in lowered):
+        if kind == "damaged":  # only a file-backed warehouse says so
             return damaged(Path(make_url(self.url).database or ""), message)
-        if isinstance(exc, OperationalError) and _is_connection_failure(exc, lowered):
-            return WarehouseUnavailable(
-                f"The warehouse at {self.display_url} cannot be reached: {message}"
-            )
         return QueryFailed(f"The warehouse rejected the query: {message}")
-
-
-def _never_connected(lowered: str) -> bool:
-    # Drivers word a connect that timed out like a statement that did ("connection timeout
-    # expired", "login timeout expired"): it is an unreachable server, not a slow query.
-    return any(phrase in lowered for phrase in ("connection timeout", "login timeout",
-                                                "could not connect"))
-
-
-def _is_connection_failure(exc: OperationalError, lowered: str) -> bool:
-    return exc.connection_invalidated or any(
-        phrase in lowered
-        for phrase in ("connection", "could not connect", "unable to open", "timeout expired")
-    )
 
 
 def _plain(value: Any) -> Any:

@@ -15,13 +15,16 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.schema import MappingSchema
 
+from copilot.core.dialects import dialect_named, names
 from copilot.core.guard.policy import Policy, default_policy
 from copilot.core.guard.rules import CHECKS, TRANSFORMS, GuardContext, Refused
 from copilot.core.guard.verdict import _SEAL, GuardedSQL, GuardSchema, Verdict
 
 __all__ = ["DIALECTS", "MAX_SQL_CHARS", "Guard"]
 
-DIALECTS = ("sqlite", "postgres", "tsql")
+# The dialects registered when the guard was first imported (the command line's choices);
+# a Guard itself asks the registry, so a dialect registered later is checked the same way.
+DIALECTS = names()
 MAX_SQL_CHARS = 100_000  # far beyond any real query; bigger input is an attack or a mistake
 
 # sqlglot logs a warning each time it falls back to a Command; the guard refuses those anyway.
@@ -39,30 +42,35 @@ class Guard:
         row_cap: int,
         policy: Policy | None = None,
     ) -> None:
-        if dialect not in DIALECTS:
-            raise ValueError(f"dialect must be one of {DIALECTS}, not {dialect!r}")
+        spec = dialect_named(dialect)  # UnsupportedDialect, a ValueError, when unknown
         self.schema = schema
         self.dialect = dialect
+        self._write = spec.sqlglot
+        self._default_schemas = frozenset(s.lower() for s in spec.default_schemas)
+        self._system_schemas = frozenset(s.lower() for s in spec.system_schemas)
         self.row_cap = row_cap
         self.policy = policy or default_policy()
         # Normalising the schema for sqlglot costs more than checking a query: do it once.
         self._columns: dict[str, MappingSchema] = {}
 
     def check(self, sql: str | exp.Expression, *, read: str | None = None) -> Verdict:
-        """The verdict on `sql`, written in dialect `read` (default: the warehouse's).
+        """The verdict on `sql`, written in dialect `read` (default: the warehouse's): a
+        registered dialect's name or any sqlglot dialect.
 
         Never raises for bad input: anything that cannot be shown safe is refused.
         """
-        read = read or self.dialect
+        read = _sqlglot_name(read) if read else self._write
         if read not in self._columns:
             self._columns[read] = MappingSchema(self.schema.tables, dialect=read)
         ctx = GuardContext(
             read=read,
-            write=self.dialect,
+            write=self._write,
             schema=self.schema,
             policy=self.policy,
             row_cap=self.row_cap,
             columns=self._columns[read],
+            default_schemas=self._default_schemas,
+            system_schemas=self._system_schemas,
         )
         try:
             tree = sql.copy() if isinstance(sql, exp.Expression) else _parse_one(sql, ctx.read)
@@ -88,6 +96,14 @@ class Guard:
             allowed=True, rule=None, reason="A single read-only query over known tables.",
             sql=final, tables=tables, statement=statement,
         )
+
+
+def _sqlglot_name(dialect: str) -> str:
+    """sqlglot's name for a registered dialect; any other name is taken as sqlglot's own."""
+    try:
+        return dialect_named(dialect).sqlglot
+    except ValueError:
+        return dialect
 
 
 def _parse_one(sql: str, dialect: str) -> exp.Expression:

@@ -19,12 +19,13 @@ from types import MappingProxyType
 import yaml
 from sqlglot import exp
 
+from copilot.core.dialects import dialects
 from copilot.core.errors import ConfigError
 
 __all__ = ["DEFAULT_POLICY_FILE", "Policy", "default_policy", "load_policy"]
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.yaml")
-_DIALECTS = ("sqlite", "postgres", "tsql")
+_DIALECTS = tuple(dict.fromkeys(d.sqlglot for d in dialects()))  # policy.yaml's sections
 # The name sqlglot gives each function it models (its first: `exp.Func.sql_name()`, the one
 # the guard compares), and every type it names: what the policy may list.
 _SQLGLOT_FUNCTIONS = frozenset(func.sql_names()[0].lower() for func in exp.ALL_FUNCTIONS

@@ -40,6 +40,10 @@ class GuardContext:
     policy: Policy
     row_cap: int
     columns: MappingSchema  # the schema in sqlglot's form for `read`, built once per guard
+    # From the warehouse's dialect (copilot/core/dialects/), lower case: where its tables are
+    # when no schema is configured, and its own catalogs.
+    default_schemas: frozenset[str] = frozenset()
+    system_schemas: frozenset[str] = frozenset()
 
 
 def _optional(*names: str) -> tuple[type[exp.Expression], ...]:
@@ -167,7 +171,7 @@ def known_tables(tree: exp.Expression, ctx: GuardContext) -> None:
         full = ".".join(part for part in (catalog, db, name) if part)
         if ctx.policy.is_system_catalog(name, db) or (
             catalog and ctx.policy.is_system_catalog(db or name, catalog)
-        ):
+        ) or (db and db.lower() in ctx.system_schemas):
             raise Refused(
                 "known_tables",
                 f"{full} is a system catalog; the copilot reads only the warehouse's own tables.",
@@ -195,8 +199,7 @@ def known_tables(tree: exp.Expression, ctx: GuardContext) -> None:
 def _allowed_db_names(ctx: GuardContext) -> set[str]:
     allowed = {ctx.schema.db_schema.lower()} if ctx.schema.db_schema else set()
     # The default schema names each dialect gives its tables when none is configured.
-    allowed |= {"sqlite": {"main"}, "postgres": {"public"}, "tsql": {"dbo"}}.get(ctx.write, set())
-    return allowed
+    return allowed | ctx.default_schemas
 
 
 # sqlglot models AND, OR and XOR as functions; they are operators, always allowed.
