@@ -47,7 +47,13 @@ class Executor:
 
     @property
     def dialect(self) -> str:
+        """The warehouse's dialect as the registry names it (copilot/core/dialects)."""
         return self.guard.dialect
+
+    @property
+    def sqlglot_dialect(self) -> str:
+        """The dialect sqlglot writes and reads for this warehouse."""
+        return self.warehouse.sqlglot_dialect
 
     @property
     def row_cap(self) -> int:

@@ -115,7 +115,7 @@ class Engine:
                           final=parsed.final, total_ms=_ms(started))
         plan, tree = parsed.plan, parsed.tree
         to_sql_ms = _ms(started)
-        generated = tree.sql(dialect=run.dialect)  # as pairs and downloads read it
+        generated = tree.sql(dialect=run.sqlglot_dialect)  # as pairs and downloads read it
         try:
             executed = run.attempt(tree)
         except CopilotError as exc:

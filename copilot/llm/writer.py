@@ -89,7 +89,7 @@ class LLMWriter:
             trace = replace(trace, requests=trace.requests + reply.attempts,
                             tokens_used=trace.tokens_used + reply.prompt_tokens
                             + reply.completion_tokens)
-            draft = read_reply(reply.text, run.dialect)
+            draft = read_reply(reply.text, run.sqlglot_dialect)
             if draft.declined:
                 trace = replace(trace, error=f"The LLM says it cannot answer: {draft.declined}",
                                 failure="declined")
