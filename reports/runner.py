@@ -24,15 +24,8 @@ from copilot.core.statedb import now_text
 from copilot.engine.labels import column_labels
 from copilot.services import Services
 from reports.alerts import evaluate
-from reports.delivery import (
-    Attachment,
-    Channel,
-    EmailChannel,
-    FolderChannel,
-    ReportMessage,
-    WebhookChannel,
-    deliver_one,
-)
+from reports.channels.registry import CHANNELS
+from reports.delivery import Attachment, Channel, ReportMessage, deliver_one
 from reports.ledger import DeliveryLedger
 from reports.model import ReportError, ReportRun, ReportTemplate, RunState
 from reports.render import MIME, render_report
@@ -168,23 +161,10 @@ class ReportRunner:
         return datetime.now(UTC) - ended < timedelta(minutes=template.alert.grace_minutes)
 
     def channels(self, template: ReportTemplate) -> list[Channel]:
-        settings = self.services.settings
-        recipients = template.recipients
-        channels: list[Channel] = []
-        if recipients.emails:
-            if not settings.smtp_host:
-                raise ReportError("The report has email recipients but no SMTP server is set "
-                                  "(OPSCOPILOT_SMTP_HOST).")
-            channels.append(EmailChannel(
-                host=settings.smtp_host, port=settings.smtp_port,
-                security=settings.smtp_security,  # type: ignore[arg-type]
-                username=settings.smtp_user, password=settings.smtp_password,
-                sender=settings.smtp_sender or f"opscopilot@{settings.smtp_host}",
-                recipients=recipients.emails))
-        channels += [WebhookChannel(kind="slack", url=u) for u in recipients.slack]
-        channels += [WebhookChannel(kind="teams", url=u) for u in recipients.teams]
-        channels += [FolderChannel(folder=Path(f)) for f in recipients.folders]
-        return channels
+        """The template's delivering objects, channel by channel in the registry's order
+        (positions the delivery ledger and a recovered run rely on)."""
+        return [channel for name, destinations in template.recipients.destinations
+                for channel in CHANNELS[name].channels(self.services.settings, destinations)]
 
     def log(self, run: ReportRun, by: str, template: ReportTemplate | None = None) -> ReportRun:
         """Audit a run as it ended; returns it."""

@@ -99,7 +99,7 @@ def test_create_from_a_widget_run_now_pause_and_read_the_log(
     app.segmented_control(key="new_report_source").set_value("widget").run()
     app.selectbox(key="new_report_widget").set_value(WIDGET)
     app.multiselect(key="new_report_formats").set_value(["csv", "pdf"])
-    app.text_input(key="new_report_folders").set_value(str(page_env / "share"))
+    app.text_input(key="new_report_to_folder").set_value(str(page_env / "share"))
     app.text_input(key="new_report_tz").set_value("Europe/London")
     app.button(key="new_report_save").click().run()
     assert not app.exception, app.exception
