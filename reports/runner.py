@@ -118,7 +118,9 @@ class ReportRunner:
             columns=rendered.columns, rows=rendered.head[:10],
             attachments=tuple(Attachment(p.name, p.read_bytes(), MIME[p.suffix[1:]])
                               for p in rendered.files),
-            link=self.services.settings.app_url)
+            link=self.services.settings.app_url, report=template.name,
+            run_at=run_at.isoformat(timespec="seconds"), as_of=as_of.isoformat(),
+            row_count=rendered.row_count, interpretation=interpretation)
         channels = self.channels(template)
         assert run.id is not None
         self.ledger.plan(run.id, message, run.files, [(c.name, c.target) for c in channels])
