@@ -9,6 +9,7 @@ from types import MappingProxyType
 from reports.channels.base import ChannelKind
 from reports.channels.email import EMAIL
 from reports.channels.folder import FOLDER
+from reports.channels.json_webhook import JSON_WEBHOOK
 from reports.channels.slack import SLACK
 from reports.channels.teams import TEAMS
 
@@ -19,6 +20,7 @@ _KINDS: tuple[ChannelKind, ...] = (
     SLACK,
     TEAMS,
     FOLDER,
+    JSON_WEBHOOK,
 )
 
 CHANNELS: Mapping[str, ChannelKind] = MappingProxyType({kind.name: kind for kind in _KINDS})
