@@ -18,6 +18,7 @@ import streamlit as st
 
 from app_pages.state import dashboards
 from copilot.core.plaintext import markdown_text
+from reports.channels.registry import CHANNELS
 from reports.model import DAYS, FORMATS, Alert, Recipients, ReportError, ReportTemplate, Schedule
 from reports.service import ReportService
 
@@ -189,6 +190,16 @@ def _lines(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.replace(",", "\n").splitlines() if p.strip())
 
 
+def _recipients_input(current: Recipients, key: str) -> Callable[[], Recipients]:
+    """One field per registered channel, two to a row, in the registry's order; what makes
+    their Recipients, called on Save (each channel then checks its destinations)."""
+    cells = st.columns(2)
+    typed = {name: cells[n % 2].text_input(kind.label, value=", ".join(current[name]),
+                                           placeholder=kind.hint, key=f"{key}_to_{name}")
+             for n, (name, kind) in enumerate(CHANNELS.items())}
+    return lambda: Recipients({name: _lines(text) for name, text in typed.items()})
+
+
 def report_form(svc: ReportService, current: ReportTemplate | None, key: str,
                 user: str) -> ReportTemplate | None:
     """The template the form describes when "Save" is clicked, else None; ReportError when
@@ -200,13 +211,7 @@ def report_form(svc: ReportService, current: ReportTemplate | None, key: str,
     formats = st.multiselect("Formats", FORMATS, default=list(base.formats),
                              key=f"{key}_formats")
     schedule = _schedule_input(base.schedule, key)
-    r = base.recipients
-    left, right = st.columns(2)
-    emails = left.text_input("Email recipients", value=", ".join(r.emails), key=f"{key}_emails")
-    folders = right.text_input("Folders (local or mounted share)", value=", ".join(r.folders),
-                               key=f"{key}_folders")
-    slack = left.text_input("Slack webhooks", value=", ".join(r.slack), key=f"{key}_slack")
-    teams = right.text_input("Teams webhooks", value=", ".join(r.teams), key=f"{key}_teams")
+    recipients = _recipients_input(base.recipients, key)
     skip = st.checkbox("Skip when empty", value=base.skip_when_empty, key=f"{key}_skip")
     subject = st.text_input("Subject ({name} {rows} {as_of} {run_at} {value})",
                             value=base.subject, key=f"{key}_subject")
@@ -220,6 +225,6 @@ def report_form(svc: ReportService, current: ReportTemplate | None, key: str,
         name=name, sql=sql, question=question, relative=relative,
         interpretation=interpretation, formats=tuple(formats), skip_when_empty=skip,
         schedule=schedule(),
-        recipients=Recipients(_lines(emails), _lines(slack), _lines(teams), _lines(folders)),
+        recipients=recipients(),
         subject=subject, body=body, alert=alert,
         paused=base.paused, id=base.id, created_by=base.created_by)

@@ -17,7 +17,7 @@ import json
 import os
 import secrets
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -117,9 +117,10 @@ class DeliveryLedger:
     def plan(self, run_id: int, message: ReportMessage, files: tuple[str, ...],
              channels: list[tuple[str, str]]) -> None:
         """The message and one pending row per (channel, target), in one transaction."""
-        document = json.dumps({
-            "subject": message.subject, "body": message.body, "columns": message.columns,
-            "rows": message.rows, "link": message.link, "files": files}, default=str)
+        # Every field but the files' bytes, so a recovered run sends the same message.
+        kept = {f.name: getattr(message, f.name) for f in fields(message)
+                if f.name != "attachments"}
+        document = json.dumps({**kept, "files": files}, default=str)
         now = now_text()
         with self._engine.begin() as conn:
             conn.execute(update(_owners).where(_owners.c.run_id == run_id)

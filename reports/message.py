@@ -41,11 +41,18 @@ class ReportMessage:
     rows: tuple[tuple[object, ...], ...] = ()
     attachments: tuple[Attachment, ...] = ()
     link: str = ""  # the app or the full data; left out unless it is an http(s) URL
+    # What the run was, for channels that carry facts rather than prose (a JSON webhook);
+    # empty when a message is built by hand.
+    report: str = ""  # the template's name
+    run_at: str = ""  # ISO 8601, to the second, the server's local time
+    as_of: str = ""  # ISO date the result answers for
+    row_count: int | None = None  # rows of the whole result (`rows` holds the first few)
+    interpretation: str = ""
 
 
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    channel: str  # "email", "slack", "teams", "folder"
+    channel: str  # the channel's registered name: "email", "slack", "folder", ...
     target: str  # recipients, webhook host (the URL is a secret) or folder path
     ok: bool
     attempts: int

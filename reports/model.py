@@ -4,24 +4,26 @@ make, as plain values validated once when they are built."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from copilot.core.errors import CopilotError
+from reports.channels.base import DestinationError
+from reports.channels.registry import CHANNELS, RENAMED
+from reports.renderers.registry import RENDERERS
 
 __all__ = ["DAYS", "FORMATS", "Alert", "Recipients", "ReportError", "ReportRun",
            "ReportTemplate", "RunState", "Schedule"]
 
-Format = Literal["csv", "xlsx", "pdf"]
-FORMATS: tuple[Format, ...] = ("csv", "xlsx", "pdf")
+FORMATS: tuple[str, ...] = tuple(RENDERERS)  # the registered file formats, in form order
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # partial: some channels failed; interrupted: the process running it stopped or it ran past
 # the time limit, and what it had not started was completed by the reaper.
 RunState = Literal["working", "success", "partial", "error", "interrupted", "skipped",
                    "not triggered"]
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
-_EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
 
 
 class ReportError(CopilotError):
@@ -63,26 +65,49 @@ class Schedule:
         return f"{when} {self.timezone}" + (", weekdays only" if self.weekdays_only else "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Recipients:
-    """Where a report goes; webhook URLs are secrets and are never shown whole."""
+    """Where a report goes: destinations keyed by a registered channel's name
+    (reports/channels/registry.py), each checked by its channel, kept in the registry's
+    order. Webhook URLs are secrets and are never shown whole.
 
-    emails: tuple[str, ...] = ()
-    slack: tuple[str, ...] = ()
-    teams: tuple[str, ...] = ()
-    folders: tuple[str, ...] = ()
+    `Recipients({"email": [...], "json_webhook": [...]})` or `Recipients(email=[...])`; the
+    keys of templates saved before the registry (emails, folders) are read as their
+    channel's name.
+    """
 
-    def __post_init__(self) -> None:
-        for email in self.emails:
-            if not _EMAIL.fullmatch(email):
-                raise ReportError(f"{email!r} is not an email address.")
-        for url in (*self.slack, *self.teams):
-            if not re.match(r"https?://[^/\s]+/", url):
-                raise ReportError("A webhook must be an http(s) URL with a path.")
+    destinations: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def __init__(self, destinations: Mapping[str, Iterable[str]] | None = None, /,
+                 **by_channel: Iterable[str]) -> None:
+        found: dict[str, tuple[str, ...]] = {}
+        for key, values in {**(destinations or {}), **by_channel}.items():
+            name = RENAMED.get(key, key)
+            kind = CHANNELS.get(name)
+            if kind is None:
+                raise ReportError(f"There is no {key!r} channel; the channels are "
+                                  f"{', '.join(CHANNELS)}.")
+            listed = (values,) if isinstance(values, str) else tuple(values)
+            for value in listed:
+                try:
+                    kind.validate(value)
+                except DestinationError as exc:
+                    raise ReportError(str(exc)) from None
+            found[name] = found.get(name, ()) + listed
+        object.__setattr__(self, "destinations", tuple(
+            (name, found[name]) for name in CHANNELS if found.get(name)))
+
+    def __getitem__(self, channel: str) -> tuple[str, ...]:
+        """The destinations of one channel (none when it has none)."""
+        return dict(self.destinations).get(channel, ())
+
+    def as_dict(self) -> dict[str, list[str]]:
+        """Channel name -> destinations, as a template stores them."""
+        return {name: list(values) for name, values in self.destinations}
 
     @property
     def empty(self) -> bool:
-        return not (self.emails or self.slack or self.teams or self.folders)
+        return not self.destinations
 
 
 @dataclass(frozen=True)
@@ -117,7 +142,7 @@ class ReportTemplate:
     sql: str
     schedule: Schedule = field(default_factory=Schedule)
     recipients: Recipients = field(default_factory=Recipients)
-    formats: tuple[Format, ...] = ("csv",)
+    formats: tuple[str, ...] = ("csv",)  # names of reports/renderers/registry.py
     question: str = ""
     relative: bool = False  # re-ask the question at each run, so periods move with the date
     interpretation: str = ""
@@ -135,8 +160,8 @@ class ReportTemplate:
             raise ReportError("A report needs a name of 1 to 120 characters.")
         if not self.sql.strip():
             raise ReportError(f"The report {self.name!r} has no SQL.")
-        if not self.formats or set(self.formats) - set(FORMATS):
-            raise ReportError(f"A report renders one or more of {', '.join(FORMATS)}.")
+        if not self.formats or set(self.formats) - set(RENDERERS):
+            raise ReportError(f"A report renders one or more of {', '.join(RENDERERS)}.")
 
 
 @dataclass(frozen=True)

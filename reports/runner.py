@@ -22,15 +22,8 @@ from copilot.core.settings import Settings
 from copilot.core.statedb import now_text
 from copilot.engine.labels import column_labels
 from reports.alerts import evaluate
-from reports.delivery import (
-    Attachment,
-    Channel,
-    EmailChannel,
-    FolderChannel,
-    ReportMessage,
-    WebhookChannel,
-    deliver_one,
-)
+from reports.channels.registry import CHANNELS
+from reports.delivery import Attachment, Channel, ReportMessage, deliver_one
 from reports.ledger import DeliveryLedger
 from reports.model import ReportError, ReportRun, ReportTemplate, RunState
 from reports.render import MIME, render_report
@@ -127,7 +120,9 @@ class ReportRunner:
             columns=rendered.columns, rows=rendered.head[:10],
             attachments=tuple(Attachment(p.name, p.read_bytes(), MIME[p.suffix[1:]])
                               for p in rendered.files),
-            link=self.settings.app_url)
+            link=self.settings.app_url, report=template.name,
+            run_at=run_at.isoformat(timespec="seconds"), as_of=as_of.isoformat(),
+            row_count=rendered.row_count, interpretation=interpretation)
         channels = self.channels(template)
         assert run.id is not None
         self.ledger.plan(run.id, message, run.files, [(c.name, c.target) for c in channels])
@@ -170,23 +165,10 @@ class ReportRunner:
         return datetime.now(UTC) - ended < timedelta(minutes=template.alert.grace_minutes)
 
     def channels(self, template: ReportTemplate) -> list[Channel]:
-        settings = self.settings
-        recipients = template.recipients
-        channels: list[Channel] = []
-        if recipients.emails:
-            if not settings.smtp_host:
-                raise ReportError("The report has email recipients but no SMTP server is set "
-                                  "(OPSCOPILOT_SMTP_HOST).")
-            channels.append(EmailChannel(
-                host=settings.smtp_host, port=settings.smtp_port,
-                security=settings.smtp_security,  # type: ignore[arg-type]
-                username=settings.smtp_user, password=settings.smtp_password,
-                sender=settings.smtp_sender or f"opscopilot@{settings.smtp_host}",
-                recipients=recipients.emails))
-        channels += [WebhookChannel(kind="slack", url=u) for u in recipients.slack]
-        channels += [WebhookChannel(kind="teams", url=u) for u in recipients.teams]
-        channels += [FolderChannel(folder=Path(f)) for f in recipients.folders]
-        return channels
+        """The template's delivering objects, channel by channel in the registry's order
+        (positions the delivery ledger and a recovered run rely on)."""
+        return [channel for name, destinations in template.recipients.destinations
+                for channel in CHANNELS[name].channels(self.settings, destinations)]
 
     def log(self, run: ReportRun, by: str, template: ReportTemplate | None = None) -> ReportRun:
         """Audit a run as it ended; returns it."""

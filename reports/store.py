@@ -170,7 +170,7 @@ class ReportStore:
 
 
 def _definition(template: ReportTemplate) -> str:
-    data = asdict(template)
+    data = {**asdict(template), "recipients": template.recipients.as_dict()}
     return json.dumps({k: data[k] for k in _DEFINITION}, sort_keys=True)
 
 
@@ -182,7 +182,9 @@ def _template(row: Any) -> ReportTemplate:
         name=row.name, paused=bool(row.paused), id=row.id, created_by=row.created_by,
         updated_at=row.updated_at,
         schedule=Schedule(**{**schedule, "days": tuple(schedule["days"])}),
-        recipients=Recipients(**{k: tuple(v) for k, v in recipients.items()}),
+        # Keyed by channel name; the keys saved before the registry (emails, folders) are
+        # read as their channel's by Recipients itself.
+        recipients=Recipients(recipients),
         alert=Alert(**data.pop("alert")), formats=tuple(data.pop("formats")), **data,
     )
 

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app_pages.report_form import FREQUENCIES
 from copilot.core.settings import load_settings
 from copilot.wiring import build_services
+from reports.channels.registry import CHANNELS
 from reports.scheduler import _RUNNING
 from reports.store import ReportStore
 from tests.downloads import record_downloads
@@ -90,6 +91,33 @@ def test_the_form_shows_only_the_fields_that_apply(page_env: Path) -> None:
         assert _shown(app, every_alert) == fields, kind
 
 
+def test_the_form_has_one_destinations_field_per_registered_channel(page_env: Path) -> None:
+    app = _run()
+    fields = {f"new_report_to_{name}": kind.label for name, kind in CHANNELS.items()}
+    assert _shown(app, set(fields)) == set(fields)
+    assert {key: app.text_input(key=key).label for key in fields} == fields
+
+    # A destination is checked by its channel when the report is saved, naming no secret.
+    app.text_input(key="new_report_name").set_value("Tickets")
+    app.segmented_control(key="new_report_source").set_value("sql").run()
+    app.text_area(key="new_report_sql").set_value("SELECT COUNT(*) FROM trades")
+    app.text_input(key="new_report_to_json_webhook").set_value(
+        "http://tickets.bank.example/hooks/s3cr3t")
+    app.button(key="new_report_save").click().run()
+    shown = app.error[0].value.replace("\u2060", "")  # the page keeps "://" from linking
+    assert "A JSON webhook must be an https:// URL" in shown and "s3cr3t" not in shown
+    app.text_input(key="new_report_to_json_webhook").set_value(
+        "https://tickets.bank.example/hooks/s3cr3t, https://chatops.bank.example/in")
+    app.button(key="new_report_save").click().run()
+    assert not app.exception, app.exception
+    [saved] = ReportStore(load_settings().state_url).templates()
+    assert saved.recipients.destinations == (("json_webhook", (
+        "https://tickets.bank.example/hooks/s3cr3t", "https://chatops.bank.example/in")),)
+    # Opened to edit, the field shows what was saved.
+    assert app.text_input(key=f"edit_{saved.id}_to_json_webhook").value == (
+        "https://tickets.bank.example/hooks/s3cr3t, https://chatops.bank.example/in")
+
+
 def test_create_from_a_widget_run_now_pause_and_read_the_log(
         page_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     downloads = record_downloads(monkeypatch)
@@ -99,7 +127,7 @@ def test_create_from_a_widget_run_now_pause_and_read_the_log(
     app.segmented_control(key="new_report_source").set_value("widget").run()
     app.selectbox(key="new_report_widget").set_value(WIDGET)
     app.multiselect(key="new_report_formats").set_value(["csv", "pdf"])
-    app.text_input(key="new_report_folders").set_value(str(page_env / "share"))
+    app.text_input(key="new_report_to_folder").set_value(str(page_env / "share"))
     app.text_input(key="new_report_tz").set_value("Europe/London")
     app.button(key="new_report_save").click().run()
     assert not app.exception, app.exception

@@ -236,6 +236,20 @@ def test_a_webhook_failing_twice_succeeds_on_the_third_attempt() -> None:
     assert sleeps == [0.5, 1.0]
 
 
+def test_a_webhook_refusing_the_request_is_not_tried_again_but_a_rate_limit_is() -> None:
+    sleeps = Sleeps()
+    with WebhookReceiver(statuses=(404,)) as gone, WebhookReceiver(statuses=(429,)) as busy:
+        refused, limited = deliver_all(MESSAGE, [
+            WebhookChannel(kind="slack", url=gone.url()),
+            WebhookChannel(kind="teams", url=busy.url("/workflows/x/invoke?sig=s3cr3tT0ken"))],
+            retries=2, sleep=sleeps)
+    # A 4xx is the URL or the document: the same request gets the same answer.
+    assert not refused.ok and refused.attempts == 1 and len(gone.posts) == 1
+    assert "HTTP 404" in refused.error
+    assert limited.ok and limited.attempts == 2 and sleeps == [0.5]
+    _assert_no_secret((refused, limited), "s3cr3tT0ken", "/services", "/workflows")
+
+
 def test_a_webhook_that_keeps_failing_is_reported_while_the_others_deliver(
         tmp_path: Path) -> None:
     with WebhookReceiver(then_status=500) as broken, WebhookReceiver() as teams, \

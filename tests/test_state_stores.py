@@ -300,12 +300,16 @@ def test_the_ledger_keeps_the_message_and_moves_each_channel_once(state_url: str
     assert ledger.owner(11).alive() is True and ledger.owner(12) is None
     assert ledger.message(11) is None
     message = ReportMessage(UNICODE, LONG, ("a", "b"), (("x", None), (UNICODE, 1.5)),
-                            link="https://app.example")
+                            link="https://app.example", report=UNICODE,
+                            run_at="2026-11-20T07:00:00", as_of="2026-11-20", row_count=2,
+                            interpretation=LONG)
     channels = [("email", "ops@bank.example"), ("slack", "h.example"), ("folder", UNICODE)]
     ledger.plan(11, message, (f"/r/{UNICODE}.csv",), channels)
     fields, files = ledger.message(11)
     assert fields == {"subject": UNICODE, "body": LONG, "columns": ("a", "b"),
-                      "rows": (("x", None), (UNICODE, 1.5)), "link": "https://app.example"}
+                      "rows": (("x", None), (UNICODE, 1.5)), "link": "https://app.example",
+                      "report": UNICODE, "run_at": "2026-11-20T07:00:00",
+                      "as_of": "2026-11-20", "row_count": 2, "interpretation": LONG}
     assert files == (f"/r/{UNICODE}.csv",)
     owed = [(o.position, o.channel, o.target) for o in ledger.owed(11)]
     assert owed == [(p, c, t) for p, (c, t) in enumerate(channels)]
