@@ -72,9 +72,9 @@ _SETTLED = """() => !document.querySelector('[data-testid="stStatusWidget"]')
 
 def _trained_demo(folder: Path, trades: int) -> Path:
     """A data folder with the demo warehouse built and trained: the first launch done."""
-    from copilot.core.settings import load_settings
     from copilot.demo import build_demo_warehouse
     from copilot.services import build_services
+    from copilot.settings import load_settings
 
     data = folder / "data"
     data.mkdir()

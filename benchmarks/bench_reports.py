@@ -28,9 +28,9 @@ AS_OF = dt.date(2026, 11, 20)
 
 
 def _lateness(templates: int) -> str:
-    from copilot.core.settings import load_settings
     from copilot.demo import build_demo_warehouse
     from copilot.services import build_services
+    from copilot.settings import load_settings
     from reports.model import ReportTemplate, Schedule
     from reports.runner import ReportRunner
     from reports.scheduler import ReportScheduler
@@ -43,7 +43,7 @@ def _lateness(templates: int) -> str:
         settings = load_settings({"OPSCOPILOT_DATA_DIR": str(data),
                                   "OPSCOPILOT_AS_OF": AS_OF.isoformat()},
                                  env_file=data / "none")
-        runner = ReportRunner(build_services(settings), ReportStore(settings.state_url))
+        runner = ReportRunner(build_services(settings), ReportStore(settings.state.url))
         for number in range(templates):
             runner.store.save(ReportTemplate(
                 name=f"report {number:03d}", schedule=Schedule("cron", cron="* * * * *"),

@@ -71,8 +71,8 @@ def _synthetic_glossary(folder: Path) -> Path:
 
 
 def _services(data: Path, **env: str) -> Services:
-    from copilot.core.settings import load_settings
     from copilot.services import build_services
+    from copilot.settings import load_settings
 
     settings = load_settings({"OPSCOPILOT_DATA_DIR": str(data), **env},
                              env_file=data / "no.env")

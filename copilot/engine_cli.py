@@ -101,14 +101,15 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     _check_follow_ups(questions)  # before anything is asked: a wrong id is the file's error
     as_of = args.as_of or (date.fromisoformat(str(document["as_of"]))
                            if isinstance(document, dict) and document.get("as_of")
-                           else settings.effective_as_of())
-    warehouse = Warehouse(args.db or settings.warehouse_url, timeout_s=settings.query_timeout_s,
-                          db_schema=None if args.db else settings.warehouse_schema or None)
+                           else settings.warehouse.effective_as_of())
+    warehouse = Warehouse(args.db or settings.warehouse.url,
+                          timeout_s=settings.warehouse.query_timeout_s,
+                          db_schema=None if args.db else settings.warehouse.schema or None)
     guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect=warehouse.dialect,
-                  row_cap=settings.row_cap, policy=guard_policy(settings))
+                  row_cap=settings.warehouse.row_cap, policy=guard_policy(settings))
     # A throwaway profile of this warehouse with the configured glossary: eval never
     # writes to the state database or the training store.
-    content = build_content(warehouse, load_glossary(args.glossary or settings.glossary_dir),
+    content = build_content(warehouse, load_glossary(args.glossary or settings.app.glossary_dir),
                             partial(run_guarded, guard, warehouse))
     engine = Engine(content)
     scored = right = asked_llm = by_llm = 0

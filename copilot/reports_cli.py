@@ -37,7 +37,7 @@ def _runner(settings: Settings):
     from reports.store import ReportStore
 
     services = build_services(settings)
-    return ReportRunner(services, ReportStore(settings.state_url))
+    return ReportRunner(services, ReportStore(settings.state.url))
 
 
 def run_scheduler(_args: argparse.Namespace, settings: Settings) -> int:
@@ -76,7 +76,7 @@ def run_reports(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(recovered)} run(s) recovered")
         return 0
     template = runner.store.template(args.name)
-    run = runner.run(template, trigger="manual", by=settings.user)
+    run = runner.run(template, trigger="manual", by=settings.app.user)
     _print_run(run)
     return RUN_EXIT_STATUS.get(run.state, 1)
 

@@ -87,7 +87,7 @@ class Services:
         `conversation` it may edit the previous turn; ask the next in conversation.after(it).
         AuditError propagates: an answer that could not be audited must not be shown.
         """
-        day = as_of or self.settings.effective_as_of()
+        day = as_of or self.settings.warehouse.effective_as_of()
         version_key = ""
         try:
             version = self.trainer.require_trained()
@@ -109,7 +109,7 @@ class Services:
         text, size = audited_text(question)
         details.update(size | turn_details(conversation, answer))
         record_id = self.audit.append(_answer_record(
-            answer, channel=channel, user=user or self.settings.user, question=text,
+            answer, channel=channel, user=user or self.settings.app.user, question=text,
             outcome=answer.status, profile_version=version_key,
             details=json.dumps(details, default=str),
         ))
@@ -267,7 +267,7 @@ class Services:
                                 truncated=result.truncated, confidence=1.0,
                                 total_ms=_now_ms(started))
         self.audit.append(_answer_record(
-            answer, channel=channel, user=user or self.settings.user, question=question,
+            answer, channel=channel, user=user or self.settings.app.user, question=question,
             outcome="blocked" if verdict.statement is None else answer.status,
         ))
         return answer
@@ -284,7 +284,7 @@ class Services:
         started = time.perf_counter()
         result = self.warehouse.execute(verdict.statement)
         self.audit.append(AuditRecord(
-            channel="ask", outcome="answered", user=user or self.settings.user,
+            channel="ask", outcome="answered", user=user or self.settings.app.user,
             question=f"{answer.question} (full download)", sql_run=verdict.sql or "",
             engine=_engine_name(answer), tables=verdict.tables,
             row_count=result.row_count, duration_ms=_now_ms(started),
@@ -296,7 +296,7 @@ class Services:
                  user: str | None = None) -> None:
         """Record feedback on an answer; "correct" trains its question/SQL as a verified pair
         (a new profile version). Nothing is trained from an answer nobody confirmed."""
-        who = user or self.settings.user
+        who = user or self.settings.app.user
         self.audit.append(AuditRecord(
             channel="ask", outcome="recorded", user=who, question=answer.question,
             sql_run=answer.sql or "", engine="user",
@@ -371,9 +371,9 @@ def ensure_demo_warehouse(settings: Settings) -> DemoSummary | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     return build_demo_warehouse(
         path,
-        as_of=settings.effective_as_of(),
-        seed=settings.demo_seed,
-        trades=settings.demo_trades,
+        as_of=settings.warehouse.effective_as_of(),
+        seed=settings.app.demo_seed,
+        trades=settings.app.demo_trades,
     )
 
 
@@ -383,7 +383,8 @@ def ensure_demo_trained(services: Services) -> ProfileVersion | None:
     if not settings.uses_demo_warehouse or services.trainer.active() is not None:
         return None
     return services.trainer.train(
-        load_glossary(settings.glossary_dir), by=settings.user, note="first launch of the demo"
+        load_glossary(settings.app.glossary_dir), by=settings.app.user,
+        note="first launch of the demo"
     )
 
 
@@ -392,7 +393,7 @@ def draft_from_warehouse(warehouse: Warehouse, settings: Settings) -> GlossaryDr
     as training samples them (guarded, read-only); for the page and `glossary draft`."""
     schema = warehouse.schema(refresh=True)
     guard = Guard(GuardSchema.from_warehouse(schema), dialect=warehouse.dialect,
-                  row_cap=settings.row_cap, policy=guard_policy(settings))
+                  row_cap=settings.warehouse.row_cap, policy=guard_policy(settings))
     values = sample_values(schema, partial(run_guarded, guard, warehouse),
                            db_schema=warehouse.db_schema)
     return draft_glossary(schema, values.columns, source=warehouse.display_url)
@@ -400,7 +401,8 @@ def draft_from_warehouse(warehouse: Warehouse, settings: Settings) -> GlossaryDr
 
 def guard_policy(settings: Settings) -> Policy:
     """The guard policy in force: the configured file, else the one shipped."""
-    return load_policy(settings.guard_policy) if settings.guard_policy else default_policy()
+    policy = settings.warehouse.guard_policy
+    return load_policy(policy) if policy else default_policy()
 
 
 def build_services(settings: Settings) -> Services:
@@ -408,18 +410,18 @@ def build_services(settings: Settings) -> Services:
     trainer; on the embedded demo, train the demo profile when it never was."""
     ensure_demo_warehouse(settings)
     warehouse = Warehouse(
-        settings.warehouse_url,
-        timeout_s=settings.query_timeout_s,
-        db_schema=settings.warehouse_schema or None,
+        settings.warehouse.url,
+        timeout_s=settings.warehouse.query_timeout_s,
+        db_schema=settings.warehouse.schema or None,
     )
     guard = Guard(
         GuardSchema.from_warehouse(warehouse.schema()),
         dialect=warehouse.dialect,
-        row_cap=settings.row_cap,
+        row_cap=settings.warehouse.row_cap,
         policy=guard_policy(settings),
     )
-    assert settings.chroma_dir is not None  # filled by Settings
-    audit = AuditLog(settings.audit_url)
+    assert settings.state.chroma_dir is not None  # filled by Settings
+    audit = AuditLog(settings.audit.url)
 
     def training_changed(version: ProfileVersion, what: str, by: str) -> None:
         audit.append(AuditRecord(channel="training", outcome="recorded", user=by,
@@ -427,15 +429,15 @@ def build_services(settings: Settings) -> Services:
                                  app_version=__version__))
 
     trainer = Trainer(
-        profile=settings.profile,
-        repository=ProfileRepository(settings.state_url),
-        store=TrainingStore(settings.chroma_dir, MiniLMEmbedder()),
+        profile=settings.app.profile,
+        repository=ProfileRepository(settings.state.url),
+        store=TrainingStore(settings.state.chroma_dir, MiniLMEmbedder()),
         warehouse=warehouse,
         query=partial(run_guarded, guard, warehouse),
         check=guard.check,
         on_change=training_changed,
     )
     services = Services(settings=settings, warehouse=warehouse, guard=guard, trainer=trainer,
-                        audit=audit, llm_settings=LLMSettingsStore(settings.state_url))
+                        audit=audit, llm_settings=LLMSettingsStore(settings.state.url))
     ensure_demo_trained(services)
     return services

@@ -22,7 +22,7 @@ class DashboardService:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._audit = partial(services.record, "dashboard")
-        self.store = DashboardStore(services.settings.state_url)
+        self.store = DashboardStore(services.settings.state.url)
         self.runner = WidgetRunner(services, self.store)
 
     def dashboard(self, name: str, *, by: str) -> Dashboard:
@@ -108,11 +108,11 @@ class DashboardService:
         settings = self.services.settings
         if not settings.uses_demo_warehouse or self.store.dashboards():
             return None
-        dashboard = self._created(MORNING_CHECK, settings.user)
+        dashboard = self._created(MORNING_CHECK, settings.app.user)
         for title, question, chart, refresh in MORNING_CHECK_WIDGETS:
             answer = self.services.ask(question, as_of=as_of, channel="dashboard",
-                                       user=settings.user, use_llm=False)
+                                       user=settings.app.user, use_llm=False)
             if answer.status == "answered":
                 self.save_answer(answer, dashboard=MORNING_CHECK, title=title, chart=chart,
-                                 refresh=refresh, by=settings.user)
+                                 refresh=refresh, by=settings.app.user)
         return dashboard

@@ -50,17 +50,17 @@ class ReportRunner:
     def __init__(self, services: Services, store: ReportStore) -> None:
         self.services = services
         self.store = store
-        self.ledger = DeliveryLedger(services.settings.state_url)
+        self.ledger = DeliveryLedger(services.settings.state.url)
         settings = services.settings
-        assert settings.reports_dir is not None
-        self.output_dir: Path = settings.reports_dir
+        assert settings.reports.dir is not None
+        self.output_dir: Path = settings.reports.dir
 
     def run(self, template: ReportTemplate, *, trigger: str = "manual",
             scheduled_for: datetime | None = None, as_of: date | None = None,
             by: str = "") -> ReportRun:
         """Run `template` now; the logged run (never raises for a failed run)."""
         assert template.id is not None
-        key = (self.services.settings.state_url, template.id)
+        key = (self.services.settings.state.url, template.id)
         with _LOCKS_GUARD:
             lock = _LOCKS.setdefault(key, threading.Lock())
         started = ReportRun(template.id, template.name, trigger,  # type: ignore[arg-type]
@@ -78,7 +78,8 @@ class ReportRunner:
             assert run.id is not None
             self.ledger.claim(run.id)
             try:
-                run = self._run(template, run, as_of or self.services.settings.effective_as_of())
+                run = self._run(template, run,
+                                as_of or self.services.settings.warehouse.effective_as_of())
             except CopilotError as exc:
                 run = replace(run, state="error", error=str(exc))
             except Exception as exc:  # a bug must still leave an honest run log entry
@@ -125,7 +126,7 @@ class ReportRunner:
             columns=rendered.columns, rows=rendered.head[:10],
             attachments=tuple(Attachment(p.name, p.read_bytes(), MIME[p.suffix[1:]])
                               for p in rendered.files),
-            link=self.services.settings.app_url)
+            link=self.services.settings.app.url)
         channels = self.channels(template)
         assert run.id is not None
         self.ledger.plan(run.id, message, run.files, [(c.name, c.target) for c in channels])
@@ -172,14 +173,14 @@ class ReportRunner:
         recipients = template.recipients
         channels: list[Channel] = []
         if recipients.emails:
-            if not settings.smtp_host:
+            if not settings.smtp.host:
                 raise ReportError("The report has email recipients but no SMTP server is set "
                                   "(OPSCOPILOT_SMTP_HOST).")
             channels.append(EmailChannel(
-                host=settings.smtp_host, port=settings.smtp_port,
-                security=settings.smtp_security,  # type: ignore[arg-type]
-                username=settings.smtp_user, password=settings.smtp_password,
-                sender=settings.smtp_sender or f"opscopilot@{settings.smtp_host}",
+                host=settings.smtp.host, port=settings.smtp.port,
+                security=settings.smtp.security,  # type: ignore[arg-type]
+                username=settings.smtp.user, password=settings.smtp.password,
+                sender=settings.smtp.sender or f"opscopilot@{settings.smtp.host}",
                 recipients=recipients.emails))
         channels += [WebhookChannel(kind="slack", url=u) for u in recipients.slack]
         channels += [WebhookChannel(kind="teams", url=u) for u in recipients.teams]
@@ -193,7 +194,7 @@ class ReportRunner:
             outcome = _OUTCOMES[delivered_state(run.deliveries)] if run.deliveries else "error"
         digests = {Path(f).name: file_sha256(Path(f)) for f in run.files if Path(f).exists()}
         self.services.audit.append(AuditRecord(
-            channel="report", outcome=outcome, user=by or self.services.settings.user,  # type: ignore[arg-type]
+            channel="report", outcome=outcome, user=by or self.services.settings.app.user,  # type: ignore[arg-type]
             question=f"report {run.template_name!r} ({run.trigger})",
             sql_run=template.sql if template else "", row_count=run.row_count,
             reason=run.error if run.state != "success" else "",

@@ -23,7 +23,7 @@ class ReportService:
     def __init__(self, services: Services, *, start_scheduler: bool = True) -> None:
         self.services = services
         self._audit = partial(services.record, "report")
-        self.store = ReportStore(services.settings.state_url)
+        self.store = ReportStore(services.settings.state.url)
         self.runner = ReportRunner(services, self.store)
         self.scheduler = ReportScheduler.start_for(self.runner) if start_scheduler else None
 

@@ -16,10 +16,10 @@ from app_pages import answer_view
 from app_pages.ask_intro import example_questions
 from copilot.core.audit import AuditLog
 from copilot.core.plaintext import markdown_text
-from copilot.core.settings import load_settings
 from copilot.engine.answer import Engine
 from copilot.engine.labels import NONE
 from copilot.services import Services, build_services
+from copilot.settings import load_settings
 from copilot.values import Answer, ChartSpec
 from dashboards.seed import MORNING_CHECK
 from dashboards.service import DashboardService

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from copilot.core.settings import load_settings
 from copilot.services import build_services
+from copilot.settings import load_settings
 from tests.downloads import record_downloads
 
 

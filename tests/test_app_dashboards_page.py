@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from copilot.core.audit import AuditLog
 from copilot.core.filenames import download_name
-from copilot.core.settings import load_settings
 from copilot.services import build_services
+from copilot.settings import load_settings
 from dashboards.model import Widget
 from dashboards.seed import MORNING_CHECK, MORNING_CHECK_WIDGETS
 from dashboards.service import DashboardService

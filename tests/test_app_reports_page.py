@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.report_form import FREQUENCIES
-from copilot.core.settings import load_settings
 from copilot.services import build_services
+from copilot.settings import load_settings
 from reports.scheduler import _RUNNING
 from reports.store import ReportStore
 from tests.downloads import record_downloads
@@ -151,7 +151,7 @@ def test_an_answer_of_this_session_becomes_a_report(page_env: Path) -> None:
     app.text_input(key="new_report_name").set_value("Fails this month")
     app.button(key="new_report_save").click().run()
     assert not app.exception, app.exception
-    [saved] = ReportStore(settings.state_url).templates()
+    [saved] = ReportStore(settings.state.url).templates()
     assert saved.question == "fails by counterparty this month" and saved.relative
     assert saved.sql == answer.generated_sql
 

@@ -169,8 +169,8 @@ def test_postgres_refuses_update_delete_and_truncate(postgres: PostgresServer,
 
 
 def test_every_question_and_training_change_writes_one_record(trained_data: Path) -> None:
-    from copilot.core.settings import load_settings
     from copilot.services import build_services
+    from copilot.settings import load_settings
     from training.trainer import PairUpload
 
     settings = load_settings({"OPSCOPILOT_DATA_DIR": str(trained_data),

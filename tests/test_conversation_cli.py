@@ -18,8 +18,8 @@ import pytest
 
 from copilot.conversations import turn_details
 from copilot.core.audit import AuditLog, AuditRecord
-from copilot.core.settings import load_settings
 from copilot.services import build_services
+from copilot.settings import load_settings
 from copilot.values import Answer, Conversation
 
 ROOT = Path(__file__).resolve().parents[1]

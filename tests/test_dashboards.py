@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.core.settings import load_settings
 from copilot.services import build_services
+from copilot.settings import load_settings
 from dashboards.cache import ResultCache
 from dashboards.model import DashboardError, Refresh, Widget
 from dashboards.service import DashboardService

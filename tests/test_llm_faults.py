@@ -21,10 +21,10 @@ import pytest
 
 from copilot.core.errors import LLMError, LLMTimeout
 from copilot.core.guard import Guard
-from copilot.core.settings import load_settings
 from copilot.llm.client import ChatMessage, LLMExchangeError, OpenAICompatibleClient
 from copilot.llm.config import LLMConfig
 from copilot.services import Services, build_services
+from copilot.settings import load_settings
 from tests.llmserver import ScriptedLLM, Step
 
 AS_OF = "2026-11-20"

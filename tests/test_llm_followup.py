@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.core.settings import load_settings
 from copilot.services import Services, build_services
+from copilot.settings import load_settings
 from copilot.values import Conversation, Turn
 from tests.llmserver import ScriptedLLM
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.core.settings import load_settings
 from copilot.services import Services, build_services
+from copilot.settings import load_settings
 from tests.llmserver import ScriptedLLM, Seen, Step
 
 AS_OF = "2026-11-20"

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from copilot.core.audit import AuditRecord
-from copilot.core.settings import load_settings
 from copilot.services import build_services
+from copilot.settings import load_settings
 from reports.delivery import EmailChannel, ReportMessage, deliver_all
 from reports.model import Recipients, ReportRun, ReportTemplate
 from reports.recovery import recover_runs
@@ -73,7 +73,7 @@ def _env(data: Path, **more: str) -> dict[str, str]:
 
 def _runner(data: Path, **more: str) -> ReportRunner:
     settings = load_settings(_env(data, **more), env_file=data / "none")
-    return ReportRunner(build_services(settings), ReportStore(settings.state_url))
+    return ReportRunner(build_services(settings), ReportStore(settings.state.url))
 
 
 def _cli(data: Path, *args: str, **more: str) -> subprocess.Popen[str]:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from copilot.core.settings import load_settings
 from copilot.core.statedb import now_text
 from copilot.services import build_services
+from copilot.settings import load_settings
 from reports.model import Alert, Recipients, ReportRun, ReportTemplate
 from reports.runner import ReportRunner
 from reports.store import ReportStore
@@ -25,7 +25,7 @@ FAILS_SQL = ("SELECT s.currency, COUNT(*) AS fails FROM settlements s WHERE s.st
 def _runner(data: Path, **env: str) -> ReportRunner:
     settings = load_settings({"OPSCOPILOT_DATA_DIR": str(data), "OPSCOPILOT_AS_OF": "2026-11-20",
                               **env}, env_file=data / "none")
-    return ReportRunner(build_services(settings), ReportStore(settings.state_url))
+    return ReportRunner(build_services(settings), ReportStore(settings.state.url))
 
 
 @pytest.fixture

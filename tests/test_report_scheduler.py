@@ -13,8 +13,8 @@ import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from copilot.core.settings import load_settings
 from copilot.services import build_services
+from copilot.settings import load_settings
 from reports.model import ReportError, ReportTemplate, Schedule
 from reports.runner import ReportRunner
 from reports.scheduler import ReportScheduler
@@ -62,7 +62,7 @@ def runner(trained_data: Path) -> Iterator[ReportRunner]:
     settings = load_settings({"OPSCOPILOT_DATA_DIR": str(trained_data),
                               "OPSCOPILOT_AS_OF": "2026-11-20"}, env_file=trained_data / "x")
     services = build_services(settings)
-    yield ReportRunner(services, ReportStore(settings.state_url))
+    yield ReportRunner(services, ReportStore(settings.state.url))
 
 
 def _every_minute(runner: ReportRunner) -> ReportTemplate:
@@ -89,7 +89,7 @@ def test_a_run_missed_while_down_runs_once_on_start_as_catch_up(
     ReportScheduler.start_for(runner).shutdown()
     # The process was down for five minutes: the stored job is five every-minute runs late.
     # Edited in the job store itself, with no scheduler thread that could move it on.
-    store = SQLAlchemyJobStore(url=runner.services.settings.state_url, tablename="report_jobs")
+    store = SQLAlchemyJobStore(url=runner.services.settings.state.url, tablename="report_jobs")
     store.start(BackgroundScheduler(), "default")
     job = store.lookup_job(f"report-{template.id}")
     job.next_run_time = datetime.now(UTC) - timedelta(minutes=5)

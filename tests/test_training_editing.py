@@ -12,9 +12,9 @@ import pytest
 from newschemas.shipregistry.warehouse import build
 
 from copilot.core.errors import CopilotError, GlossaryError
-from copilot.core.settings import load_settings
 from copilot.core.warehouse import Warehouse
 from copilot.services import draft_from_warehouse
+from copilot.settings import load_settings
 from training.editing import (
     EditRefused,
     Target,
