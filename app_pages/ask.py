@@ -178,7 +178,7 @@ def render() -> None:
         st.warning(markdown_text(str(exc)))
         return
     left, middle, right = st.columns([1.3, 4, 1.4], vertical_alignment="bottom")
-    as_of: date = left.date_input("As of", value=svc.settings.effective_as_of(),
+    as_of: date = left.date_input("As of", value=svc.settings.warehouse.effective_as_of(),
                                   key="ask_as_of")
     middle.caption(ask_intro.as_of_line(as_of))
     if right.button("New conversation", key="ask_new", icon=":material/add_comment:",

@@ -155,7 +155,7 @@ def render() -> None:
         st.error(markdown_text(str(exc)))
         return
     user = current_user(svc.settings)
-    as_of = svc.settings.effective_as_of()
+    as_of = svc.settings.warehouse.effective_as_of()
     names = [d.name for d in boards.store.dashboards()]
     if "dashboard_next" in st.session_state:  # chosen by Create or Import on the last run
         st.session_state["dashboard_pick"] = st.session_state.pop("dashboard_next")

@@ -41,11 +41,11 @@ def render() -> None:
         st.error(markdown_text(str(exc)))
         return
     settings = svc.settings
-    as_of = settings.effective_as_of()
+    as_of = settings.warehouse.effective_as_of()
     st.caption(
         f"Warehouse: `{svc.warehouse.display_url}` ({svc.warehouse.dialect}) · "
         f"as of **{as_of:%a %d %b %Y}**"
-        + (" (override)" if settings.as_of else " (today)")
+        + (" (override)" if settings.warehouse.as_of else " (today)")
         + (" · embedded demo" if settings.uses_demo_warehouse else "")
     )
     if not schema.tables:

@@ -122,4 +122,4 @@ def render() -> None:
     _templates(svc, user)
     with st.expander("New report"):
         _save(svc, "new_report", None, user)
-    _run_log(svc, user, settings.as_of)
+    _run_log(svc, user, settings.warehouse.as_of)

@@ -6,7 +6,8 @@ import hashlib
 
 import streamlit as st
 
-from copilot.core.settings import Settings, load_settings
+from copilot.core.settings import Settings
+from copilot.settings import load_settings
 from copilot.wiring import Services, build_services, dashboards_of, reports_of
 from dashboards.service import DashboardService
 from reports.service import ReportService
@@ -20,7 +21,7 @@ def _cached_services(_settings: Settings, settings_key: str) -> Services:
 
 def _key(settings: Settings) -> str:
     # The LLM key is kept out of repr(); its hash still tells a rotated key from the old one.
-    return f"{settings!r} {hashlib.sha256(settings.llm_api_key.encode()).hexdigest()}"
+    return f"{settings!r} {hashlib.sha256(settings.llm.api_key.encode()).hexdigest()}"
 
 
 def services() -> Services:
@@ -33,7 +34,7 @@ def services() -> Services:
 def _cached_dashboards(_services: Services, settings_key: str) -> DashboardService:
     # One per process, so its result cache is shared by every browser session.
     boards = dashboards_of(_services)
-    boards.ensure_demo_dashboard(as_of=_services.settings.effective_as_of())
+    boards.ensure_demo_dashboard(as_of=_services.settings.warehouse.effective_as_of())
     return boards
 
 
@@ -48,10 +49,10 @@ def current_user(settings: Settings) -> str:
     configured or operating-system user."""
     try:
         if st.user.get("is_logged_in"):
-            return str(st.user.get("email") or st.user.get("name") or settings.user)
+            return str(st.user.get("email") or st.user.get("name") or settings.app.user)
     except Exception:  # no login configured, or an older Streamlit: fall back, never fail
         pass
-    return settings.user
+    return settings.app.user
 
 
 @st.cache_resource(show_spinner="Starting the report scheduler…")

@@ -99,12 +99,12 @@ def render() -> None:
         training_new.teach_section(svc, active, user)
 
     st.subheader("Train")
-    st.write(f"Glossary folder: `{settings.glossary_dir}`")
-    if not settings.uses_demo_warehouse and settings.glossary_dir.resolve() == DEMO_GLOSSARY:
+    st.write(f"Glossary folder: `{settings.app.glossary_dir}`")
+    if not settings.uses_demo_warehouse and settings.app.glossary_dir.resolve() == DEMO_GLOSSARY:
         st.caption("That is the demo's glossary, written for the demo warehouse: for this "
                    "warehouse, draft one above, or set OPSCOPILOT_GLOSSARY_DIR to your own.")
     if st.button("Train from the warehouse", key="train_now", type="primary"):
-        _run(lambda: trainer.train(load_glossary(settings.glossary_dir), by=settings.user,
+        _run(lambda: trainer.train(load_glossary(settings.app.glossary_dir), by=settings.app.user,
                                    note="trained on the Training page"),
              "Trained: version {version} is active.")
 
@@ -117,7 +117,7 @@ def render() -> None:
     with left:
         target = st.selectbox("Version to answer from", numbers, key="rollback_version")
         if st.button("Activate this version (roll back)", key="rollback"):
-            _run(lambda: trainer.activate(target, by=settings.user),
+            _run(lambda: trainer.activate(target, by=settings.app.user),
                  "Version {version} is active again.")
     with right:
         old = st.selectbox("Compare", numbers, index=len(numbers) - 1, key="diff_old")
@@ -129,13 +129,13 @@ def render() -> None:
                                   type=["yaml", "yml", "jsonl", "json"], key="pairs_upload")
     if pairs_file is not None and st.button("Add pairs", key="add_pairs"):
         _run(lambda: trainer.add_pairs(parse_pairs(pairs_file.getvalue().decode("utf-8"),
-                                                   pairs_file.name), by=settings.user),
+                                                   pairs_file.name), by=settings.app.user),
              "Pairs added: version {version} is active.")
     document = st.file_uploader("Document (Markdown or text)", type=["md", "txt"],
                                 key="document_upload")
     if document is not None and st.button("Add document", key="add_document"):
         _run(lambda: trainer.add_document(document.name, document.getvalue().decode("utf-8"),
-                                          by=settings.user),
+                                          by=settings.app.user),
              "Document added: version {version} is active.")
 
     if active is not None and active.content is not None:

@@ -96,7 +96,7 @@ def review_section(svc: Services, active: ProfileVersion, user: str) -> None:
 def connect_section(svc: Services, user: str) -> None:
     """Test the configured warehouse, draft its glossary, edit, train and download it."""
     st.subheader("Connect a new warehouse")
-    st.markdown("Warehouse: " + markdown_text(redact_url(svc.settings.warehouse_url)))
+    st.markdown("Warehouse: " + markdown_text(redact_url(svc.settings.warehouse.url)))
     buttons = st.container(horizontal=True)  # side by side, each as wide as its label
     if buttons.button("Test connection", key="test_connection", icon=":material/cable:"):
         try:

@@ -72,8 +72,8 @@ _SETTLED = """() => !document.querySelector('[data-testid="stStatusWidget"]')
 
 def _trained_demo(folder: Path, trades: int) -> Path:
     """A data folder with the demo warehouse built and trained: the first launch done."""
-    from copilot.core.settings import load_settings
     from copilot.demo import build_demo_warehouse
+    from copilot.settings import load_settings
     from copilot.wiring import build_services
 
     data = folder / "data"

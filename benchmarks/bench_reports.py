@@ -28,8 +28,8 @@ AS_OF = dt.date(2026, 11, 20)
 
 
 def _lateness(templates: int) -> str:
-    from copilot.core.settings import load_settings
     from copilot.demo import build_demo_warehouse
+    from copilot.settings import load_settings
     from copilot.wiring import build_services, report_runner
     from reports.model import ReportTemplate, Schedule
     from reports.scheduler import ReportScheduler

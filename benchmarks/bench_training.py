@@ -71,7 +71,7 @@ def _synthetic_glossary(folder: Path) -> Path:
 
 
 def _services(data: Path, **env: str) -> Services:
-    from copilot.core.settings import load_settings
+    from copilot.settings import load_settings
     from copilot.wiring import build_services
 
     settings = load_settings({"OPSCOPILOT_DATA_DIR": str(data), **env},

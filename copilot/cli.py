@@ -17,9 +17,10 @@ from typing import TextIO
 
 from copilot.core.errors import CopilotError
 from copilot.core.guard.guard import DIALECTS
-from copilot.core.settings import load_settings, settings_in_force
+from copilot.core.settings import settings_in_force
 from copilot.glossary_cli import add_glossary_commands
 from copilot.reports_cli import add_report_commands, run_reports, run_scheduler
+from copilot.settings import load_settings
 
 __all__ = ["main"]
 
@@ -138,14 +139,14 @@ def _sql_check(args: argparse.Namespace) -> int:
     if args.db is None:
         ensure_demo_warehouse(settings)
     warehouse = Warehouse(
-        args.db or settings.warehouse_url,
-        timeout_s=settings.query_timeout_s,
-        db_schema=None if args.db else settings.warehouse_schema or None,
+        args.db or settings.warehouse.url,
+        timeout_s=settings.warehouse.query_timeout_s,
+        db_schema=None if args.db else settings.warehouse.schema or None,
     )
     guard = Guard(
         GuardSchema.from_warehouse(warehouse.schema()),
         dialect=args.dialect,
-        row_cap=settings.row_cap,
+        row_cap=settings.warehouse.row_cap,
         policy=guard_policy(settings),
     )
     warehouse.dispose()
@@ -212,7 +213,7 @@ def _audit(args: argparse.Namespace) -> int:
     out = args.out or Path(f"audit-export.{args.format}")
     where = AuditFilter(since=args.since and args.since.isoformat(),
                         until=args.until and args.until.isoformat())
-    count = export_records(log, args.format, out, where, user=settings.user)
+    count = export_records(log, args.format, out, where, user=settings.app.user)
     print(f"exported {count} records to {out}")
     return 0
 
@@ -241,7 +242,7 @@ def _prepare(_args: argparse.Namespace) -> int:
     services = build_services(load_settings())
     tables = services.warehouse.schema().table_names
     seeded = dashboards_of(services).ensure_demo_dashboard(
-        as_of=services.settings.effective_as_of())
+        as_of=services.settings.warehouse.effective_as_of())
     print(f"ready: {services.warehouse.display_url} with {len(tables)} tables"
           + (f"; dashboard {seeded.name!r} built" if seeded else ""))
     return 0
@@ -269,7 +270,7 @@ def _refuse_undecodable(text: str) -> int:
     settings = load_settings()
     log = AuditLog.from_settings(settings)
     try:  # recorded, so that an attempt refused here is not lost either
-        Recorder(log, settings.user).record("cli", text[:4_000], outcome="blocked",
+        Recorder(log, settings.app.user).record("cli", text[:4_000], outcome="blocked",
                                             reason="an argument is not valid UTF-8")
     finally:
         log.dispose()

@@ -86,7 +86,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     _check_follow_ups(questions)  # before anything is asked: a wrong id is the file's error
     as_of = args.as_of or (date.fromisoformat(str(document["as_of"]))
                            if isinstance(document, dict) and document.get("as_of")
-                           else settings.effective_as_of())
+                           else settings.warehouse.effective_as_of())
     scored = right = asked_llm = by_llm = 0
     tally = EvalTally()
     # Each question's conversation after it was asked, by id: a follow_up_of question is
@@ -94,7 +94,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     conversations: dict[str, Conversation] = {}
     # The production objects, trained on the glossary in a throwaway folder: eval never
     # writes to the real state database, training store or audit trail.
-    glossary = args.glossary or settings.glossary_dir
+    glossary = args.glossary or settings.app.glossary_dir
     with throwaway_services(settings.for_warehouse(args.db), glossary) as services, \
             Path(args.out).open("w", encoding="utf-8") as out:
         gold = services.executor.capped(GOLD_ROWS)

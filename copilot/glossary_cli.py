@@ -55,7 +55,7 @@ def run_glossary(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         what = f"glossary {args.folder} marked reviewed"
         stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-        changed = mark_reviewed(args.folder, note=f"reviewed by {settings.user or 'unknown'} "
+        changed = mark_reviewed(args.folder, note=f"reviewed by {settings.app.user or 'unknown'} "
                                                   f"on {stamp}")
         if changed is None:
             what = f"glossary {args.folder} reviewed: it was not a draft"
@@ -74,8 +74,9 @@ def run_glossary(args: argparse.Namespace, settings: Settings) -> int:
 def _draft(args: argparse.Namespace, settings: Settings) -> tuple[GlossaryDraft, str]:
     if args.db is None:
         ensure_demo_warehouse(settings)
-    warehouse = Warehouse(args.db or settings.warehouse_url, timeout_s=settings.query_timeout_s,
-                          db_schema=None if args.db else settings.warehouse_schema or None)
+    warehouse = Warehouse(args.db or settings.warehouse.url,
+                          timeout_s=settings.warehouse.query_timeout_s,
+                          db_schema=None if args.db else settings.warehouse.schema or None)
     try:
         draft = draft_from_warehouse(executor_for(warehouse, settings))
     finally:
@@ -94,7 +95,7 @@ def _audit(settings: Settings, what: str, outcome: Outcome, reason: str, details
            seconds: float) -> None:
     log = AuditLog.from_settings(settings)
     try:
-        Recorder(log, settings.user).record("training", what, outcome=outcome, reason=reason,
+        Recorder(log, settings.app.user).record("training", what, outcome=outcome, reason=reason,
                                             details=details, duration_ms=seconds * 1000)
     finally:
         log.dispose()

@@ -72,7 +72,7 @@ def run_reports(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(recovered)} run(s) recovered")
         return 0
     template = runner.store.template(args.name)
-    run = runner.run(template, trigger="manual", by=settings.user)
+    run = runner.run(template, trigger="manual", by=settings.app.user)
     _print_run(run)
     return RUN_EXIT_STATUS.get(run.state, 1)
 

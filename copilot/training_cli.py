@@ -46,7 +46,7 @@ def _read(path: Path) -> str:
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
     """Run the train command; returns the exit status (3: not trained, for --status)."""
     services = build_services(settings.for_warehouse(args.db, args.profile))
-    trainer, user = services.trainer, settings.user
+    trainer, user = services.trainer, settings.app.user
     if args.status:
         active = trainer.active()
         if active is not None:
@@ -80,7 +80,7 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
     elif args.document:
         version = trainer.add_document(args.document.name, _read(args.document), by=user)
     else:
-        glossary = load_glossary(args.glossary or settings.glossary_dir)
+        glossary = load_glossary(args.glossary or settings.app.glossary_dir)
         version = trainer.train(glossary, by=user, note=args.note)
     print(f"active: profile {trainer.profile!r} version {version.version}")
     _print_version(version)

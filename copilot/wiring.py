@@ -16,7 +16,7 @@ from copilot.answering import Answering
 from copilot.core.audit import AuditLog, Recorder
 from copilot.core.executor import Executor
 from copilot.core.guard import Guard, GuardSchema, Policy, default_policy, load_policy
-from copilot.core.settings import Settings
+from copilot.core.settings import AuditSettings, Settings, StateSettings
 from copilot.core.warehouse import Warehouse
 from copilot.demo import DemoSummary, build_demo_warehouse
 from copilot.llm.admin import LLMAdmin
@@ -57,13 +57,14 @@ class Services:
 
 def guard_policy(settings: Settings) -> Policy:
     """The guard policy in force: the configured file, else the one shipped."""
-    return load_policy(settings.guard_policy) if settings.guard_policy else default_policy()
+    policy = settings.warehouse.guard_policy
+    return load_policy(policy) if policy else default_policy()
 
 
 def executor_for(warehouse: Warehouse, settings: Settings) -> Executor:
     """The guard over `warehouse`'s tables with the configured row cap and policy."""
     guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect=warehouse.dialect,
-                  row_cap=settings.row_cap, policy=guard_policy(settings))
+                  row_cap=settings.warehouse.row_cap, policy=guard_policy(settings))
     return Executor(guard, warehouse)
 
 
@@ -72,25 +73,25 @@ def build_services(settings: Settings) -> Services:
     audit trail, the trainer and what answers; on the embedded demo, train the demo profile
     when it never was."""
     ensure_demo_warehouse(settings)
-    warehouse = Warehouse(settings.warehouse_url, timeout_s=settings.query_timeout_s,
-                          db_schema=settings.warehouse_schema or None)
+    warehouse = Warehouse(settings.warehouse.url, timeout_s=settings.warehouse.query_timeout_s,
+                          db_schema=settings.warehouse.schema or None)
     executor = executor_for(warehouse, settings)
-    recorder = Recorder(AuditLog(settings.audit_url), settings.user)
-    assert settings.chroma_dir is not None  # filled by Settings
+    recorder = Recorder(AuditLog(settings.audit.url), settings.app.user)
+    assert settings.state.chroma_dir is not None  # filled by Settings
 
     def training_changed(version: ProfileVersion, what: str, by: str) -> None:
         recorder.record("training", what, by=by, profile_version=version.key)
 
     trainer = Trainer(
-        profile=settings.profile, repository=ProfileRepository(settings.state_url),
-        store=TrainingStore(settings.chroma_dir, MiniLMEmbedder()), warehouse=warehouse,
+        profile=settings.app.profile, repository=ProfileRepository(settings.state.url),
+        store=TrainingStore(settings.state.chroma_dir, MiniLMEmbedder()), warehouse=warehouse,
         query=executor.run, check=executor.check, on_change=training_changed)
-    llm = LLMAdmin(settings, LLMSettingsStore(settings.state_url), recorder)
+    llm = LLMAdmin(settings, LLMSettingsStore(settings.state.url), recorder)
     services = Services(
         settings=settings, warehouse=warehouse, executor=executor, recorder=recorder,
         trainer=trainer, llm=llm, training=TrainingActions(executor, trainer, recorder),
-        answering=Answering(executor, recorder, trainer, as_of=settings.effective_as_of,
-                            writer=llm.writer))
+        answering=Answering(executor, recorder, trainer,
+                            as_of=settings.warehouse.effective_as_of, writer=llm.writer))
     ensure_demo_trained(services)
     return services
 
@@ -98,7 +99,7 @@ def build_services(settings: Settings) -> Services:
 def dashboards_of(services: Services) -> DashboardService:
     """The dashboards over these services' answering (the demo's seeded on first use)."""
     return DashboardService(services.answering, services.recorder,
-                            state_url=services.settings.state_url,
+                            state_url=services.settings.state.url,
                             demo=services.settings.uses_demo_warehouse)
 
 
@@ -111,7 +112,7 @@ def reports_of(services: Services, *, start_scheduler: bool = True) -> ReportSer
 def report_runner(services: Services) -> ReportRunner:
     """What runs one report (a command, the scheduler's job), with no scheduler."""
     return ReportRunner(services.answering, services.recorder, services.settings,
-                        ReportStore(services.settings.state_url))
+                        ReportStore(services.settings.state.url))
 
 
 @contextmanager
@@ -120,13 +121,14 @@ def throwaway_services(settings: Settings, glossary: Path) -> Iterator[Services]
     (state, training store and audit trail there, gone afterwards): `eval` answers through
     the production objects without touching the real state, training or audit."""
     with tempfile.TemporaryDirectory(prefix="copilot-eval-") as folder:
+        # Fresh state and audit sections fill their defaults in the temporary folder.
         scratch = dataclasses.replace(
-            settings, data_dir=Path(folder), state_url="", audit_url="", chroma_dir=None,
-            audit_key_dir=None, audit_checkpoint_dir=None, reports_dir=None,
-            profile="eval")
+            settings, app=dataclasses.replace(settings.app, data_dir=Path(folder),
+                                              profile="eval"),
+            state=StateSettings(), audit=AuditSettings())
         services = build_services(scratch)
         try:
-            services.trainer.train(load_glossary(glossary), by=scratch.user, note="eval")
+            services.trainer.train(load_glossary(glossary), by=scratch.app.user, note="eval")
             yield services
         finally:
             services.warehouse.dispose()
@@ -139,8 +141,8 @@ def ensure_demo_warehouse(settings: Settings) -> DemoSummary | None:
     if not settings.uses_demo_warehouse or path.exists():
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    return build_demo_warehouse(path, as_of=settings.effective_as_of(), seed=settings.demo_seed,
-                                trades=settings.demo_trades)
+    return build_demo_warehouse(path, as_of=settings.warehouse.effective_as_of(),
+                                seed=settings.app.demo_seed, trades=settings.app.demo_trades)
 
 
 def ensure_demo_trained(services: Services) -> ProfileVersion | None:
@@ -148,5 +150,5 @@ def ensure_demo_trained(services: Services) -> ProfileVersion | None:
     settings = services.settings
     if not settings.uses_demo_warehouse or services.trainer.active() is not None:
         return None
-    return services.trainer.train(load_glossary(settings.glossary_dir), by=settings.user,
+    return services.trainer.train(load_glossary(settings.app.glossary_dir), by=settings.app.user,
                                   note="first launch of the demo")

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 def recover_runs(runner: ReportRunner, *, now: datetime | None = None) -> list[ReportRun]:
     """Take over every working run that is dead or past the limit; the runs as they ended."""
     now = now or datetime.now(UTC)
-    limit = timedelta(minutes=runner.settings.report_run_limit_minutes)
+    limit = timedelta(minutes=runner.settings.reports.run_limit_minutes)
     recovered = []
     for run in runner.store.runs(state="working", limit=1_000):
         assert run.id is not None

@@ -47,16 +47,16 @@ class ReportRunner:
         self.recorder = recorder
         self.settings = settings
         self.store = store
-        self.ledger = DeliveryLedger(settings.state_url)
-        assert settings.reports_dir is not None
-        self.output_dir: Path = settings.reports_dir
+        self.ledger = DeliveryLedger(settings.state.url)
+        assert settings.reports.dir is not None
+        self.output_dir: Path = settings.reports.dir
 
     def run(self, template: ReportTemplate, *, trigger: str = "manual",
             scheduled_for: datetime | None = None, as_of: date | None = None,
             by: str = "") -> ReportRun:
         """Run `template` now; the logged run (never raises for a failed run)."""
         assert template.id is not None
-        key = (self.settings.state_url, template.id)
+        key = (self.settings.state.url, template.id)
         with _LOCKS_GUARD:
             lock = _LOCKS.setdefault(key, threading.Lock())
         started = ReportRun(template.id, template.name, trigger,  # type: ignore[arg-type]
@@ -74,7 +74,7 @@ class ReportRunner:
             assert run.id is not None
             self.ledger.claim(run.id)
             try:
-                run = self._run(template, run, as_of or self.settings.effective_as_of())
+                run = self._run(template, run, as_of or self.settings.warehouse.effective_as_of())
             except CopilotError as exc:
                 run = replace(run, state="error", error=str(exc))
             except Exception as exc:  # a bug must still leave an honest run log entry
@@ -120,7 +120,7 @@ class ReportRunner:
             columns=rendered.columns, rows=rendered.head[:10],
             attachments=tuple(Attachment(p.name, p.read_bytes(), MIME[p.suffix[1:]])
                               for p in rendered.files),
-            link=self.settings.app_url, report=template.name,
+            link=self.settings.app.url, report=template.name,
             run_at=run_at.isoformat(timespec="seconds"), as_of=as_of.isoformat(),
             row_count=rendered.row_count, interpretation=interpretation)
         channels = self.channels(template)

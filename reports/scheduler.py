@@ -39,7 +39,7 @@ class ReportScheduler:
     def __init__(self, runner: ReportRunner, *, grace_s: int) -> None:
         self.runner = runner
         self.grace_s = grace_s
-        self.state_url = runner.settings.state_url
+        self.state_url = runner.settings.state.url
         self._overdue: dict[str, datetime] = {}
         self._scheduler = BackgroundScheduler(
             # The reaper lives in memory: each process runs its own, and the template jobs'
@@ -54,7 +54,7 @@ class ReportScheduler:
     @classmethod
     def start_for(cls, runner: ReportRunner, *, grace_s: int = 3600) -> ReportScheduler:
         """The process's scheduler for this state database, started on the first call."""
-        url = runner.settings.state_url
+        url = runner.settings.state.url
         with _RUNNING_LOCK:
             running = _RUNNING.get(url)
             if running is None:

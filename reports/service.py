@@ -30,7 +30,7 @@ class ReportService:
                  start_scheduler: bool = True) -> None:
         self.answering = answering
         self.recorder = recorder
-        self.store = ReportStore(settings.state_url)
+        self.store = ReportStore(settings.state.url)
         self.runner = ReportRunner(answering, recorder, settings, self.store)
         self.scheduler = ReportScheduler.start_for(self.runner) if start_scheduler else None
 

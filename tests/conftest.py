@@ -51,7 +51,7 @@ def trained_demo_dir(tmp_path_factory: pytest.TempPathFactory, small_demo_db: Pa
     Tests use a private copy of it: the `trained_data` fixture."""
     import shutil
 
-    from copilot.core.settings import load_settings
+    from copilot.settings import load_settings
     from copilot.wiring import build_services
 
     data = tmp_path_factory.mktemp("trained") / "data"

@@ -16,9 +16,9 @@ from app_pages import answer_view
 from app_pages.ask_intro import example_questions
 from copilot.core.audit import AuditLog
 from copilot.core.plaintext import markdown_text
-from copilot.core.settings import load_settings
 from copilot.engine.answer import Engine
 from copilot.engine.labels import NONE
+from copilot.settings import load_settings
 from copilot.values import Answer, ChartSpec
 from copilot.wiring import Services, build_services, dashboards_of
 from dashboards.seed import MORNING_CHECK

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from copilot.core.settings import load_settings
+from copilot.settings import load_settings
 from copilot.wiring import build_services
 from tests.downloads import record_downloads
 

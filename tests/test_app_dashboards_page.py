@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from copilot.core.audit import AuditLog
 from copilot.core.filenames import download_name
-from copilot.core.settings import load_settings
+from copilot.settings import load_settings
 from copilot.wiring import build_services, dashboards_of
 from dashboards.model import Widget
 from dashboards.seed import MORNING_CHECK, MORNING_CHECK_WIDGETS

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.report_form import FREQUENCIES
-from copilot.core.settings import load_settings
+from copilot.settings import load_settings
 from copilot.wiring import build_services
 from reports.channels.registry import CHANNELS
 from reports.scheduler import _RUNNING
@@ -110,7 +110,7 @@ def test_the_form_has_one_destinations_field_per_registered_channel(page_env: Pa
         "https://tickets.bank.example/hooks/s3cr3t, https://chatops.bank.example/in")
     app.button(key="new_report_save").click().run()
     assert not app.exception, app.exception
-    [saved] = ReportStore(load_settings().state_url).templates()
+    [saved] = ReportStore(load_settings().state.url).templates()
     assert saved.recipients.destinations == (("json_webhook", (
         "https://tickets.bank.example/hooks/s3cr3t", "https://chatops.bank.example/in")),)
     # Opened to edit, the field shows what was saved.
@@ -179,7 +179,7 @@ def test_an_answer_of_this_session_becomes_a_report(page_env: Path) -> None:
     app.text_input(key="new_report_name").set_value("Fails this month")
     app.button(key="new_report_save").click().run()
     assert not app.exception, app.exception
-    [saved] = ReportStore(settings.state_url).templates()
+    [saved] = ReportStore(settings.state.url).templates()
     assert saved.question == "fails by counterparty this month" and saved.relative
     assert saved.sql == answer.generated_sql
 

@@ -12,7 +12,7 @@ from newschemas.shipregistry.warehouse import build as build_ships
 from streamlit.testing.v1 import AppTest
 
 from copilot.core.audit import AuditLog, AuditRecord
-from copilot.core.settings import load_settings
+from copilot.settings import load_settings
 from copilot.wiring import build_services
 from tests.downloads import record_downloads
 from training.editing import Target, glossary_from_files

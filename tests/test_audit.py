@@ -169,7 +169,7 @@ def test_postgres_refuses_update_delete_and_truncate(postgres: PostgresServer,
 
 
 def test_every_question_and_training_change_writes_one_record(trained_data: Path) -> None:
-    from copilot.core.settings import load_settings
+    from copilot.settings import load_settings
     from copilot.wiring import build_services
     from training.trainer import PairUpload
 

@@ -18,7 +18,7 @@ import pytest
 
 from copilot.conversations import turn_details
 from copilot.core.audit import AuditLog, AuditRecord
-from copilot.core.settings import load_settings
+from copilot.settings import load_settings
 from copilot.values import Answer, Conversation
 from copilot.wiring import build_services
 

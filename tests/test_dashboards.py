@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.core.settings import load_settings
+from copilot.settings import load_settings
 from copilot.wiring import build_services, dashboards_of
 from dashboards.cache import ResultCache
 from dashboards.model import DashboardError, Refresh, Widget

@@ -32,9 +32,9 @@ from copilot.core.dialects import (
 from copilot.core.errors import ConfigError, QueryTimeout, ReadOnlyViolation
 from copilot.core.guard import DIALECTS, Guard, GuardSchema, default_policy
 from copilot.core.schema import WarehouseSchema
-from copilot.core.settings import load_settings
 from copilot.core.warehouse import Warehouse
 from copilot.llm.prompt import build_prompt
+from copilot.settings import load_settings
 from training.glossary import Glossary
 from training.profiles import ProfileContent
 
@@ -229,7 +229,7 @@ def test_a_registered_dialect_is_picked_up_everywhere(
 
     # The settings take its URLs; the LLM is told its name and hint.
     settings = load_settings({"OPSCOPILOT_WAREHOUSE_URL": url}, env_file=tmp_path / "none")
-    assert settings.warehouse_url == url
+    assert settings.warehouse.url == url
     system = build_prompt("how many trades?", content=_content(), hits={}, dialect="lite",
                           as_of=date(2026, 11, 20), budget_tokens=100_000).messages[0].content
     assert "from a LiteFile SQL warehouse" in system and "Say LAKE in capitals." in system

@@ -21,9 +21,9 @@ import pytest
 
 from copilot.core.errors import LLMError, LLMTimeout
 from copilot.core.guard import Guard
-from copilot.core.settings import load_settings
 from copilot.llm.client import ChatMessage, LLMExchangeError, OpenAICompatibleClient
 from copilot.llm.config import LLMConfig
+from copilot.settings import load_settings
 from copilot.wiring import Services, build_services
 from tests.llmserver import ScriptedLLM, Step
 

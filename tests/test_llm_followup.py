@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.core.settings import load_settings
+from copilot.settings import load_settings
 from copilot.values import Conversation, Turn
 from copilot.wiring import Services, build_services
 from tests.llmserver import ScriptedLLM

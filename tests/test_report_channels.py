@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.core.settings import load_settings
 from copilot.core.statedb import now_text
+from copilot.settings import load_settings
 from copilot.wiring import build_services, report_runner
 from reports.channels.json_webhook import SCHEMA, JsonWebhookChannel, document
 from reports.channels.registry import CHANNELS

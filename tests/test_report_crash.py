@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from copilot.core.audit import AuditRecord
-from copilot.core.settings import load_settings
+from copilot.settings import load_settings
 from copilot.wiring import build_services, report_runner
 from reports.delivery import EmailChannel, ReportMessage, deliver_all
 from reports.model import Recipients, ReportRun, ReportTemplate

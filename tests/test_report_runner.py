@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.core.settings import load_settings
 from copilot.core.statedb import now_text
+from copilot.settings import load_settings
 from copilot.wiring import build_services, report_runner
 from reports.model import Alert, Recipients, ReportRun, ReportTemplate
 from reports.runner import ReportRunner

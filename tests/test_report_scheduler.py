@@ -13,7 +13,7 @@ import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from copilot.core.settings import load_settings
+from copilot.settings import load_settings
 from copilot.wiring import build_services, report_runner
 from reports.model import ReportError, ReportTemplate, Schedule
 from reports.runner import ReportRunner
@@ -88,7 +88,7 @@ def test_a_run_missed_while_down_runs_once_on_start_as_catch_up(
     ReportScheduler.start_for(runner).shutdown()
     # The process was down for five minutes: the stored job is five every-minute runs late.
     # Edited in the job store itself, with no scheduler thread that could move it on.
-    store = SQLAlchemyJobStore(url=runner.settings.state_url, tablename="report_jobs")
+    store = SQLAlchemyJobStore(url=runner.settings.state.url, tablename="report_jobs")
     store.start(BackgroundScheduler(), "default")
     job = store.lookup_job(f"report-{template.id}")
     job.next_run_time = datetime.now(UTC) - timedelta(minutes=5)

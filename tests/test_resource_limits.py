@@ -20,8 +20,8 @@ from copilot.answering import AUDIT_QUESTION_CHARS
 from copilot.core.audit import AuditLog, AuditRecord
 from copilot.core.connections import SQLITE_MAX_VALUE_BYTES
 from copilot.core.errors import QueryFailed
-from copilot.core.settings import load_settings
 from copilot.core.warehouse import Warehouse
+from copilot.settings import load_settings
 from copilot.wiring import Services, build_services
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ _OUT_OF_MEMORY = """
 import resource, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
-from copilot.core.settings import load_settings
+from copilot.settings import load_settings
 from copilot.wiring import build_services
 data = Path(sys.argv[1])
 services = build_services(load_settings(

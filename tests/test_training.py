@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from copilot.core.errors import GlossaryError, GuardRefusal, TrainingRequired
-from copilot.core.settings import load_settings
+from copilot.settings import load_settings
 from copilot.wiring import Services, build_services
 from training.glossary import load_glossary
 from training.trainer import PairUpload, chunk_document, require_trained
@@ -139,7 +139,7 @@ def test_retrieval_puts_the_right_table_and_term_first(
 
 def test_a_different_schema_trains_with_its_own_glossary(hub: tuple[Services, Path]) -> None:
     services, glossary = hub
-    assert services.settings.profile == "main"
+    assert services.settings.app.profile == "main"
     with pytest.raises(TrainingRequired, match="python -m copilot train"):
         services.trainer.require_trained()
     version = services.trainer.train(load_glossary(glossary), by="tester")

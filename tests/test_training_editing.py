@@ -12,8 +12,8 @@ import pytest
 from newschemas.shipregistry.warehouse import build
 
 from copilot.core.errors import CopilotError, GlossaryError
-from copilot.core.settings import load_settings
 from copilot.core.warehouse import Warehouse
+from copilot.settings import load_settings
 from copilot.training_actions import draft_from_warehouse
 from copilot.wiring import executor_for
 from training.editing import (

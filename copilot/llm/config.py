@@ -1,8 +1,8 @@
 """How to reach one OpenAI-compatible chat-completions endpoint, and how much it may cost.
 
-Built from Settings (the environment) or from what an administrator saved on the Settings
-page. The key is kept out of repr() and of `public()`, which is what pages and the audit log
-see.
+Built from the settings' LLM section (the environment) or from what an administrator saved
+on the Settings page. The key is kept out of repr() and of `public()`, which is what pages
+and the audit log see.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from copilot.core.settings import Settings, parse_setting
+from copilot.core.setting_fields import parse_setting
+from copilot.core.settings import Settings
+from copilot.llm.settings import LLMSettings
 
 __all__ = ["LLMConfig"]
 
@@ -34,19 +36,20 @@ class LLMConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMConfig:
+        """The endpoint the settings' LLM section describes."""
+        llm = settings.section(LLMSettings)
         return cls(
-            base_url=settings.llm_base_url, model=settings.llm_model,
-            api_key=settings.llm_api_key, key_header=settings.llm_key_header or "Authorization",
-            headers=settings.llm_headers, timeout_s=settings.llm_timeout_s,
-            retries=settings.llm_retries, max_corrections=settings.llm_max_corrections,
-            token_budget=settings.llm_token_budget, send_rows=settings.llm_send_rows,
+            base_url=llm.base_url, model=llm.model, api_key=llm.api_key,
+            key_header=llm.key_header or "Authorization", headers=llm.headers,
+            timeout_s=llm.timeout_s, retries=llm.retries, max_corrections=llm.max_corrections,
+            token_budget=llm.token_budget, send_rows=llm.send_rows,
         )
 
     @classmethod
     def from_text(cls, values: Mapping[str, str], *, api_key: str) -> LLMConfig:
-        """A configuration from text fields named like the settings without `llm_`
-        (base_url, model, ...), each checked as its setting is; ConfigError otherwise."""
-        parsed = {name: parse_setting(f"llm_{name}", text) for name, text in values.items()
+        """A configuration from text fields named like the LLM section's (base_url, model,
+        ...), each checked as its setting is; ConfigError otherwise."""
+        parsed = {name: parse_setting(LLMSettings, name, text) for name, text in values.items()
                   if text.strip()}
         return cls(api_key=api_key, **parsed)
 

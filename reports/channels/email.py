@@ -30,15 +30,15 @@ class EmailKind:
                  ) -> tuple[Channel, ...]:
         if not destinations:
             return ()
-        if not settings.smtp_host:
+        if not settings.smtp.host:
             raise ChannelSetupError("The report has email recipients but no SMTP server is "
                                     "set (OPSCOPILOT_SMTP_HOST).")
         # One message to all: a recipient refused is named, and the rest are not sent twice.
         return (EmailChannel(
-            host=settings.smtp_host, port=settings.smtp_port,
-            security=settings.smtp_security,  # type: ignore[arg-type]
-            username=settings.smtp_user, password=settings.smtp_password,
-            sender=settings.smtp_sender or f"opscopilot@{settings.smtp_host}",
+            host=settings.smtp.host, port=settings.smtp.port,
+            security=settings.smtp.security,  # type: ignore[arg-type]
+            username=settings.smtp.user, password=settings.smtp.password,
+            sender=settings.smtp.sender or f"opscopilot@{settings.smtp.host}",
             recipients=destinations),)
 
 

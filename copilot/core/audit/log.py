@@ -125,7 +125,7 @@ class AuditLog:
     @classmethod
     def from_settings(cls, settings: Settings, *, create: bool = True) -> AuditLog:
         """The audit log the settings name, with their key and checkpoint folders."""
-        return cls(settings.audit_url, protection_for(settings), create=create)
+        return cls(settings.audit.url, protection_for(settings), create=create)
 
     @property
     def log_id(self) -> str | None:

@@ -56,6 +56,6 @@ def protection_beside(url: str) -> Protection:
 
 def protection_for(settings: Settings) -> Protection:
     """The folders the settings name (their defaults sit beside a SQLite audit file)."""
-    assert settings.audit_key_dir is not None and settings.audit_checkpoint_dir is not None
-    return Protection(settings.audit_key_dir,
-                      (open_anchor(f"folder:{settings.audit_checkpoint_dir}"),))
+    assert settings.audit.key_dir is not None and settings.audit.checkpoint_dir is not None
+    return Protection(settings.audit.key_dir,
+                      (open_anchor(f"folder:{settings.audit.checkpoint_dir}"),))

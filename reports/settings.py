@@ -1,0 +1,75 @@
+"""The reports' settings sections: `settings.reports` (run files, the hung-run limit) and
+`settings.smtp` (the server that sends report emails).
+
+Owned here rather than in the core because only reports read them; the composition root
+(copilot/settings.py) hands them to the loader.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Self
+
+from copilot.core import setting_parsers as parse
+from copilot.core.setting_fields import setting
+
+__all__ = ["ReportsSettings", "SMTPSettings"]
+
+
+def _smtp_security(text: str) -> str:
+    if text.lower() not in ("starttls", "ssl", "none"):
+        raise ValueError("must be starttls, ssl or none")
+    return text.lower()
+
+
+@dataclass(frozen=True)
+class ReportsSettings:
+    """Where report runs keep their files, and when a run is taken as hung."""
+
+    name: ClassVar[str] = "reports"
+    env_prefix: ClassVar[str] = "OPSCOPILOT_REPORTS_"
+
+    dir: Path | None = setting(
+        None, parse=parse.path, doc="Folder where report runs keep their files.",
+        default_text="`DATA_DIR/reports`")
+    run_limit_minutes: int = setting(
+        60, parse=parse.positive_int, env="OPSCOPILOT_REPORT_RUN_LIMIT_MINUTES",
+        doc="A report run still working after this long is taken as hung: the reaper marks it "
+            "interrupted and completes the channels it had not started.",
+        default_text="`60`")
+
+    def with_data_dir(self, data_dir: Path) -> Self:
+        """`reports/` in the data folder when no folder is set."""
+        return self if self.dir else dataclasses.replace(self, dir=data_dir / "reports")
+
+
+@dataclass(frozen=True)
+class SMTPSettings:
+    """The SMTP server that sends report emails; no host, no email."""
+
+    name: ClassVar[str] = "smtp"
+    env_prefix: ClassVar[str] = "OPSCOPILOT_SMTP_"
+
+    host: str = setting("", parse=parse.stripped, doc="SMTP server that sends report emails.",
+                        default_text="empty (no email)")
+    port: int = setting(587, parse=parse.positive_int, doc="Port of the SMTP server.",
+                        default_text="`587`")
+    security: str = setting("starttls", parse=_smtp_security,
+                            doc="`starttls`, `ssl` or `none`.", default_text="`starttls`")
+    user: str = setting("", parse=parse.stripped,
+                        doc="SMTP login; empty sends without logging in.", default_text="empty")
+    password: str = setting("", parse=parse.verbatim, secret=True,
+                            doc="SMTP password; never shown, logged or audited.",
+                            default_text="empty")
+    sender: str = setting("", parse=parse.stripped, doc="From address of report emails.",
+                          default_text="`SMTP_USER`")
+
+    def __post_init__(self) -> None:
+        if not self.sender:
+            object.__setattr__(self, "sender", self.user)
+
+    def with_data_dir(self, data_dir: Path) -> Self:
+        """Itself: nothing of the SMTP server's lives in the data folder."""
+        return self
