@@ -24,7 +24,7 @@ from copilot.core.plaintext import markdown_text
 from copilot.core.tabular import csv_bytes, xlsx_bytes
 from copilot.values import Answer
 from copilot.wiring import Services
-from dashboards.model import Refresh
+from dashboards import Refresh
 
 __all__ = ["DASHBOARDS", "NEW_DASHBOARD", "REPORTS", "actions"]
 

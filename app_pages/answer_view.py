@@ -11,7 +11,7 @@ import streamlit as st
 from app_pages import conversation_view as talk
 from app_pages.charts import column_config, compact, figure, group_labels, with_none
 from copilot.core.plaintext import markdown_text
-from copilot.engine.labels import column_labels
+from copilot.engine import column_labels
 from copilot.values import CHART_KINDS, Answer
 
 __all__ = ["labels_of", "result"]

@@ -24,7 +24,7 @@ from app_pages.charts import table_frame
 from app_pages.state import current_user, dashboards, services
 from copilot.core.errors import CopilotError
 from copilot.core.plaintext import markdown_text
-from copilot.engine.answer import plural
+from copilot.engine import plural
 from copilot.values import Answer
 from copilot.wiring import Services
 

@@ -17,9 +17,8 @@ import streamlit as st
 
 from app_pages import conversation_view as talk
 from copilot.core.plaintext import markdown_text
-from copilot.engine.answer import Engine, plural
-from training.glossary import Glossary, Term
-from training.profiles import ProfileVersion
+from copilot.engine import Engine, plural
+from training import Glossary, ProfileVersion, Term
 
 __all__ = ["as_of_line", "example_questions", "render_intro", "warm_up"]
 

@@ -13,9 +13,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from app_pages.state import current_user, services
-from copilot.core.audit import AuditFilter
+from copilot.core.audit import AuditFilter, VerifyResult
 from copilot.core.audit.export import EXPORT_COLUMNS, ExportFormat, export_records
-from copilot.core.audit.verify import VerifyResult
 from copilot.core.errors import CopilotError
 from copilot.core.filenames import download_name
 from copilot.core.plaintext import markdown_text

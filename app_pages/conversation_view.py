@@ -17,7 +17,7 @@ import streamlit as st
 
 from app_pages.charts import compact, comparison_figure, period_name
 from copilot.core.plaintext import markdown_text
-from copilot.engine.followup import drill_question
+from copilot.engine import drill_question
 from copilot.values import Answer, Conversation
 
 __all__ = ["HISTORY", "NOTICES", "PENDING", "ask_later", "ask_next", "comparison",

@@ -15,9 +15,7 @@ from copilot.core.errors import CopilotError
 from copilot.core.filenames import download_name
 from copilot.core.plaintext import markdown_text
 from copilot.core.tabular import csv_bytes
-from dashboards.model import Dashboard, Widget
-from dashboards.refresh import WidgetResult
-from dashboards.service import DashboardService
+from dashboards import Dashboard, DashboardService, Widget, WidgetResult
 
 COLUMNS = 2
 

@@ -18,9 +18,9 @@ import streamlit as st
 
 from app_pages.state import dashboards
 from copilot.core.plaintext import markdown_text
-from reports.channels.registry import CHANNELS
+from reports import ReportService
+from reports.channels import CHANNELS
 from reports.model import DAYS, FORMATS, Alert, Recipients, ReportError, ReportTemplate, Schedule
-from reports.service import ReportService
 
 __all__ = ["FREQUENCIES", "SOURCES", "report_form", "schedule_label"]
 

@@ -16,8 +16,7 @@ from app_pages.state import current_user, reports, services
 from copilot.core.errors import CopilotError
 from copilot.core.filenames import download_name
 from copilot.core.plaintext import markdown_text
-from reports.model import ReportRun, ReportTemplate
-from reports.service import ReportService
+from reports import ReportRun, ReportService, ReportTemplate
 
 _STATES = ("", "success", "partial", "error", "interrupted", "skipped", "not triggered",
            "working")

@@ -12,7 +12,7 @@ from app_pages.state import current_user, services
 from copilot.core.errors import CopilotError
 from copilot.core.plaintext import markdown_text
 from copilot.core.settings import settings_in_force
-from copilot.llm.config import LLMConfig
+from copilot.llm import LLMConfig
 from copilot.wiring import Services
 
 

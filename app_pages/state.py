@@ -9,8 +9,8 @@ import streamlit as st
 from copilot.core.settings import Settings
 from copilot.settings import load_settings
 from copilot.wiring import Services, build_services, dashboards_of, reports_of
-from dashboards.service import DashboardService
-from reports.service import ReportService
+from dashboards import DashboardService
+from reports import ReportService
 
 
 @st.cache_resource(show_spinner="Preparing the warehouse (the demo is built on first launch)…")

@@ -13,8 +13,8 @@ from app_pages import training_new
 from app_pages.state import current_user, services
 from copilot.core.errors import CopilotError
 from copilot.core.plaintext import markdown_text
+from training import ProfileVersion
 from training.glossary import DEMO_GLOSSARY, Glossary, load_glossary
-from training.profiles import ProfileVersion
 from training.uploads import parse_pairs
 
 

@@ -16,8 +16,8 @@ from copilot.core.errors import CopilotError
 from copilot.core.filenames import download_name
 from copilot.core.plaintext import markdown_text
 from copilot.wiring import Services
+from training import Glossary, GlossaryDraft, ProfileVersion
 from training.corpus import ProfileDiff
-from training.draft import GlossaryDraft
 from training.editing import (
     TrainingChange,
     edit_entities,
@@ -29,8 +29,6 @@ from training.editing import (
     targets,
     without_sources,
 )
-from training.glossary import Glossary
-from training.profiles import ProfileVersion
 
 DRAFT = "training_draft"  # (GlossaryDraft, its Glossary) in st.session_state
 CONNECTION = "training_connection"  # the last connection test: (ok, what it said)

@@ -8,7 +8,7 @@ from datetime import time
 import streamlit as st
 
 from copilot.values import CHART_KINDS, ChartKind
-from dashboards.model import Refresh
+from dashboards import Refresh
 
 __all__ = ["chart_input", "refresh_input"]
 

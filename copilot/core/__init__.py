@@ -7,3 +7,7 @@ the engine, the LLM, the services, dashboards, reports and pages build on both.
 """
 
 __version__ = "0.1.0"
+
+# Each module is imported by its path (copilot.core.executor, copilot.core.audit, ...):
+# importing the ground floor must not open every module of it.
+__all__ = ["__version__"]

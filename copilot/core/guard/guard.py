@@ -17,7 +17,8 @@ from sqlglot.schema import MappingSchema
 
 from copilot.core.dialects import dialect_named, names
 from copilot.core.guard.policy import Policy, default_policy
-from copilot.core.guard.rules import CHECKS, TRANSFORMS, GuardContext, Refused
+from copilot.core.guard.rules import CHECKS, GuardContext, Refused
+from copilot.core.guard.transforms import TRANSFORMS
 from copilot.core.guard.verdict import _SEAL, GuardedSQL, GuardSchema, Verdict
 
 __all__ = ["DIALECTS", "MAX_SQL_CHARS", "Guard"]

@@ -1,7 +1,6 @@
-"""The guard's rules: each a small function over the parsed statement with one job.
-
-A check raises `Refused(rule, reason)` with a reason a user can act on; a transform returns
-the (possibly rewritten) tree. `guard.py` runs them in order as a pipeline.
+"""The guard's checks: each a small function over the parsed statement with one job; it
+raises `Refused(rule, reason)` with a reason a user can act on. `guard.py` runs them in
+order, then the rewrites of transforms.py.
 """
 
 from __future__ import annotations
@@ -14,11 +13,10 @@ from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
-from copilot.core.guard.names import exact_names
 from copilot.core.guard.policy import Policy
 from copilot.core.guard.verdict import GuardSchema, RuleName
 
-__all__ = ["CHECKS", "TRANSFORMS", "GuardContext", "Refused"]
+__all__ = ["CHECKS", "GuardContext", "Refused", "unwrap"]
 
 
 class Refused(Exception):  # a verdict, not an error: Guard.check turns it into a Verdict
@@ -90,7 +88,7 @@ def _kind(node: exp.Expression) -> str:
     return _KIND.get(type(node).__name__, type(node).__name__.upper())
 
 
-def _unwrap(tree: exp.Expression) -> exp.Expression:
+def unwrap(tree: exp.Expression) -> exp.Expression:
     while isinstance(tree, exp.Subquery | exp.Paren) and tree.this is not None:
         tree = tree.this
     return tree
@@ -116,7 +114,7 @@ def read_only(tree: exp.Expression, ctx: GuardContext) -> None:
                 f"{name.name.upper()} starts a statement and cannot stand as a name here; "
                 "only read-only queries may run (quote it if it is a column's name).",
             )
-    root = _unwrap(tree)
+    root = unwrap(tree)
     if not isinstance(root, _QUERY_ROOTS):
         raise Refused(
             "read_only",
@@ -387,39 +385,3 @@ CHECKS = (
     bounded_functions,
     known_columns,
 )
-
-# ---- transforms -------------------------------------------------------------------------
-
-
-def _requested_rows(limit: exp.Expression | None) -> int | None:
-    """The row count a LIMIT / TOP / FETCH asks for, when it is a plain number."""
-    if limit is None:
-        return None
-    count = limit.args.get("count") if isinstance(limit, exp.Fetch) else limit.expression
-    if isinstance(count, exp.Literal) and not count.is_string:
-        try:
-            return int(count.this)
-        except ValueError:
-            return None
-    return None
-
-
-def cap_rows(tree: exp.Expression, ctx: GuardContext) -> exp.Expression:
-    """Add a row cap when there is none; tighten one that asks for more.
-
-    The cap written into the SQL is row_cap + 1, so the warehouse layer can tell the user
-    that more rows existed without counting them.
-    """
-    root = _unwrap(tree)
-    limit = root.args.get("limit")
-    options = limit.args.get("limit_options") if limit is not None else None
-    relative = options is not None and (options.args.get("percent") or options.args.get(
-        "with_ties"))  # TOP 50 PERCENT / WITH TIES: no fixed bound on the rows
-    wanted = _requested_rows(limit)
-    if wanted is not None and wanted <= ctx.row_cap and not relative:
-        return root
-    root.set("limit", exp.Limit(expression=exp.Literal.number(ctx.row_cap + 1)))
-    return root
-
-
-TRANSFORMS = (cap_rows, exact_names)
