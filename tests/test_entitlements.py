@@ -337,3 +337,65 @@ def test_the_shipped_example_loads(sqlite_schema: GuardSchema) -> None:
     policy = load_entitlements(example, sqlite_schema, dialect="sqlite")
     assert policy.is_unrestricted("dave") and not policy.is_unrestricted("alice")
     assert set(policy.grants("carol")) == {"trades", "books", "legal_entities"}
+
+
+# A warehouse whose names are not lower case: PostgreSQL finds "Vessel" only when quoted in
+# its exact case, and the guard's exact_names transform spells names so.
+
+MIXED = [
+    'CREATE TABLE "Vessel" ("VesselId" INTEGER PRIMARY KEY, "Flag" VARCHAR(4))',
+    'INSERT INTO "Vessel" VALUES (1, \'GB\'), (2, \'GB\'), (3, \'PA\')',
+]
+MIXED_POLICY = "rules:\n  - group: uk\n    tables:\n      Vessel: \"Flag = 'GB'\"\n"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def mixed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[tuple[Executor, Entitlements, str]]:
+    folder = tmp_path_factory.mktemp("mixed")
+    if request.param == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(folder / "mixed.db") as db:
+            for statement in MIXED:
+                db.execute(statement)
+        db.close()
+        warehouse = Warehouse(f"sqlite:///{folder / 'mixed.db'}", timeout_s=10)
+    else:
+        import psycopg
+
+        server = request.getfixturevalue("postgres")
+        with psycopg.connect(f"host=127.0.0.1 port={server.port} user={server.superuser} "
+                             "dbname=postgres", autocommit=True) as admin:
+            admin.execute("DROP DATABASE IF EXISTS entitlements_mixed")
+            admin.execute("CREATE DATABASE entitlements_mixed")
+        with psycopg.connect(f"host=127.0.0.1 port={server.port} user={server.superuser} "
+                             "dbname=entitlements_mixed", autocommit=True) as db:
+            for statement in MIXED:
+                db.execute(statement)
+        warehouse = Warehouse(server.url("entitlements_mixed"), timeout_s=10)
+    schema = GuardSchema.from_warehouse(warehouse.schema())
+    (folder / "policy.yaml").write_text(MIXED_POLICY, encoding="utf-8")
+    policy = load_entitlements(folder / "policy.yaml", schema, dialect=warehouse.sqlglot_dialect)
+    guard = Guard(schema, dialect=warehouse.dialect, row_cap=100)
+    yield Executor(guard, warehouse), policy, warehouse.sqlglot_dialect
+    warehouse.dispose()
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT VesselId FROM Vessel",
+    "SELECT vessel.vesselid FROM vessel",
+    'SELECT "Vessel"."VesselId" FROM "Vessel"',
+    "SELECT v.VesselId FROM Vessel v",
+    "SELECT a.VesselId FROM Vessel a JOIN Vessel b ON b.VesselId = a.VesselId",
+])
+def test_names_in_another_case_are_filtered(mixed: tuple[Executor, Entitlements, str],
+                                            sql: str) -> None:
+    executor, policy, dialect = mixed
+    tree = sqlglot.parse_one(sql, read=dialect)
+    rewritten, applied = apply_entitlements(tree, "ann", frozenset({"uk"}), policy,
+                                            executor.guard.schema, dialect)
+    assert applied == ("Vessel: Flag = 'GB'",)
+    executed = executor.attempt(rewritten)
+    assert executed.result is not None, executed.error or executed.verdict.reason
+    assert sorted(row[0] for row in executed.result.rows) == [1, 2]

@@ -2,12 +2,13 @@
 whoever wrote the statement (the engine, an LLM, a verified pair, the user's own SQL).
 
 `apply_entitlements` replaces each reference to a warehouse table on the parsed tree by
-`(SELECT * FROM table AS table WHERE <the user's filter>) AS <its alias or name>`. Swapping
-the reference itself, rather than adding to a WHERE, covers every position at once (FROM,
-JOIN, subqueries, CTE bodies, set-operation branches, EXISTS / IN, derived tables) and
-cannot be escaped by aliasing: a self-join's two aliases each get their own filtered copy,
-and the name the rest of the query uses is unchanged. The filter's columns are qualified
-with the inner table, so none of them can resolve to a column of an outer query.
+`(SELECT * FROM table AS a WHERE <the user's filter over a>) AS a`, `a` being the
+reference's alias or the table's name. Swapping the reference itself, rather than adding
+to a WHERE, covers every position at once (FROM, JOIN, subqueries, CTE bodies,
+set-operation branches, EXISTS / IN, derived tables) and cannot be escaped by aliasing: a
+self-join's two aliases each get their own filtered copy, and the name the rest of the
+query uses is unchanged. The filter's columns are qualified with the inner table's alias,
+so none of them can resolve to a column of an outer query.
 
 A CTE whose name matches a table is not the table: a reference is left alone only where
 it certainly reads a CTE (the same name, spelled and quoted the same way, declared by an
@@ -82,15 +83,25 @@ def apply_entitlements(
             continue
         if grant is None:
             grant = Grant(key, exp.false(), "FALSE (no rule gives this table)")
-        table.replace(_filtered(table, grant.condition))
         shown = schema.names.get(key, table.name)
+        table.replace(_filtered(table, grant.condition, shown))
         applied.setdefault(key, f"{shown}: {grant.text}")
     return out, tuple(applied.values())
 
 
-def _filtered(table: exp.Table, condition: exp.Expression) -> exp.Subquery:
-    """`(SELECT * FROM table AS name WHERE condition) AS alias` for one table reference."""
-    name = table.this.copy()
+def _filtered(table: exp.Table, condition: exp.Expression, spelled: str) -> exp.Subquery:
+    """`(SELECT * FROM table AS name WHERE condition) AS name` for one table reference.
+
+    `name` is the reference's own alias, so each alias of a self-join gets its own filter
+    written against it (and the guard, which spells a column by the table its qualifier
+    names, still knows which table `v.col` reads). Without an alias it is the table's name
+    as the warehouse spells it (`spelled`), quoted: PostgreSQL would fold an unquoted
+    "Vessel" to vessel, which the guard's spelling of the qualifier no longer matches.
+    """
+    alias = table.args.get("alias")
+    given = alias.this if isinstance(alias, exp.TableAlias) else None
+    name = given.copy() if isinstance(given, exp.Identifier) else exp.to_identifier(
+        spelled, quoted=True)
     inner = table.copy()
     for arg in _OUTER_ARGS:
         inner.set(arg, None)
