@@ -78,6 +78,9 @@ def _not_answered(answer: Answer, key: str) -> None:
     show(markdown_text(answer.interpretation))
     for note in answer.notes:
         st.caption(markdown_text(note))
+    if answer.entitlements:
+        st.caption(markdown_text("Rows limited to your entitlements: "
+                                 + "; ".join(answer.entitlements)))
     unknown = answer.unused_words if answer.status == "refused" else ()
     if answer.status == "clarify":
         st.caption("Pick the question you meant; it is asked as a whole.")
@@ -113,6 +116,9 @@ def _summary(answer: Answer) -> None:
     st.markdown(markdown_text(answer.interpretation))
     for note in answer.notes:
         st.caption(markdown_text(note))
+    if answer.entitlements:
+        st.caption(markdown_text("Rows limited to your entitlements: "
+                                 + "; ".join(answer.entitlements)))
     rows = len(answer.rows)
     st.caption(f"{source} · confidence {answer.confidence:.0%} · {rows:,} "
                + ("row" if rows == 1 else "rows")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import services
+from app_pages.state import current_user, services
 from copilot.core.errors import CopilotError
 from copilot.core.plaintext import markdown_text
 from copilot.core.schema import TableInfo
@@ -76,7 +76,7 @@ def render() -> None:
     st.dataframe(columns, hide_index=True, height=36 * (len(columns) + 1) + 3)
     st.subheader(f"Sample of {SAMPLE_ROWS} rows")
     try:
-        sample = svc.answering.sample(name, SAMPLE_ROWS)
+        sample = svc.answering.sample(name, SAMPLE_ROWS, user=current_user(svc.settings))
     except CopilotError as exc:
         st.error(markdown_text(str(exc)))
         return

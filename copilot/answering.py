@@ -58,22 +58,25 @@ class Answering:
 
     def ask(self, question: str, *, as_of: date | None = None, channel: Channel = "ask",
             user: str | None = None, use_llm: bool = True,
-            conversation: Conversation | None = None) -> Answer:
+            conversation: Conversation | None = None, rows_of: str | None = None) -> Answer:
         """Answer a question from the active profile and audit it before returning.
 
         `use_llm=False` keeps to the engine (a dashboard re-asking a saved question). In a
         `conversation` it may edit the previous turn; ask the next in conversation.after(it).
         AuditError propagates: an answer that could not be audited must not be shown.
+        Under an entitlements policy the rows are those `rows_of` (a dashboard's or a
+        report's owner), else `user`, may read.
         """
         day = as_of or self.as_of()
+        run = self.scoped(rows_of or user)
         version_key = ""
         try:
             version = self.trainer.require_trained()
             version_key = version.key
-            answer = route(question, day, engine=self.engine(version), run=self.executor,
+            answer = route(question, day, engine=self.engine(version), run=run,
                            writer=self.writer if use_llm else None,
                            retrieve=partial(self.trainer.retrieve, k=12),
-                           sample=partial(self.sample, limit=3),
+                           sample=partial(self.sample, limit=3, user=rows_of or user),
                            previous=conversation.previous if conversation else None)
         except TrainingRequired as exc:
             answer = Answer(question, "refused", "engine", str(exc))
@@ -89,9 +92,15 @@ class Answering:
             details["llm"] = answer.llm.as_dict()
         text, size = audited_text(question)
         details.update(size | turn_details(conversation, answer))
+        if rows_of and rows_of != (user or self.recorder.user):
+            details["rows_of"] = rows_of
         record_id = self._record_answer(answer, channel, user, text, details=details,
                                         profile_version=version_key)
         return numbered(answer, conversation, record_id)
+
+    def scoped(self, user: str | None) -> Executor:
+        """The executor reading only the rows `user` (else the configured user) may read."""
+        return self.executor.for_user(user or self.recorder.user)
 
     def engine(self, version: ProfileVersion) -> Engine:
         """The engine of `version`, built once while it is the active one."""
@@ -103,9 +112,9 @@ class Answering:
             return self._engine[version.key]
 
     def run_sql(self, sql: str, *, user: str | None = None, channel: Channel = "ask",
-                question: str = "(edited SQL)") -> Answer:
+                question: str = "(edited SQL)", rows_of: str | None = None) -> Answer:
         """Run SQL a person wrote or edited: the guard first, like any other; audited."""
-        executed = self.executor.attempt(sql)
+        executed = self.scoped(rows_of or user).attempt(sql)
         verdict, result = executed.verdict, executed.result
         answer: Answer
         if executed.refused:
@@ -118,7 +127,8 @@ class Answering:
             answer = Answer(sql, "answered", "user", "Your SQL, as the guard allowed it.",
                             sql=verdict.sql, generated_sql=sql, tables=verdict.tables,
                             columns=result.columns, rows=result.rows,
-                            truncated=result.truncated, confidence=1.0, total_ms=executed.ms)
+                            truncated=result.truncated, confidence=1.0, total_ms=executed.ms,
+                            entitlements=executed.entitlements)
         self._record_answer(answer, channel, user, question,
                             outcome="blocked" if executed.refused else answer.status)
         return answer
@@ -127,7 +137,7 @@ class Answering:
                     limit: int = DOWNLOAD_ROWS) -> QueryResult:
         """The whole result of an answered question, for downloads: its SQL through the
         guard again with a download-sized row cap; audited like any other statement."""
-        executed = self.executor.capped(limit).attempt(answer.generated_sql or answer.sql or "")
+        executed = self.scoped(user).capped(limit).attempt(answer.generated_sql or answer.sql or "")
         verdict, result = executed.verdict, executed.result
         if executed.refused:
             raise GuardRefusal(verdict.rule or "input", verdict.reason)
@@ -138,7 +148,9 @@ class Answering:
             "ask", f"{answer.question} (full download)", by=user, outcome="answered",
             sql=verdict.sql or "", engine=_engine_name(answer), tables=verdict.tables,
             row_count=result.row_count, duration_ms=executed.ms,
-            result_sha256=result_sha256(result.columns, result.rows))
+            result_sha256=result_sha256(result.columns, result.rows),
+            details={"entitlements": list(executed.entitlements)} if executed.entitlements
+            else None)
         return result
 
     def feedback(self, answer: Answer, *, correct: bool, comment: str = "",
@@ -156,17 +168,20 @@ class Answering:
         """The guard's verdict on `sql` for this warehouse."""
         return self.executor.check(sql, read=read)
 
-    def sample(self, table: str, limit: int = 20) -> QueryResult:
-        """The first `limit` rows of a warehouse table, as the Data page shows them."""
+    def sample(self, table: str, limit: int = 20, *, user: str | None = None) -> QueryResult:
+        """The first `limit` rows of a warehouse table `user` may read, as the Data page
+        shows them."""
         warehouse = self.executor.warehouse
         source = exp.table_(table, db=warehouse.db_schema, quoted=True)
-        return self.executor.run(sqlglot.select("*").from_(source).limit(limit))
+        return self.scoped(user).run(sqlglot.select("*").from_(source).limit(limit))
 
     def _record_answer(self, answer: Answer, channel: Channel, user: str | None, question: str,
                        *, outcome: str | None = None, details: dict[str, object] | None = None,
                        profile_version: str = "") -> int:
         """The audit record of an answer: what ran, what came back, how long it took."""
         answered = answer.status == "answered"
+        if answer.entitlements:  # which rows the user's entitlements let through
+            details = {**(details or {}), "entitlements": list(answer.entitlements)}
         reason = "" if answered else answer.interpretation + (
             " Options: " + " | ".join(answer.suggestions) if answer.status == "clarify" else "")
         return self.recorder.record(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from copilot.answering import Answering
 from copilot.core.audit import AuditLog, Recorder
+from copilot.core.entitlements_policy import load_entitlements
 from copilot.core.executor import Executor
 from copilot.core.guard import Guard, GuardSchema, Policy, default_policy, load_policy
 from copilot.core.settings import AuditSettings, Settings, StateSettings
@@ -62,10 +63,14 @@ def guard_policy(settings: Settings) -> Policy:
 
 
 def executor_for(warehouse: Warehouse, settings: Settings) -> Executor:
-    """The guard over `warehouse`'s tables with the configured row cap and policy."""
+    """The guard over `warehouse`'s tables with the configured row cap and policy, and the
+    entitlements policy when one is configured (checked against the same tables)."""
     guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect=warehouse.dialect,
                   row_cap=settings.warehouse.row_cap, policy=guard_policy(settings))
-    return Executor(guard, warehouse)
+    policy = settings.warehouse.entitlements
+    entitlements = load_entitlements(policy, guard.schema, dialect=warehouse.sqlglot_dialect
+                                     ) if policy else None
+    return Executor(guard, warehouse, entitlements)
 
 
 def build_services(settings: Settings) -> Services:
@@ -85,7 +90,10 @@ def build_services(settings: Settings) -> Services:
     trainer = Trainer(
         profile=settings.app.profile, repository=ProfileRepository(settings.state.url),
         store=TrainingStore(settings.state.chroma_dir, MiniLMEmbedder()), warehouse=warehouse,
-        query=executor.run, check=executor.check, on_change=training_changed)
+        # Training samples stored values as the system, whoever asks later: its reads are
+        # not any user's (the value index lives in the state database, not on a page).
+        query=executor.unrestricted().run, check=executor.unrestricted().check,
+        on_change=training_changed)
     llm = LLMAdmin(settings, LLMSettingsStore(settings.state.url), recorder)
     services = Services(
         settings=settings, warehouse=warehouse, executor=executor, recorder=recorder,

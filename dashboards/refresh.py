@@ -58,18 +58,21 @@ class WidgetRunner:
 
     def _run(self, widget: Widget, as_of: date, user: str) -> WidgetResult:
         started = time.perf_counter()
+        # A widget shows the rows its dashboard's owner may read, to every viewer: its
+        # result is cached for all of them (dashboards/cache.py).
+        owner = self.store.owner(widget.dashboard_id)
         note = ""
         answer: Answer | None = None
         if widget.relative:
             answer = self.answering.ask(widget.question, as_of=as_of, channel="dashboard",
-                                       user=user, use_llm=False)
+                                        user=user, use_llm=False, rows_of=owner)
             if answer.status != "answered":
                 note = (f"The question is no longer understood ({answer.interpretation}); "
                         "this is its saved SQL, with the dates it was saved with.")
                 answer = None
         if answer is None:
             answer = self.answering.run_sql(widget.sql, user=user, channel="dashboard",
-                                           question=f"widget: {widget.title}")
+                                            question=f"widget: {widget.title}", rows_of=owner)
         now = datetime.now()
         ms = (time.perf_counter() - started) * 1000
         assert widget.id is not None

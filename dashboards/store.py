@@ -102,6 +102,10 @@ class DashboardStore:
 
     # ---- widgets -----------------------------------------------------------------------
 
+    def owner(self, dashboard_id: int) -> str | None:
+        """Who created the dashboard: whose rows its widgets show."""
+        return next((d.created_by for d in self.dashboards() if d.id == dashboard_id), None)
+
     def widgets(self, dashboard_id: int) -> list[Widget]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(_widgets).where(_widgets.c.dashboard_id == dashboard_id)

@@ -89,8 +89,14 @@ class ReportRunner:
 
     def _run(self, template: ReportTemplate, run: ReportRun, as_of: date) -> ReportRun:
         sql, interpretation, labels = self._sql(template, as_of)
+        # A report reads the rows its owner may read, whoever runs it; its readers are told.
+        owner = template.created_by or None
+        run_as = self.answering.scoped(owner)
+        if run_as.entitlements is not None:
+            interpretation = (f"{interpretation} Rows as {run_as.user} is entitled to read "
+                              "them.").strip()
         try:
-            chunks = self.answering.executor.capped(FULL_RESULT_ROWS).stream(sql)
+            chunks = run_as.capped(FULL_RESULT_ROWS).stream(sql)
         except GuardRefusal as exc:
             raise ReportError(f"The SQL guard refused the report's SQL: {exc}") from None
         run_at = datetime.now()
@@ -148,7 +154,7 @@ class ReportRunner:
         content = version.content if version is not None else None
         if template.relative and template.question:
             answer = self.answering.ask(template.question, as_of=as_of, channel="report",
-                                       use_llm=False)
+                                        use_llm=False, rows_of=template.created_by or None)
             if answer.status == "answered" and answer.generated_sql:
                 return answer.generated_sql, answer.interpretation, lambda columns: (
                     answer.labels if len(answer.labels) == len(columns)

@@ -48,6 +48,8 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("OPSCOPILOT_GUARD_POLICY", "/srv/policy.yaml", "warehouse.guard_policy",
      Path("/srv/policy.yaml")),
     ("OPSCOPILOT_AS_OF", "2026-11-20", "warehouse.as_of", date(2026, 11, 20)),
+    ("OPSCOPILOT_ENTITLEMENTS", "/srv/rows.yaml", "warehouse.entitlements",
+     Path("/srv/rows.yaml")),
     ("OPSCOPILOT_DEMO_SEED", "11", "app.demo_seed", 11),
     ("OPSCOPILOT_DEMO_TRADES", "300", "app.demo_trades", 300),
     ("OPSCOPILOT_LLM_BASE_URL", "https://llm.bank/v1/", "llm.base_url", "https://llm.bank/v1"),

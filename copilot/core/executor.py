@@ -4,6 +4,11 @@ verified pairs, edited SQL, downloads, dashboards, reports, samples, training an
 
 The row cap is a parameter (`capped`): a page shows the guard's cap, a download or a report
 takes a larger one, and both are the same guard otherwise (schema, dialect, policy).
+
+With an entitlements policy (copilot/core/entitlements.py), every statement is first limited
+to the rows of the user the executor is scoped to (`for_user`), whoever wrote it, and the
+filters applied travel with the result for the audit record. An executor scoped to nobody
+reads as the policy's default says for an unknown user (deny: no rows).
 """
 
 from __future__ import annotations
@@ -12,8 +17,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+import sqlglot
+import sqlglot.errors
 from sqlglot import exp
 
+from copilot.core.entitlements import apply_entitlements
+from copilot.core.entitlements_policy import Entitlements
 from copilot.core.errors import CopilotError, GuardRefusal
 from copilot.core.guard import Guard, GuardSchema, Verdict
 from copilot.core.warehouse import QueryResult, Warehouse
@@ -31,6 +40,7 @@ class Executed:
     result: QueryResult | None = None
     error: CopilotError | None = None  # the warehouse's failure (down, timed out, rejected)
     ms: float = 0.0
+    entitlements: tuple[str, ...] = ()  # the row filters applied ("trades: desk = 'Rates'")
 
     @property
     def refused(self) -> bool:
@@ -44,6 +54,17 @@ class Executor:
 
     guard: Guard
     warehouse: Warehouse
+    entitlements: Entitlements | None = None  # None: every row (no policy configured)
+    user: str = ""  # whose rows, under a policy
+    groups: frozenset[str] = frozenset()
+
+    def for_user(self, user: str, groups: frozenset[str] = frozenset()) -> Executor:
+        """This executor reading only the rows `user` (in `groups`) is entitled to."""
+        return replace(self, user=user, groups=groups)
+
+    def unrestricted(self) -> Executor:
+        """This executor with no policy: the system's own reads (training samples)."""
+        return replace(self, entitlements=None, user="", groups=frozenset())
 
     @property
     def dialect(self) -> str:
@@ -74,36 +95,57 @@ class Executor:
 
     def check(self, sql: Statement, *, read: str | None = None) -> Verdict:
         """The guard's verdict alone: what would run, or why not."""
-        return self.guard.check(sql, read=read)
+        return self._checked(sql, read)[0]
 
     def attempt(self, sql: Statement, *, read: str | None = None) -> Executed:
         """Guard, then run; never raises for a refusal or the warehouse's failure, which the
         caller turns into an answer that says so."""
         started = time.perf_counter()
-        verdict = self.guard.check(sql, read=read)
+        verdict, applied = self._checked(sql, read)
         if verdict.statement is None:
-            return Executed(verdict, ms=_ms(started))
+            return Executed(verdict, ms=_ms(started), entitlements=applied)
         try:
             result = self.warehouse.execute(verdict.statement)
         except CopilotError as exc:
-            return Executed(verdict, error=exc, ms=_ms(started))
-        return Executed(verdict, result, ms=_ms(started))
+            return Executed(verdict, error=exc, ms=_ms(started), entitlements=applied)
+        return Executed(verdict, result, ms=_ms(started), entitlements=applied)
 
     def run(self, sql: Statement, *, read: str | None = None) -> QueryResult:
         """Guard, then run: the rows, else GuardRefusal or the warehouse's typed error."""
-        verdict = self.guard.check(sql, read=read)
-        if verdict.statement is None:
-            raise GuardRefusal(verdict.rule or "input", verdict.reason)
-        return self.warehouse.execute(verdict.statement)
+        verdict = self._allowed(sql, read)
+        return self.warehouse.execute(verdict.statement)  # type: ignore[arg-type]
 
     def stream(self, sql: Statement, *, read: str | None = None
                ) -> Iterator[tuple[tuple[str, ...], tuple[tuple[object, ...], ...]]]:
         """Guard, then the rows as (columns, rows) chunks for a file of any size; GuardRefusal
         at once (not at the first chunk) when the guard says no."""
-        verdict = self.guard.check(sql, read=read)
+        return self.warehouse.stream(self._allowed(sql, read).statement)  # type: ignore[arg-type]
+
+    def _allowed(self, sql: Statement, read: str | None) -> Verdict:
+        verdict = self._checked(sql, read)[0]
         if verdict.statement is None:
             raise GuardRefusal(verdict.rule or "input", verdict.reason)
-        return self.warehouse.stream(verdict.statement)
+        return verdict
+
+    def _checked(self, sql: Statement, read: str | None) -> tuple[Verdict, tuple[str, ...]]:
+        """The guard's verdict on `sql` limited to the user's rows, and the filters applied."""
+        if self.entitlements is None:
+            return self.guard.check(sql, read=read), ()
+        tree = sql if isinstance(sql, exp.Expression) else _one_statement(
+            sql, read or self.sqlglot_dialect)
+        if tree is None:  # not one readable statement: the guard says what is wrong
+            return self.guard.check(sql, read=read), ()
+        limited, applied = apply_entitlements(tree, self.user, self.groups, self.entitlements,
+                                              self.guard.schema, self.sqlglot_dialect)
+        return self.guard.check(limited, read=read), applied
+
+
+def _one_statement(sql: str, dialect: str) -> exp.Expression | None:
+    try:
+        statements = sqlglot.parse(sql, read=dialect)
+    except sqlglot.errors.SqlglotError:
+        return None
+    return statements[0] if len(statements) == 1 and statements[0] is not None else None
 
 
 def _ms(started: float) -> float:

@@ -110,6 +110,12 @@ class WarehouseSettings:
             "the format of `copilot/core/guard/policy.yaml`; the sections it names replace "
             "the shipped ones.",
         default_text="`copilot/core/guard/policy.yaml`")
+    entitlements: Path | None = setting(
+        None, parse=parse.path, env="OPSCOPILOT_ENTITLEMENTS",
+        doc="YAML file of row-level entitlements: which rows of which tables each user or "
+            "group may read, added to every statement whoever wrote it (format: "
+            "`docs/entitlements.example.yaml`).",
+        default_text="none: every user reads every row")
     as_of: date | None = setting(
         None, parse=parse.iso_date, env="OPSCOPILOT_AS_OF",
         doc="The \"today\" that relative periods (yesterday, this week, MTD) resolve against, "

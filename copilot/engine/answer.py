@@ -136,7 +136,7 @@ class Engine:
             tables=verdict.tables, columns=result.columns,
             rows=result.rows, truncated=result.truncated, confidence=parsed.confidence,
             chart=_chart(plan, result.columns), plan=plan,
-            to_sql_ms=to_sql_ms, total_ms=_ms(started),
+            to_sql_ms=to_sql_ms, total_ms=_ms(started), entitlements=executed.entitlements,
         )
 
 
@@ -156,6 +156,7 @@ def _from_pair(question: str, paired: PairMatch, executed: Executed, started: fl
         columns=result.columns, rows=result.rows,
         truncated=result.truncated, confidence=0.98,
         chart=result_chart(result.columns, result.rows), total_ms=_ms(started),
+        entitlements=executed.entitlements,
     )
 
 

@@ -135,6 +135,7 @@ class _Outcome:
     verdict: Verdict | None = None
     result: QueryResult | None = None
     final: bool = False  # no correction can help (the warehouse is down)
+    entitlements: tuple[str, ...] = ()  # the row filters the user's entitlements applied
 
 
 def _try(sql: str | None, run: Executor) -> _Outcome:
@@ -147,7 +148,8 @@ def _try(sql: str | None, run: Executor) -> _Outcome:
         return _Outcome(f"the warehouse rejected it: {executed.error}", executed.verdict)
     if executed.error is not None:
         return _Outcome(str(executed.error), executed.verdict, final=True)
-    return _Outcome(verdict=executed.verdict, result=executed.result)
+    return _Outcome(verdict=executed.verdict, result=executed.result,
+                    entitlements=executed.entitlements)
 
 
 def _llm_answer(fallback: Answer, draft: Draft, outcome: _Outcome, trace: LLMTrace,
@@ -163,6 +165,7 @@ def _llm_answer(fallback: Answer, draft: Draft, outcome: _Outcome, trace: LLMTra
         interpretation=draft.explanation or "SQL written by the LLM; it gave no explanation.",
         sql=verdict.sql, generated_sql=draft.sql, tables=verdict.tables, columns=result.columns,
         rows=result.rows, truncated=result.truncated, confidence=LLM_CONFIDENCE,
+        entitlements=outcome.entitlements,
         follow_ups=draft.follow_ups, chart=result_chart(result.columns, result.rows),
         notes=(note,), llm=replace(trace, ms=(time.monotonic() - started) * 1000),
         total_ms=fallback.total_ms + (time.monotonic() - started) * 1000,

@@ -71,6 +71,9 @@ class Answer:
     # What each column is called on the page, in charts and in exports' headers
     # ("Counterparty", "Amount (USD)"); copilot/engine/labels.py.
     labels: tuple[str, ...] = ()
+    # The row filters the user's entitlements put on the SQL ("trades: desk = 'Rates'"),
+    # named in the audit record and on the page; empty when no policy limits the rows.
+    entitlements: tuple[str, ...] = ()
 
 
 def result_chart(columns: tuple[str, ...], rows: tuple[tuple[object, ...], ...]) -> ChartSpec:
