@@ -8,8 +8,29 @@ from app_pages import ask, audit, dashboards, data, settings, training
 from app_pages import reports as reports_page
 from app_pages.state import reports
 from copilot.core.errors import CopilotError
+from copilot.core.serving import login_configured, serving_refusal
+from copilot.settings import load_settings
 
 st.set_page_config(page_title="OTC Ops Copilot", page_icon=":material/query_stats:", layout="wide")
+
+
+def _login_configured() -> bool:
+    """Streamlit's [auth] secrets name a client, or a trusted SSO header is set."""
+    try:
+        auth = st.secrets.get("auth")
+    except Exception:  # no secrets.toml at all (StreamlitSecretNotFoundError), or unreadable
+        auth = None
+    try:
+        header = load_settings().app.trusted_user_header
+    except CopilotError:  # a malformed setting: the pages say which; no header is trusted
+        header = ""
+    return login_configured(auth, header)
+
+
+# Before any service is built: beyond loopback, nothing is served without a login.
+if refusal := serving_refusal(st.get_option("server.address") or "", _login_configured()):
+    st.error(refusal)
+    st.stop()
 
 pages = [
     st.Page(ask.render, title="Ask", icon=":material/chat:", url_path="ask", default=True),

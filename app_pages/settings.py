@@ -16,17 +16,26 @@ from copilot.llm import LLMConfig
 from copilot.wiring import Services
 
 
-def _form(current: LLMConfig) -> tuple[dict[str, str], str, bool, str | None]:
+def _key_hint(saved_key: str, current: LLMConfig, can_seal: bool) -> str:
+    """The key field's placeholder: whether a key is in force, and where it comes from."""
+    if saved_key:
+        return "a key is set: leave empty to keep it"
+    if current.api_key:
+        return "the environment's key (OPSCOPILOT_LLM_API_KEY) is used: leave empty to keep it"
+    return "no key set" if can_seal else "no key set; saving one needs OPSCOPILOT_SECRET_KEY"
+
+
+def _form(current: LLMConfig, saved_key: str, can_seal: bool
+          ) -> tuple[dict[str, str], str, bool, str | None]:
     """The form's fields as setting texts, the new key, 'remove the key', and which button."""
     with st.form("llm_form"):
         base_url = st.text_input("Base URL", value=current.base_url, key="llm_base_url",
                                  placeholder="empty: no LLM, the engine alone answers")
         model = st.text_input("Model", value=current.model, key="llm_model")
+        # Never filled in: the key is not sent back to the browser, even masked.
         key = st.text_input("API key", type="password", value="", key="llm_api_key",
-                            placeholder="a key is set: leave empty to keep it"
-                            if current.api_key else "no key set")
-        remove = st.checkbox("Remove the key", key="llm_remove_key",
-                             disabled=not current.api_key)
+                            placeholder=_key_hint(saved_key, current, can_seal))
+        remove = st.checkbox("Remove the key", key="llm_remove_key", disabled=not saved_key)
         left, right = st.columns(2)
         key_header = left.text_input("Key header", value=current.key_header,
                                      key="llm_key_header")
@@ -58,23 +67,39 @@ def _form(current: LLMConfig) -> tuple[dict[str, str], str, bool, str | None]:
 
 def _llm_section(svc: Services) -> None:
     st.subheader("LLM")
-    saved = svc.llm.store.load()
-    current = svc.llm.config()
+    user = current_user(svc.settings)
+    try:
+        saved = svc.llm.saved()
+        current = svc.llm.config()
+    except CopilotError as exc:  # the saved key does not open: say what to set, offer a way out
+        st.error(markdown_text(str(exc)))
+        if st.button("Forget the saved LLM settings and use the environment's",
+                     key="llm_forget"):
+            svc.llm.save(None, by=user)
+            st.rerun()
+        return
     st.caption(markdown_text(f"Saved on this page by {saved.saved_by} at {saved.saved_at}.")
                if saved else
                "From the environment (OPSCOPILOT_LLM_*)."
                + ("" if current.enabled else " No LLM is configured: the engine alone "
                   "answers, exactly as without one."))
-    values, key, remove, pressed = _form(current)
+    if saved and saved.key_in_clear:
+        st.warning("The saved API key was stored unencrypted by an earlier version. Set "
+                   "OPSCOPILOT_SECRET_KEY and save again to encrypt it, or tick \"Remove the "
+                   "key\" and give it by OPSCOPILOT_LLM_API_KEY.")
+    saved_key = saved.config.api_key if saved else ""
+    values, key, remove, pressed = _form(current, saved_key, svc.llm.box.configured)
     if pressed is None:
         return
-    user = current_user(svc.settings)
     try:
         if pressed == "reset":
             svc.llm.save(None, by=user)
             st.success("Back to the environment's LLM settings.")
             return
-        config = LLMConfig.from_text(values, api_key="" if remove else key or current.api_key)
+        # Kept: the key saved on this page; with none saved, the environment's (which saving
+        # leaves in the environment).
+        kept = saved_key or current.api_key
+        config = LLMConfig.from_text(values, api_key="" if remove else key or kept)
         if pressed == "test":
             if not config.enabled:
                 st.warning("Set a base URL first.")

@@ -20,8 +20,9 @@ def _cached_services(_settings: Settings, settings_key: str) -> Services:
 
 
 def _key(settings: Settings) -> str:
-    # The LLM key is kept out of repr(); its hash still tells a rotated key from the old one.
-    return f"{settings!r} {hashlib.sha256(settings.llm.api_key.encode()).hexdigest()}"
+    # The keys are kept out of repr(); their hash still tells a rotated key from the old one.
+    secrets = "\n".join((settings.llm.api_key, settings.app.secret_key))
+    return f"{settings!r} {hashlib.sha256(secrets.encode()).hexdigest()}"
 
 
 def services() -> Services:

@@ -44,12 +44,13 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 6
 
 
 @contextlib.contextmanager
-def serve_app(settings: dict[str, str]) -> Iterator[str]:
-    """streamlit_app.py on a free loopback port with these OPSCOPILOT_ settings; its URL."""
+def serve_app(settings: dict[str, str], address: str = "127.0.0.1") -> Iterator[str]:
+    """streamlit_app.py on a free port with these OPSCOPILOT_ settings; its URL, always on
+    127.0.0.1 (`address` is what the app binds: another one still answers there)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--server.address", address, "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env={**os.environ, **settings}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -23,7 +23,10 @@ from copilot.values import Answer, ChartSpec
 from copilot.wiring import Services, build_services, dashboards_of
 from dashboards.seed import MORNING_CHECK
 from reports.scheduler import _RUNNING
+from tests.servedlocally import served_on_loopback  # noqa: F401
 from training.editing import Target, glossary_from_files
+
+pytestmark = pytest.mark.usefixtures("served_on_loopback")  # the whole app, as run locally
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 

@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.servedlocally import served_on_loopback  # noqa: F401
 from training.profiles import ProfileRepository
+
+pytestmark = pytest.mark.usefixtures("served_on_loopback")  # the whole app, as run locally
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from copilot.core.audit import AuditLog
+from copilot.core.secretbox import new_secret_key
 from tests.llmserver import ScriptedLLM
 from tests.test_llm_routing import PROSE_REPLY, UNKNOWN
 
@@ -48,7 +49,8 @@ def _texts(app: AppTest) -> str:
 
 
 def test_saving_the_llm_on_the_page_is_used_by_ask_and_never_shows_the_key(
-        page_env: Path, llm: ScriptedLLM) -> None:
+        page_env: Path, llm: ScriptedLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSCOPILOT_SECRET_KEY", new_secret_key())
     app = _run(_settings_page)
     assert "No LLM is configured" in _texts(app)
     app.text_input(key="llm_base_url").set_value(llm.base_url)
@@ -57,6 +59,7 @@ def test_saving_the_llm_on_the_page_is_used_by_ask_and_never_shows_the_key(
     app.button(key="FormSubmitter:llm_form-Save").click().run()
     assert not app.exception, app.exception
     assert "Saved" in _texts(app)
+    assert KEY.encode() not in (page_env / "state.db").read_bytes()  # sealed at rest
 
     again = _run(_settings_page)  # a fresh session: the key is not shown back anywhere
     assert again.text_input(key="llm_api_key").value == ""
@@ -95,3 +98,45 @@ def test_a_malformed_header_setting_is_refused_with_its_name(page_env: Path) -> 
     app.button(key="FormSubmitter:llm_form-Save").click().run()
     assert "OPSCOPILOT_LLM_HEADERS" in app.error[0].value
     assert "No LLM is configured" in _texts(_run(_settings_page))
+
+
+def test_without_a_secret_key_the_page_refuses_to_save_a_key_and_saves_the_rest(
+        page_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSCOPILOT_LLM_API_KEY", "sk-env-secret-9")
+    app = _run(_settings_page)
+    assert "OPSCOPILOT_LLM_API_KEY" in app.text_input(key="llm_api_key").placeholder
+    app.text_input(key="llm_base_url").set_value("http://127.0.0.1:9/v1")
+    app.text_input(key="llm_model").set_value("page-model")
+    app.text_input(key="llm_api_key").set_value(KEY)
+    app.button(key="FormSubmitter:llm_form-Save").click().run()
+    error = app.error[0].value
+    assert "OPSCOPILOT_SECRET_KEY" in error and "OPSCOPILOT_LLM_API_KEY" in error
+    assert KEY not in _texts(app) and "Saved" not in _texts(app)
+    assert "From the environment" in _texts(_run(_settings_page))  # nothing was saved
+
+    app = _run(_settings_page)  # the rest, with the key field empty: saved
+    app.text_input(key="llm_base_url").set_value("http://127.0.0.1:9/v1")
+    app.text_input(key="llm_model").set_value("page-model")
+    app.button(key="FormSubmitter:llm_form-Save").click().run()
+    assert "Saved" in _texts(app) and not app.error
+    again = _run(_settings_page)
+    assert again.text_input(key="llm_model").value == "page-model"
+    assert "the environment's key" in again.text_input(key="llm_api_key").placeholder
+    for raw in ((page_env / "state.db").read_bytes(), (page_env / "audit.db").read_bytes()):
+        assert KEY.encode() not in raw and b"sk-env-secret-9" not in raw
+
+
+def test_a_key_saved_with_another_secret_key_is_reported_not_shown(
+        page_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSCOPILOT_SECRET_KEY", new_secret_key())
+    app = _run(_settings_page)
+    app.text_input(key="llm_base_url").set_value("http://127.0.0.1:9/v1")
+    app.text_input(key="llm_api_key").set_value(KEY)
+    app.button(key="FormSubmitter:llm_form-Save").click().run()
+    assert "Saved" in _texts(app)
+    monkeypatch.setenv("OPSCOPILOT_SECRET_KEY", new_secret_key())  # rotated without care
+    app = _run(_settings_page)
+    assert "OPSCOPILOT_SECRET_KEY" in app.error[0].value and "fernet:" not in _texts(app)
+    app.button(key="llm_forget").click().run()
+    assert not app.exception, app.exception
+    assert "From the environment" in _texts(app)

@@ -71,8 +71,12 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("OPSCOPILOT_SMTP_PASSWORD", "smtp-secret-2", "smtp.password", "smtp-secret-2"),
     ("OPSCOPILOT_SMTP_SENDER", "ops@bank", "smtp.sender", "ops@bank"),
     ("OPSCOPILOT_APP_URL", "https://copilot.bank", "app.url", "https://copilot.bank"),
+    # Added since the sections: secrets at rest and serving beyond loopback.
+    ("OPSCOPILOT_SECRET_KEY", "fernet-secret-5", "app.secret_key", "fernet-secret-5"),
+    ("OPSCOPILOT_TRUSTED_USER_HEADER", "X-Remote-User", "app.trusted_user_header",
+     "X-Remote-User"),
 ]
-SECRETS = ("sk-llm-secret-1", "smtp-secret-2")
+SECRETS = ("sk-llm-secret-1", "smtp-secret-2", "fernet-secret-5")
 
 
 def _read(settings: Settings, attribute: str) -> object:

@@ -33,6 +33,7 @@ from statestores import (
 )
 
 from copilot.core.errors import CopilotError
+from copilot.core.secretbox import SecretBox, new_secret_key
 from copilot.core.statedb import state_engine
 from copilot.llm.config import LLMConfig
 from dashboards.model import DashboardError, Refresh, Widget
@@ -122,6 +123,9 @@ def test_versions_made_at_once_by_threads_and_processes_are_all_kept(state_url: 
 
 # ---- LLM settings -----------------------------------------------------------------------
 
+BOX = SecretBox(new_secret_key())  # a saved key is stored only sealed
+
+
 def _llm(key: str = "sk-" + UNICODE) -> LLMConfig:
     return LLMConfig(base_url="https://llm.example/v1?api-version=2024", model="gpt-ø",
                      api_key=key, key_header="api-key", headers=(("X-Desk", UNICODE),),
@@ -132,9 +136,9 @@ def _llm(key: str = "sk-" + UNICODE) -> LLMConfig:
 def test_llm_settings_read_back_replace_and_clear(stores: Stores) -> None:
     store = stores.llm
     assert store.load() is None
-    saved = store.save(_llm(), by=UNICODE)
-    assert store.load() == saved and saved.config == _llm() and STAMP.fullmatch(saved.saved_at)
-    store.save(_llm(key=""), by="ben")
+    saved = store.save(_llm(), by=UNICODE, box=BOX)
+    assert store.load(BOX) == saved and saved.config == _llm() and STAMP.fullmatch(saved.saved_at)
+    store.save(_llm(key=""), by="ben", box=BOX)
     assert store.load().config.api_key == "" and store.load().saved_by == "ben"
     store.clear()
     assert store.load() is None
@@ -143,9 +147,10 @@ def test_llm_settings_read_back_replace_and_clear(stores: Stores) -> None:
 def test_llm_settings_saved_at_once_leave_one_whole_configuration(state_url: str) -> None:
     two = [Stores.open(state_url), Stores.open(state_url)]
     for _ in range(2):  # from nothing, then over a saved configuration
-        done = race(6, lambda i: two[i % 2].llm.save(_llm(key=f"k{i}"), by=f"u{i}"))
+        done = race(6, lambda i: two[i % 2].llm.save(_llm(key=f"k{i}"), by=f"u{i}",
+                                                     box=BOX))
         assert not [d for d in done if isinstance(d, Exception)], done
-        loaded = two[0].llm.load()
+        loaded = two[0].llm.load(BOX)
         assert loaded is not None and loaded.saved_by == f"u{loaded.config.api_key[1:]}"
     for store in two:
         store.dispose()

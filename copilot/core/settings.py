@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
 
 from copilot.core import setting_parsers as parse
+from copilot.core.serving import header_name
 from copilot.core.setting_fields import SettingDoc, SettingsSection, section_docs, setting
 
 __all__ = ["CORE_SECTIONS", "AppSettings", "AuditSettings", "Settings", "StateSettings",
@@ -68,6 +69,19 @@ class AppSettings:
     url: str = setting(
         "", parse=parse.http_url, env="OPSCOPILOT_APP_URL",
         doc="The app's address, linked from report messages.", default_text="none")
+    secret_key: str = setting(
+        "", parse=parse.stripped, secret=True,
+        doc="Key that encrypts the secrets the app keeps in the state database (the LLM API "
+            "key saved on the Settings page), as Fernet: 32 bytes in URL-safe base64. Without "
+            "it the Settings page saves no key. Never shown, logged or audited.",
+        default_text="none (no key can be saved on the Settings page)")
+    trusted_user_header: str = setting(
+        "", parse=header_name,
+        doc="Name of the HTTP header in which a single sign-on proxy in front of the app "
+            "passes the signed-in user; set only when every request comes through that "
+            "proxy. A login (this, or Streamlit's `[auth]` in `.streamlit/secrets.toml`) is "
+            "required to serve the app on any address other than localhost.",
+        default_text="none")
 
     def __post_init__(self) -> None:
         if not self.user:

@@ -1,20 +1,21 @@
 """Administering the LLM: the configuration in force (saved on the Settings page, else the
 environment's), the writer built from it, saving it and testing it; every change audited
-without the key."""
+without the key. The saved key is sealed with OPSCOPILOT_SECRET_KEY (copilot/core/secretbox.py)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from copilot.core.audit import Recorder
 from copilot.core.audit.record import Outcome
 from copilot.core.errors import LLMError
+from copilot.core.secretbox import SecretBox, SecretKeyMissing
 from copilot.core.settings import Settings
 from copilot.llm.client import ChatMessage, LLMExchangeError, OpenAICompatibleClient
 from copilot.llm.config import LLMConfig
-from copilot.llm.store import LLMSettingsStore
+from copilot.llm.store import LLMSettingsStore, SavedLLMConfig
 from copilot.llm.writer import LLMWriter
 
 __all__ = ["LLMAdmin"]
@@ -31,10 +32,27 @@ class LLMAdmin:
                                                  compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    @property
+    def box(self) -> SecretBox:
+        """What seals the saved key: OPSCOPILOT_SECRET_KEY (may be unset)."""
+        return SecretBox(self.settings.app.secret_key)
+
+    def saved(self) -> SavedLLMConfig | None:
+        """The configuration saved on the Settings page, its key opened; None when none is.
+        A ConfigError naming OPSCOPILOT_SECRET_KEY when the saved key does not open."""
+        return self.store.load(self.box)
+
     def config(self) -> LLMConfig:
-        """The configuration saved on the Settings page, else the environment's."""
-        saved = self.store.load()
-        return saved.config if saved else LLMConfig.from_settings(self.settings)
+        """The configuration saved on the Settings page, else the environment's. A saved
+        configuration without a key uses OPSCOPILOT_LLM_API_KEY's, so that a platform team
+        can keep the key in its secret store and still set the rest on the page."""
+        environment = LLMConfig.from_settings(self.settings)
+        saved = self.saved()
+        if saved is None:
+            return environment
+        if saved.config.api_key:
+            return saved.config
+        return replace(saved.config, api_key=environment.api_key)
 
     def writer(self) -> LLMWriter | None:
         """The LLM writer for the configuration in force, or None when no LLM is set."""
@@ -49,11 +67,24 @@ class LLMAdmin:
 
     def save(self, config: LLMConfig | None, *, by: str) -> None:
         """Save the page's LLM configuration (None: back to the environment's); audited
-        without the key."""
+        without the key. A key is saved only sealed: SecretKeyMissing, and nothing saved,
+        when there is one and OPSCOPILOT_SECRET_KEY is not set."""
         if config is None:
             self.store.clear()
         else:
-            self.store.save(config, by=by)
+            if config.api_key == LLMConfig.from_settings(self.settings).api_key:
+                # The environment's key is read from the environment again, never copied
+                # into the state database.
+                config = replace(config, api_key="")
+            try:
+                self.store.save(config, by=by, box=self.box)
+            except SecretKeyMissing:
+                raise SecretKeyMissing(
+                    "Nothing was saved: the API key would be stored in the state database, "
+                    "where keys are kept only encrypted, and OPSCOPILOT_SECRET_KEY is not set. "
+                    "Set OPSCOPILOT_SECRET_KEY (a Fernet key) and save again, or give the key "
+                    "by OPSCOPILOT_LLM_API_KEY instead and save the rest with the key field "
+                    "empty (or \"Remove the key\" ticked).") from None
         self.recorder.record("settings", "LLM settings " + (
             "saved" if config else "reset to the environment"), by=by,
             details=self.config().public())
