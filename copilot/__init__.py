@@ -1,30 +1,21 @@
-"""OTC Ops Copilot's engine: settings, the read-only warehouse, the demo generator, the CLI.
+"""OTC Ops Copilot: the floors below the pages (docs/architecture.md). Nothing in this
+package imports Streamlit; the pages in `app_pages/` render what it returns.
 
-Nothing in this package imports Streamlit; the pages in `app_pages/` render what it returns.
+Its public names load on first use, so that importing one module of the ground floor
+(`copilot.core.errors`, say) never opens the others, nor the floors above it.
 """
 
 from copilot.core import __version__
-from copilot.core.errors import CopilotError
-from copilot.core.schema import WarehouseSchema
-from copilot.core.settings import Settings
-from copilot.core.warehouse import QueryResult, Warehouse
+from copilot.core.lazy import lazy_exports
 
-__all__ = [
-    "CopilotError",
-    "QueryResult",
-    "Settings",
-    "Warehouse",
-    "WarehouseSchema",
-    "__version__",
-    "load_settings",
-]
-
-
-def __getattr__(name: str) -> object:
-    # load_settings reads the sections owned above the core (LLM, reports); imported on first
-    # use so that importing the core never imports those floors.
-    if name == "load_settings":
-        from copilot.settings import load_settings
-
-        return load_settings
-    raise AttributeError(f"module 'copilot' has no attribute {name!r}")
+_EXPORTS = {
+    "CopilotError": "copilot.core.errors",
+    "WarehouseSchema": "copilot.core.schema",
+    "Settings": "copilot.core.settings",
+    "QueryResult": "copilot.core.warehouse",
+    "Warehouse": "copilot.core.warehouse",
+    "load_settings": "copilot.settings",  # reads the sections owned above the core
+}
+__all__ = ["CopilotError", "QueryResult", "Settings", "Warehouse", "WarehouseSchema",
+           "__version__", "load_settings"]
+__getattr__ = lazy_exports(__name__, _EXPORTS)
