@@ -49,6 +49,9 @@ def render() -> None:
     st.title("Audit")
     try:
         svc = services()
+        # The audit trail is the auditor's: anyone else is refused, and that is recorded.
+        svc.answering.access.check(current_user(svc.settings), "read the audit trail",
+                                   "audit page", recorder=svc.recorder)
     except CopilotError as exc:
         st.error(markdown_text(str(exc)))
         return

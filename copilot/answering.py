@@ -20,6 +20,7 @@ import sqlglot
 from sqlglot import exp
 
 from copilot.conversations import numbered, turn_details
+from copilot.core.access import Access
 from copilot.core.audit import AuditError, Recorder, result_sha256
 from copilot.core.audit.record import Channel
 from copilot.core.errors import GuardRefusal, TrainingRequired
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 # a reader could act on is kept whole.
 AUDIT_QUESTION_CHARS = 4_000
 DOWNLOAD_ROWS = 1_000_000  # a download's cap: far above any page, below Excel's limit
+_PEOPLE = frozenset({"ask", "cli"})  # channels where a person asks (not a saved re-ask)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Answering:
     trainer: Trainer
     as_of: Callable[[], date]  # the default as-of date (configured, else today)
     writer: Callable[[], LLMWriter | None] = lambda: None  # the LLM in force, if any
+    access: Access = field(default_factory=Access)  # who may ask, run SQL, teach
     _engine: dict[str, Engine] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -67,6 +70,8 @@ class Answering:
         Under an entitlements policy the rows are those `rows_of` (a dashboard's or a
         report's owner), else `user`, may read.
         """
+        if channel in _PEOPLE:  # a dashboard's or report's re-ask was allowed when saved
+            self.allow(user, "ask", question[:200])
         day = as_of or self.as_of()
         run = self.scoped(rows_of or user)
         version_key = ""
@@ -98,6 +103,10 @@ class Answering:
                                         profile_version=version_key)
         return numbered(answer, conversation, record_id)
 
+    def allow(self, user: str | None, action: str, what: str) -> None:
+        """AccessDenied (recorded as blocked) unless `user` may do `action`."""
+        self.access.check(user or self.recorder.user, action, what, recorder=self.recorder)
+
     def scoped(self, user: str | None) -> Executor:
         """The executor reading only the rows `user` (else the configured user) may read."""
         return self.executor.for_user(user or self.recorder.user)
@@ -114,6 +123,8 @@ class Answering:
     def run_sql(self, sql: str, *, user: str | None = None, channel: Channel = "ask",
                 question: str = "(edited SQL)", rows_of: str | None = None) -> Answer:
         """Run SQL a person wrote or edited: the guard first, like any other; audited."""
+        if channel in _PEOPLE:
+            self.allow(user, "run own SQL", question)
         executed = self.scoped(rows_of or user).attempt(sql)
         verdict, result = executed.verdict, executed.result
         answer: Answer
@@ -158,6 +169,9 @@ class Answering:
         """Record feedback on an answer; "correct" trains its question/SQL as a verified pair
         (a new profile version). Nothing is trained from an answer nobody confirmed."""
         who = user or self.recorder.user
+        # "Correct" teaches the copilot (a verified pair): a trainer's to give.
+        self.allow(who, "train the copilot" if correct else "ask",
+                   f"feedback on {answer.question[:200]!r}")
         self.recorder.record("ask", answer.question, by=who, sql=answer.sql or "",
                              engine="user", reason=f"feedback: {'correct' if correct else 'wrong'}",
                              details={"comment": comment})

@@ -7,8 +7,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
+from copilot.core.access import Access
 from copilot.core.audit import Recorder
 from copilot.core.audit.record import Outcome
 from copilot.core.errors import CopilotError
@@ -31,6 +32,7 @@ class TrainingActions:
     executor: Executor
     trainer: Trainer
     recorder: Recorder
+    access: Access = field(default_factory=Access)
 
     def test_connection(self, *, by: str) -> tuple[int, float]:
         """Reach the warehouse, read its schema afresh: (tables, ms), else WarehouseError."""
@@ -75,7 +77,9 @@ class TrainingActions:
 
     @contextmanager
     def _action(self, by: str, what: str) -> Iterator[dict[str, object]]:
-        """Audit a training action as it ends: the details the block filled, or why not."""
+        """Audit a training action as it ends: the details the block filled, or why not;
+        only a trainer's (AccessDenied, recorded as blocked, for anyone else)."""
+        self.access.check(by, "train the copilot", what, recorder=self.recorder)
         started, details = time.perf_counter(), dict[str, object]()
         outcome: Outcome = "error"
         reason = ""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.answering import Answering
+from copilot.core.access import Access, load_roles
 from copilot.core.audit import AuditLog, Recorder
 from copilot.core.entitlements_policy import load_entitlements
 from copilot.core.executor import Executor
@@ -94,12 +95,15 @@ def build_services(settings: Settings) -> Services:
         # not any user's (the value index lives in the state database, not on a page).
         query=executor.unrestricted().run, check=executor.unrestricted().check,
         on_change=training_changed)
-    llm = LLMAdmin(settings, LLMSettingsStore(settings.state.url), recorder)
+    roles = settings.app.roles
+    access = load_roles(roles) if roles else Access()  # no roles file: the single-user demo
+    llm = LLMAdmin(settings, LLMSettingsStore(settings.state.url), recorder, access)
     services = Services(
         settings=settings, warehouse=warehouse, executor=executor, recorder=recorder,
-        trainer=trainer, llm=llm, training=TrainingActions(executor, trainer, recorder),
+        trainer=trainer, llm=llm, training=TrainingActions(executor, trainer, recorder, access),
         answering=Answering(executor, recorder, trainer,
-                            as_of=settings.warehouse.effective_as_of, writer=llm.writer))
+                            as_of=settings.warehouse.effective_as_of, writer=llm.writer,
+                            access=access))
     ensure_demo_trained(services)
     return services
 

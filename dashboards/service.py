@@ -27,6 +27,7 @@ class DashboardService:
     def __init__(self, answering: Answering, recorder: Recorder, *, state_url: str,
                  demo: bool = False) -> None:
         self.answering = answering
+        self.access = answering.access
         self.recorder = recorder
         self.demo = demo
         self.store = DashboardStore(state_url)
@@ -35,6 +36,10 @@ class DashboardService:
     def _audit(self, by: str, what: str, sql: str = "", outcome: Outcome = "recorded",
                reason: str = "") -> None:
         self.recorder.record("dashboard", what, by=by, sql=sql, outcome=outcome, reason=reason)
+
+    def _allow(self, by: str, what: str) -> None:
+        """AccessDenied, recorded as blocked, unless `by` may save and change widgets."""
+        self.access.check(by, "save widgets", what, recorder=self.recorder)
 
     def dashboard(self, name: str, *, by: str) -> Dashboard:
         """The dashboard named `name`, created when there is none."""
@@ -49,6 +54,11 @@ class DashboardService:
                     refresh: Refresh, by: str) -> Widget:
         """A widget from an answered question. Engine answers stay relative (the question is
         re-asked at each refresh); pair, LLM and hand-written SQL is kept as it ran."""
+        self._allow(by, f"widget {title!r} saved to {dashboard!r}")
+        return self._save(answer, dashboard, title, chart, refresh, by)
+
+    def _save(self, answer: Answer, dashboard: str, title: str, chart: ChartKind,
+              refresh: Refresh, by: str) -> Widget:
         if answer.status != "answered" or not answer.sql:
             raise DashboardError("Only an answered question can become a widget.")
         version = self.answering.trainer.active()
@@ -64,6 +74,7 @@ class DashboardService:
                     sql: str, by: str) -> Widget:
         """Change a widget; changed SQL passes the guard and is then kept as written (the
         widget stops re-asking its question)."""
+        self._allow(by, f"widget {widget.title!r} edited")
         changed_sql = " ".join(sql.split()) != " ".join(widget.sql.split())
         if changed_sql:
             verdict = self.answering.check(sql)
@@ -78,6 +89,7 @@ class DashboardService:
         return saved
 
     def delete_widget(self, widget: Widget, *, by: str) -> None:
+        self._allow(by, f"widget {widget.title!r} deleted")
         assert widget.id is not None
         self.store.delete_widget(widget.id)
         self.runner.cache.forget(widget.id)
@@ -85,6 +97,8 @@ class DashboardService:
 
     def refresh(self, widget: Widget, *, as_of: date, by: str,
                 force: bool = False) -> tuple[WidgetResult, bool]:
+        self.access.check(by, "view dashboards", f"widget {widget.title!r}",
+                          recorder=self.recorder)
         return self.runner.result(widget, as_of=as_of, user=by, force=force)
 
     def export(self, dashboard: Dashboard) -> str:
@@ -92,6 +106,7 @@ class DashboardService:
         return dashboard_json(dashboard, self.store.widgets(dashboard.id))
 
     def delete_dashboard(self, dashboard: Dashboard, *, by: str) -> None:
+        self._allow(by, f"dashboard {dashboard.name!r} deleted")
         for widget in self.store.widgets(dashboard.id):
             self.runner.cache.forget(widget.id)
         self.store.delete_dashboard(dashboard.id)
@@ -99,6 +114,7 @@ class DashboardService:
 
     def import_json(self, text: str | bytes, *, by: str, name: str = "") -> Dashboard:
         """A new dashboard from an export; nothing is created when any widget is refused."""
+        self._allow(by, "dashboard import")
         try:
             exported, widgets = read_dashboard_json(text, self.answering.check)
         except DashboardError as exc:
@@ -123,7 +139,6 @@ class DashboardService:
         for title, question, chart, refresh in MORNING_CHECK_WIDGETS:
             answer = self.answering.ask(question, as_of=as_of, channel="dashboard", user=user,
                                         use_llm=False)
-            if answer.status == "answered":
-                self.save_answer(answer, dashboard=MORNING_CHECK, title=title, chart=chart,
-                                 refresh=refresh, by=user)
+            if answer.status == "answered":  # the app's own seed, not a person's change
+                self._save(answer, MORNING_CHECK, title, chart, refresh, user)
         return dashboard

@@ -38,6 +38,10 @@ class ReportService:
                reason: str = "") -> None:
         self.recorder.record("report", what, by=by, sql=sql, outcome=outcome, reason=reason)
 
+    def _allow(self, by: str, what: str) -> None:
+        """AccessDenied, recorded as blocked, unless `by` may schedule reports."""
+        self.answering.access.check(by, "schedule reports", what, recorder=self.recorder)
+
     def from_answer(self, answer: Answer, *, name: str, by: str) -> ReportTemplate:
         """A template's starting point from an answered question: engine answers re-ask
         their question at each run, so their periods move with the date."""
@@ -50,6 +54,7 @@ class ReportService:
     def save(self, template: ReportTemplate, *, by: str) -> ReportTemplate:
         """Check the SQL with the guard and the schedule with the trigger, then save and
         reschedule."""
+        self._allow(by, f"report {template.name!r} saved")
         verdict = self.answering.check(template.sql)
         if not verdict.allowed:
             self._audit(by, f"report {template.name!r} refused", template.sql, "blocked",
@@ -62,17 +67,20 @@ class ReportService:
         return saved
 
     def set_paused(self, template: ReportTemplate, paused: bool, *, by: str) -> None:
+        self._allow(by, f"report {template.name!r} {'paused' if paused else 'resumed'}")
         self.store.save(replace(template, paused=paused))
         self._sync()
         self._audit(by, f"report {template.name!r} {'paused' if paused else 'resumed'}")
 
     def delete(self, template: ReportTemplate, *, by: str) -> None:
+        self._allow(by, f"report {template.name!r} deleted")
         assert template.id is not None
         self.store.delete(template.id)
         self._sync()
         self._audit(by, f"report {template.name!r} deleted")
 
     def run_now(self, template: ReportTemplate, *, by: str) -> ReportRun:
+        self._allow(by, f"report {template.name!r} run now")
         return self.runner.run(template, trigger="manual", by=by)
 
     def next_run_times(self) -> dict[int, datetime | None]:

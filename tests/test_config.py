@@ -50,6 +50,7 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("OPSCOPILOT_AS_OF", "2026-11-20", "warehouse.as_of", date(2026, 11, 20)),
     ("OPSCOPILOT_ENTITLEMENTS", "/srv/rows.yaml", "warehouse.entitlements",
      Path("/srv/rows.yaml")),
+    ("OPSCOPILOT_ROLES", "/srv/roles.yaml", "app.roles", Path("/srv/roles.yaml")),
     ("OPSCOPILOT_DEMO_SEED", "11", "app.demo_seed", 11),
     ("OPSCOPILOT_DEMO_TRADES", "300", "app.demo_trades", 300),
     ("OPSCOPILOT_LLM_BASE_URL", "https://llm.bank/v1/", "llm.base_url", "https://llm.bank/v1"),

@@ -75,6 +75,12 @@ class AppSettings:
             "key saved on the Settings page), as Fernet: 32 bytes in URL-safe base64. Without "
             "it the Settings page saves no key. Never shown, logged or audited.",
         default_text="none (no key can be saved on the Settings page)")
+    roles: Path | None = setting(
+        None, parse=parse.path, env="OPSCOPILOT_ROLES",
+        doc="YAML file of who holds which role (viewer, analyst, trainer, admin, auditor), "
+            "by user and by group; each action is checked against it in the services "
+            "(format: `copilot/core/access.py`).",
+        default_text="none: everyone holds every role (the single-user demo)")
     trusted_user_header: str = setting(
         "", parse=header_name,
         doc="Name of the HTTP header in which a single sign-on proxy in front of the app "

@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
+from copilot.core.access import Access
 from copilot.core.audit import Recorder
 from copilot.core.audit.record import Outcome
 from copilot.core.errors import LLMError
@@ -28,6 +29,7 @@ class LLMAdmin:
     settings: Settings
     store: LLMSettingsStore
     recorder: Recorder
+    access: Access = field(default_factory=Access)  # only an admin changes or tests them
     _writers: dict[LLMConfig, LLMWriter] = field(default_factory=dict, repr=False,
                                                  compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -69,6 +71,7 @@ class LLMAdmin:
         """Save the page's LLM configuration (None: back to the environment's); audited
         without the key. A key is saved only sealed: SecretKeyMissing, and nothing saved,
         when there is one and OPSCOPILOT_SECRET_KEY is not set."""
+        self.access.check(by, "change settings", "LLM settings", recorder=self.recorder)
         if config is None:
             self.store.clear()
         else:
@@ -91,6 +94,8 @@ class LLMAdmin:
 
     def test(self, config: LLMConfig, *, by: str) -> str:
         """Send one tiny request to `config`'s endpoint; what it answered, or LLMError."""
+        self.access.check(by, "change settings", f"LLM connection test: {config.endpoint}",
+                          recorder=self.recorder)
         started = time.perf_counter()
         outcome: Outcome = "error"
         reason = ""

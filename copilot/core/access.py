@@ -1,0 +1,128 @@
+"""Who may do what: roles, the actions each allows, and the check every service makes before
+it acts (not only the page hiding a button). A refused action is recorded as blocked.
+
+Roles come from a YAML file (`OPSCOPILOT_ROLES`), by user and by group (an IdP's groups
+claim can name the groups), validated with file and line:
+
+```yaml
+users:  {alice: [analyst], tom: [trainer], ada: [admin], dave: [auditor]}
+groups: {ops-desk: [viewer]}
+```
+
+Without a roles file every person holds every role: the embedded single-user demo, which
+says so on the Settings page. With one, a person named nowhere holds no role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from copilot.core.audit.record import Channel
+from copilot.core.audit.recorder import Recorder
+from copilot.core.errors import ConfigError, CopilotError
+
+__all__ = ["ACTIONS", "ROLES", "Access", "AccessDenied", "load_roles"]
+
+Role = Literal["viewer", "analyst", "trainer", "admin", "auditor"]
+ROLES: tuple[Role, ...] = ("viewer", "analyst", "trainer", "admin", "auditor")
+_ASKERS = frozenset({"viewer", "analyst", "trainer", "admin"})
+# Each action and the roles that allow it. The auditor reads the audit trail, nothing else.
+ACTIONS: Mapping[str, frozenset[str]] = {
+    "ask": _ASKERS,
+    "view dashboards": _ASKERS,
+    "run own SQL": frozenset({"analyst", "trainer", "admin"}),
+    "save widgets": frozenset({"analyst", "trainer", "admin"}),
+    "schedule reports": frozenset({"analyst", "trainer", "admin"}),
+    "train the copilot": frozenset({"trainer"}),
+    "change settings": frozenset({"admin"}),
+    "read the audit trail": frozenset({"auditor"}),
+}
+
+
+# Where a refused action is recorded: the audit channel of what was tried.
+_CHANNELS: Mapping[str, Channel] = {
+    "ask": "ask", "run own SQL": "ask", "view dashboards": "dashboard",
+    "save widgets": "dashboard", "schedule reports": "report",
+    "train the copilot": "training", "change settings": "settings",
+    "read the audit trail": "audit",
+}
+
+
+class AccessDenied(CopilotError):
+    """A person tried an action none of their roles allows."""
+
+
+@dataclass(frozen=True)
+class Access:
+    """The roles of each person, and the check; `open` when no roles file is configured."""
+
+    users: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    open: bool = True
+
+    def roles_of(self, user: str, groups: frozenset[str] = frozenset()) -> frozenset[str]:
+        """The roles `user` (in `groups`) holds."""
+        if self.open:
+            return frozenset(ROLES)
+        held = set(self.users.get(user, ()))
+        for group in groups:
+            held |= self.groups.get(group, frozenset())
+        return frozenset(held)
+
+    def allows(self, user: str, action: str, groups: frozenset[str] = frozenset()) -> bool:
+        return bool(self.roles_of(user, groups) & ACTIONS[action])
+
+    def check(self, user: str, action: str, what: str, *, recorder: Recorder,
+              groups: frozenset[str] = frozenset()) -> None:
+        """Nothing when `user` may do `action`; else the attempt `what` is recorded as
+        blocked and AccessDenied says which role it needs."""
+        if self.allows(user, action, groups):
+            return
+        needed = " or ".join(sorted(ACTIONS[action]))
+        reason = f"{user or 'nobody'} may not {action}: it needs the {needed} role."
+        recorder.record(_CHANNELS[action], what, by=user,
+                        outcome="blocked", reason=reason, details={"action": action})
+        raise AccessDenied(reason)
+
+
+def load_roles(path: Path) -> Access:
+    """The roles file at `path`; ConfigError naming the file and line of a mistake."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the roles file ({exc}).") from None
+    found: dict[str, dict[str, frozenset[str]]] = {"users": {}, "groups": {}}
+    if node is not None:
+        if not isinstance(node, yaml.MappingNode):
+            raise ConfigError(f"{path}, line {node.start_mark.line + 1}: the roles file is a "
+                              "mapping with 'users' and 'groups'.")
+        for key, value in node.value:
+            line = key.start_mark.line + 1
+            if key.value not in found:
+                raise ConfigError(f"{path}, line {line}: unknown key {key.value!r}; the roles "
+                                  "file has 'users' and 'groups'.")
+            found[key.value] = _names(path, value)
+    return Access(found["users"], found["groups"], open=False)
+
+
+def _names(path: Path, node: yaml.Node) -> dict[str, frozenset[str]]:
+    if not isinstance(node, yaml.MappingNode):
+        raise ConfigError(f"{path}, line {node.start_mark.line + 1}: expected names, each "
+                          "with a list of roles.")
+    out: dict[str, frozenset[str]] = {}
+    for name, roles in node.value:
+        line = roles.start_mark.line + 1
+        if not isinstance(roles, yaml.SequenceNode) or not all(
+                isinstance(r, yaml.ScalarNode) for r in roles.value):
+            raise ConfigError(f"{path}, line {line}: {name.value!r} needs a list of roles.")
+        unknown = [r.value for r in roles.value if r.value not in ROLES]
+        if unknown:
+            raise ConfigError(f"{path}, line {line}: unknown role {unknown[0]!r}; the roles are "
+                              f"{', '.join(ROLES)}.")
+        out[str(name.value)] = frozenset(r.value for r in roles.value)
+    return out
