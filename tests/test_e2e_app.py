@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, serve_trained_demo
+from tests.appserver import ROOT, browser_tab, serve_trained_demo
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -25,12 +25,8 @@ def served_app(tmp_path_factory: pytest.TempPathFactory, trained_demo_dir: Path)
 def _browser_page(height: int) -> Iterator[Page]:
     """A page in Debian's headless Chromium, 1400 px wide; screenshots go to ARTIFACTS."""
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(viewport={"width": 1400, "height": height})
-        finally:
-            browser.close()
+    with browser_tab(height) as tab:
+        yield tab
 
 
 def _wait_grid_text(page: Page, index: int, text: str) -> None:

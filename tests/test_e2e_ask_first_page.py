@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, serve_trained_demo, shoot
+from tests.appserver import browser_tab, serve_trained_demo, shoot
 
 MESSAGES = '[data-testid="stChatMessage"]'
 SETTLED = ("!document.querySelector('[data-testid=\"stStatusWidget\"]')"
@@ -33,17 +33,11 @@ def served_app(tmp_path_factory: pytest.TempPathFactory, trained_demo_dir: Path)
 @pytest.fixture
 def page(served_app: str) -> Iterator[Page]:
     """The Ask page in a fresh browser session, 1400 px wide, settled."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            tab = browser.new_page(viewport={"width": 1400, "height": 1000},
-                                   accept_downloads=True)
-            tab.goto(served_app)
-            tab.get_by_text("Try asking").wait_for(timeout=60_000)
-            tab.wait_for_function(SETTLED, timeout=60_000)
-            yield tab
-        finally:
-            browser.close()
+    with browser_tab(1000, downloads=True) as tab:
+        tab.goto(served_app)
+        tab.get_by_text("Try asking").wait_for(timeout=60_000)
+        tab.wait_for_function(SETTLED, timeout=60_000)
+        yield tab
 
 
 def _settle(page: Page, messages: int) -> None:

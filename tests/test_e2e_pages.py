@@ -14,11 +14,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from copilot.core.filenames import download_name
 from dashboards.seed import MORNING_CHECK_WIDGETS
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, serve_trained_demo, shoot
+from tests.appserver import browser_tab, serve_trained_demo, shoot
 
 SETTLED = ("!document.querySelector('[data-testid=\"stStatusWidget\"]')"
            " && document.querySelectorAll('[data-stale=\"true\"]').length === 0")
@@ -36,13 +36,8 @@ def served_app(tmp_path_factory: pytest.TempPathFactory, trained_demo_dir: Path)
 @pytest.fixture
 def browser_page() -> Iterator[Page]:
     """A tab in a fresh browser, 1400 px wide."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(viewport={"width": 1400, "height": 1200},
-                                   accept_downloads=True)
-        finally:
-            browser.close()
+    with browser_tab(1200, downloads=True) as tab:
+        yield tab
 
 
 def _settle(page: Page) -> None:

@@ -10,21 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, serve_app
+from tests.appserver import browser_tab, serve_app
 
 SETTLED = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
 
 
 @pytest.fixture
 def browser_page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(viewport={"width": 1400, "height": 1000})
-        finally:
-            browser.close()
+    with browser_tab(1000) as tab:
+        yield tab
 
 
 def _settings(trained_demo_dir: Path, folder: Path, **extra: str) -> dict[str, str]:

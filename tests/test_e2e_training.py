@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 from newschemas.shipregistry.warehouse import build as build_ships
-from playwright.sync_api import sync_playwright
 
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, serve_app
+from tests.appserver import ROOT, browser_tab, serve_app
 
 SCREENSHOT = ROOT / "docs" / "screenshots" / "training-draft.png"
 
@@ -36,27 +35,22 @@ def served_new_warehouse(tmp_path: Path) -> Iterator[str]:
 def test_connect_and_draft_a_new_warehouse_in_a_real_browser(
         served_new_warehouse: str, tmp_path: Path) -> None:
     shot = tmp_path / "training-draft.png"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1700})
-            page.goto(f"{served_new_warehouse}/training")
-            page.get_by_text("Connect a new warehouse").wait_for(timeout=60_000)
-            page.get_by_role("button", name="Test connection").click()
-            page.get_by_text("Connected: 5 tables").wait_for(timeout=60_000)
-            page.get_by_role("button", name="Draft a glossary from the schema").click()
-            page.get_by_text("5 tables, 5 entities").wait_for(timeout=60_000)
-            page.wait_for_function(  # the entities editor has drawn its cells
-                """() => {
-                    const grid = document.querySelector('[data-testid="stDataFrame"]');
-                    return grid !== null && grid.textContent.includes('port call');
-                }""", timeout=60_000)
-            page.get_by_role("button", name="Train with this draft").wait_for()
-            page.wait_for_timeout(1000)  # let the grids and code blocks finish drawing
-            body = page.inner_text("body")
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    with browser_tab(1700) as page:
+        page.goto(f"{served_new_warehouse}/training")
+        page.get_by_text("Connect a new warehouse").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Test connection").click()
+        page.get_by_text("Connected: 5 tables").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Draft a glossary from the schema").click()
+        page.get_by_text("5 tables, 5 entities").wait_for(timeout=60_000)
+        page.wait_for_function(  # the entities editor has drawn its cells
+            """() => {
+                const grid = document.querySelector('[data-testid="stDataFrame"]');
+                return grid !== null && grid.textContent.includes('port call');
+            }""", timeout=60_000)
+        page.get_by_role("button", name="Train with this draft").wait_for()
+        page.wait_for_timeout(1000)  # let the grids and code blocks finish drawing
+        body = page.inner_text("body")
+        page.screenshot(path=str(shot), full_page=True)
     assert "not been trained" in body and "Traceback" not in body
     assert "Download the draft (YAML files, zip)" in body
     assert "kind: entities" in body  # the first file, as drafted

@@ -143,7 +143,7 @@ UP = "." + "./"
 
 @pytest.mark.parametrize(("file", "line"), [
     ("README.md", f"Design notes: {UP}shared/DESIGN.md"),
-    ("tests/test_x.py", f'DESIGN = ROOT.parent / "shared" / "DESIGN.md"  # {UP}shared/DESIGN.md'),
+    ("tests/test_x.py", f"DESIGN = ROOT / {UP!r} / 'DESIGN.md'  # {UP}shared/DESIGN.md"),
     ("README.md", "[eval](../.library/eval/set.yaml)"),
     ("eval/a.yaml", "# different from shared/eval/otc_dev_questions.yaml (the dev set)"),
     ("tests/test_x.py", 'PATH = "/work/shared/otc_schema.sql"'),
