@@ -40,13 +40,19 @@ def actions(svc: Services, answer: Answer, frame: pd.DataFrame, labels: tuple[st
             key: str, as_of: date) -> None:
     """The row of actions, what was done, and the follow-up chips."""
     notes: list[str] = []
+    user = current_user(svc.settings)
+    # Only what the person's roles allow is offered; the services refuse the rest anyway.
+    may = {action: svc.answering.access.allows(user, action)
+           for action in ("run own SQL", "save widgets", "schedule reports")}
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-        _sql(svc, answer, key)
+        _sql(svc, answer, key, editable=may["run own SQL"])
         frame = _full_result(svc, answer, frame, key, notes)
         _downloads(answer, frame, labels, key, as_of)
-        _save_as_widget(svc, answer, key)
-        if st.button("Schedule", key=f"schedule_{key}", icon=":material/schedule_send:",
-                     help="Make it a report on the Reports page, sent on a schedule"):
+        if may["save widgets"]:
+            _save_as_widget(svc, answer, key)
+        if may["schedule reports"] and st.button(
+                "Schedule", key=f"schedule_{key}", icon=":material/schedule_send:",
+                help="Make it a report on the Reports page, sent on a schedule"):
             _schedule(answer)
         if answer.source != "user":
             _feedback_buttons(svc, answer, key)
@@ -58,9 +64,11 @@ def actions(svc: Services, answer: Answer, frame: pd.DataFrame, labels: tuple[st
                  label_visibility="collapsed", on_change=_follow, args=(key,))
 
 
-def _sql(svc: Services, answer: Answer, key: str) -> None:
+def _sql(svc: Services, answer: Answer, key: str, *, editable: bool) -> None:
     with st.popover("SQL", icon=":material/code:", help="The SQL as it ran; edit and re-run"):
         st.code(answer.sql or "", language="sql", wrap_lines=True)
+        if not editable:
+            return
         edited = st.text_area("Edit and re-run (checked by the SQL guard again)",
                               value=answer.sql or "", key=f"edit_{key}")
         if st.button("Re-run", key=f"rerun_{key}"):
@@ -114,7 +122,9 @@ def _save_as_widget(svc: Services, answer: Answer, key: str) -> None:
         return
     with drawer:
         try:
-            names = [d.name for d in dashboards().store.dashboards()]
+            boards, user = dashboards(), current_user(svc.settings)
+            # Only one's own dashboards: a widget reads its dashboard owner's rows.
+            names = [d.name for d in boards.store.dashboards() if boards.may_change(d, user)]
         except CopilotError as exc:
             st.error(markdown_text(str(exc)))
             return

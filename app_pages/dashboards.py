@@ -45,8 +45,10 @@ def _draw(widget: Widget, result: WidgetResult) -> None:
         st.plotly_chart(chart, key=f"w_chart_{widget.id}")
 
 
-def _widget(boards: DashboardService, widget: Widget, as_of: date, user: str) -> None:
-    """One widget; runs as a fragment, so its refresh reruns only itself."""
+def _widget(boards: DashboardService, widget: Widget, as_of: date, user: str,
+            editable: bool) -> None:
+    """One widget; runs as a fragment, so its refresh reruns only itself. `editable`: the
+    person owns the dashboard and may change widgets."""
     with st.container(border=True):
         head, buttons = st.columns([4, 2], vertical_alignment="center")
         head.markdown(f"**{markdown_text(widget.title)}**")  # a title is a user's question
@@ -72,7 +74,8 @@ def _widget(boards: DashboardService, widget: Widget, as_of: date, user: str) ->
         st.caption(markdown_text(" · ".join(facts)))
         if result.note:
             st.caption(markdown_text(result.note))
-        _edit(boards, widget, user)
+        if editable:
+            _edit(boards, widget, user)
 
 
 def _edit(boards: DashboardService, widget: Widget, user: str) -> None:
@@ -97,10 +100,10 @@ def _edit(boards: DashboardService, widget: Widget, user: str) -> None:
             st.rerun()
     up, down, delete = st.columns(3)
     if up.button("Move up", key=f"up_{widget.id}"):
-        boards.store.move_widget(widget.id or 0, -1)
+        boards.move_widget(widget, -1, by=user)
         st.rerun()
     if down.button("Move down", key=f"down_{widget.id}"):
-        boards.store.move_widget(widget.id or 0, +1)
+        boards.move_widget(widget, +1, by=user)
         st.rerun()
     if delete.button("Delete", key=f"delete_{widget.id}", type="primary"):
         boards.delete_widget(widget, by=user)
@@ -108,6 +111,12 @@ def _edit(boards: DashboardService, widget: Widget, user: str) -> None:
 
 
 def _manage(boards: DashboardService, current: Dashboard | None, user: str) -> None:
+    if not boards.access.allows(user, "save widgets"):
+        if current is not None:  # a viewer may still take the definition away
+            st.download_button("Export this dashboard (JSON)", boards.export(current),
+                               file_name=download_name(current.name, None, "json"),
+                               mime="application/json", key="export_dashboard")
+        return
     with st.expander("New, import, export"):
         left, right = st.columns(2)
         name = left.text_input("New dashboard", key="new_dashboard")
@@ -131,7 +140,7 @@ def _manage(boards: DashboardService, current: Dashboard | None, user: str) -> N
             else:
                 st.session_state["dashboard_next"] = imported.name
                 st.rerun()
-        if current is not None:
+        if current is not None and boards.may_change(current, user):
             # Undated: the export is the dashboard's definition, which answers for any day.
             st.download_button("Export this dashboard (JSON)", boards.export(current),
                                file_name=download_name(current.name, None, "json"),
@@ -165,6 +174,10 @@ def render() -> None:
     if current is None:
         st.info("No dashboards yet: answer a question on the Ask page and save it as a widget.")
         return
+    editable = boards.may_change(current, user)
+    if not editable:
+        st.caption(markdown_text(f"{current.created_by}'s dashboard: its widgets show the rows "
+                                 f"{current.created_by} may read; only they change it."))
     widgets = boards.store.widgets(current.id)
     if not widgets:
         st.info("This dashboard has no widgets yet: save an answer from the Ask page.")
@@ -172,4 +185,4 @@ def render() -> None:
     for index, widget in enumerate(widgets):
         with columns[index % COLUMNS]:
             st.fragment(_widget, run_every=widget.refresh.rerun_seconds())(
-                boards, widget, as_of, user)
+                boards, widget, as_of, user, editable)

@@ -51,6 +51,10 @@ def _templates(svc: ReportService, user: str) -> None:
     names = [t.name for t in templates]
     picked = st.selectbox("Report", names, key="report_pick")
     template = next(t for t in templates if t.name == picked)
+    if not svc.may_change(template, user):
+        st.caption(markdown_text(f"{template.created_by}'s report: it reads the rows "
+                                 f"{template.created_by} may read; only they change or run it."))
+        return
     run, pause, delete = st.columns(3)
     if run.button("Run now", key="report_run"):
         with st.spinner("Running…"):
@@ -94,14 +98,16 @@ def _run_log(svc: ReportService, user: str, fixed: date | None) -> None:
         return
     run = st.selectbox("Run", runs, format_func=lambda r: f"#{r.id} {r.template_name} "
                        f"{r.started_at[:16]} {r.state}", key="log_run")
+    template = svc.store.template_by_id(run.template_id)
+    if template is None or not svc.may_change(template, user):
+        return  # a run's files hold its owner's rows
     as_of = _as_of(run, fixed)
     for number, path in enumerate(Path(p) for p in run.files):
         if path.exists():  # named for the report and its date, not the run's file on disk
             name = download_name(run.template_name, as_of, path.suffix)
             st.download_button(name, path.read_bytes(), file_name=name,
                                key=f"file_{run.id}_{number}", icon=":material/download:")
-    template = svc.store.template_by_id(run.template_id)
-    if template is not None and st.button("Re-run", key=f"rerun_{run.id}"):
+    if st.button("Re-run", key=f"rerun_{run.id}"):
         done = svc.run_now(template, by=user)
         st.info(f"Run #{done.id}: {done.state}")
 
@@ -119,6 +125,7 @@ def render() -> None:
     if notice := st.session_state.pop("report_notice", None):
         st.success(markdown_text(notice))  # it names the report as its author typed it
     _templates(svc, user)
-    with st.expander("New report"):
-        _save(svc, "new_report", None, user)
+    if svc.answering.access.allows(user, "schedule reports"):
+        with st.expander("New report"):
+            _save(svc, "new_report", None, user)
     _run_log(svc, user, settings.warehouse.as_of)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 from copilot.answering import Answering
+from copilot.core.access import AccessDenied
 from copilot.core.audit import Recorder
 from copilot.core.audit.record import Outcome
 from copilot.values import Answer, ChartKind
@@ -37,9 +38,23 @@ class DashboardService:
                reason: str = "") -> None:
         self.recorder.record("dashboard", what, by=by, sql=sql, outcome=outcome, reason=reason)
 
-    def _allow(self, by: str, what: str) -> None:
-        """AccessDenied, recorded as blocked, unless `by` may save and change widgets."""
+    def _allow(self, by: str, what: str, dashboard_id: int | None = None) -> None:
+        """AccessDenied, recorded as blocked, unless `by` may save and change widgets and,
+        for an existing dashboard, owns it."""
         self.access.check(by, "save widgets", what, recorder=self.recorder)
+        owner = None if dashboard_id is None else self.store.owner(dashboard_id)
+        if owner is not None and owner != by:
+            # A widget reads its dashboard owner's rows (entitlements), so a widget added to,
+            # or SQL changed in, someone else's dashboard would read rows its author may not.
+            reason = (f"This dashboard is {owner}'s: its widgets read {owner}'s rows, so only "
+                      f"{owner} may change it. Save to a dashboard of your own.")
+            self._audit(by, what, outcome="blocked", reason=reason)
+            raise AccessDenied(reason)
+
+    def may_change(self, dashboard: Dashboard, by: str) -> bool:
+        """True when `by` may add, edit, move and delete `dashboard`'s widgets (pages hide the
+        controls otherwise; the methods refuse on their own)."""
+        return dashboard.created_by == by and self.access.allows(by, "save widgets")
 
     def dashboard(self, name: str, *, by: str) -> Dashboard:
         """The dashboard named `name`, created when there is none."""
@@ -54,7 +69,9 @@ class DashboardService:
                     refresh: Refresh, by: str) -> Widget:
         """A widget from an answered question. Engine answers stay relative (the question is
         re-asked at each refresh); pair, LLM and hand-written SQL is kept as it ran."""
-        self._allow(by, f"widget {title!r} saved to {dashboard!r}")
+        existing = self.store.dashboard(" ".join(dashboard.split()))
+        self._allow(by, f"widget {title!r} saved to {dashboard!r}",
+                    existing.id if existing else None)
         return self._save(answer, dashboard, title, chart, refresh, by)
 
     def _save(self, answer: Answer, dashboard: str, title: str, chart: ChartKind,
@@ -74,7 +91,7 @@ class DashboardService:
                     sql: str, by: str) -> Widget:
         """Change a widget; changed SQL passes the guard and is then kept as written (the
         widget stops re-asking its question)."""
-        self._allow(by, f"widget {widget.title!r} edited")
+        self._allow(by, f"widget {widget.title!r} edited", widget.dashboard_id)
         changed_sql = " ".join(sql.split()) != " ".join(widget.sql.split())
         if changed_sql:
             verdict = self.answering.check(sql)
@@ -89,11 +106,17 @@ class DashboardService:
         return saved
 
     def delete_widget(self, widget: Widget, *, by: str) -> None:
-        self._allow(by, f"widget {widget.title!r} deleted")
+        self._allow(by, f"widget {widget.title!r} deleted", widget.dashboard_id)
         assert widget.id is not None
         self.store.delete_widget(widget.id)
         self.runner.cache.forget(widget.id)
         self._audit(by, f"widget {widget.title!r} deleted")
+
+    def move_widget(self, widget: Widget, step: int, *, by: str) -> None:
+        """Move a widget `step` places (-1 up, +1 down) on its dashboard."""
+        self._allow(by, f"widget {widget.title!r} moved", widget.dashboard_id)
+        self.store.move_widget(widget.id or 0, step)
+        self._audit(by, f"widget {widget.title!r} moved {'up' if step < 0 else 'down'}")
 
     def refresh(self, widget: Widget, *, as_of: date, by: str,
                 force: bool = False) -> tuple[WidgetResult, bool]:
@@ -106,7 +129,7 @@ class DashboardService:
         return dashboard_json(dashboard, self.store.widgets(dashboard.id))
 
     def delete_dashboard(self, dashboard: Dashboard, *, by: str) -> None:
-        self._allow(by, f"dashboard {dashboard.name!r} deleted")
+        self._allow(by, f"dashboard {dashboard.name!r} deleted", dashboard.id)
         for widget in self.store.widgets(dashboard.id):
             self.runner.cache.forget(widget.id)
         self.store.delete_dashboard(dashboard.id)

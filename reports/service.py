@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from copilot.answering import Answering
+from copilot.core.access import AccessDenied
 from copilot.core.audit import Recorder
 from copilot.core.audit.record import Outcome
 from copilot.core.settings import Settings
@@ -38,9 +39,29 @@ class ReportService:
                reason: str = "") -> None:
         self.recorder.record("report", what, by=by, sql=sql, outcome=outcome, reason=reason)
 
-    def _allow(self, by: str, what: str) -> None:
-        """AccessDenied, recorded as blocked, unless `by` may schedule reports."""
+    def _allow(self, by: str, what: str, template: ReportTemplate | None = None) -> None:
+        """AccessDenied, recorded as blocked, unless `by` may schedule reports and, for a
+        saved template, owns it (as stored, not as the caller's copy says)."""
         self.answering.access.check(by, "schedule reports", what, recorder=self.recorder)
+        owner = self._owner(template)
+        if owner is not None and owner != by:
+            # A report reads its owner's rows (entitlements): whoever else changed its SQL
+            # or recipients, or ran it, would receive rows they may not read.
+            reason = (f"This report is {owner}'s: it reads {owner}'s rows, so only {owner} "
+                      "may change or run it.")
+            self._audit(by, what, outcome="blocked", reason=reason)
+            raise AccessDenied(reason)
+
+    def _owner(self, template: ReportTemplate | None) -> str | None:
+        stored = (self.store.template_by_id(template.id)
+                  if template is not None and template.id is not None else None)
+        return stored.created_by if stored is not None else None
+
+    def may_change(self, template: ReportTemplate, by: str) -> bool:
+        """True when `by` may edit, run, pause or delete `template` and download its files
+        (pages hide the controls otherwise; the methods refuse on their own)."""
+        return (self.answering.access.allows(by, "schedule reports")
+                and self._owner(template) in (None, by))
 
     def from_answer(self, answer: Answer, *, name: str, by: str) -> ReportTemplate:
         """A template's starting point from an answered question: engine answers re-ask
@@ -54,33 +75,35 @@ class ReportService:
     def save(self, template: ReportTemplate, *, by: str) -> ReportTemplate:
         """Check the SQL with the guard and the schedule with the trigger, then save and
         reschedule."""
-        self._allow(by, f"report {template.name!r} saved")
+        self._allow(by, f"report {template.name!r} saved", template)
         verdict = self.answering.check(template.sql)
         if not verdict.allowed:
             self._audit(by, f"report {template.name!r} refused", template.sql, "blocked",
                         verdict.reason)
             raise ReportError(f"The SQL guard refused the report's SQL: {verdict.reason}")
         trigger_for(template.schedule)
-        saved = self.store.save(replace(template, created_by=template.created_by or by))
+        # A new report is its author's; a saved one keeps its owner (checked above).
+        saved = self.store.save(replace(template, created_by=self._owner(template) or by))
         self._sync()
         self._audit(by, f"report {saved.name!r} saved", saved.sql)
         return saved
 
     def set_paused(self, template: ReportTemplate, paused: bool, *, by: str) -> None:
-        self._allow(by, f"report {template.name!r} {'paused' if paused else 'resumed'}")
+        self._allow(by, f"report {template.name!r} {'paused' if paused else 'resumed'}",
+                    template)
         self.store.save(replace(template, paused=paused))
         self._sync()
         self._audit(by, f"report {template.name!r} {'paused' if paused else 'resumed'}")
 
     def delete(self, template: ReportTemplate, *, by: str) -> None:
-        self._allow(by, f"report {template.name!r} deleted")
+        self._allow(by, f"report {template.name!r} deleted", template)
         assert template.id is not None
         self.store.delete(template.id)
         self._sync()
         self._audit(by, f"report {template.name!r} deleted")
 
     def run_now(self, template: ReportTemplate, *, by: str) -> ReportRun:
-        self._allow(by, f"report {template.name!r} run now")
+        self._allow(by, f"report {template.name!r} run now", template)
         return self.runner.run(template, trigger="manual", by=by)
 
     def next_run_times(self) -> dict[int, datetime | None]:

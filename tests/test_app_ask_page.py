@@ -492,6 +492,23 @@ def test_an_answer_has_one_row_of_actions_and_follow_ups_as_chips(page_env: Path
     assert _history(app)[-1].question == answer.follow_ups[0]
 
 
+def test_a_viewer_is_offered_no_action_their_roles_refuse(
+        page_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    roles = page_env / "roles.yaml"
+    roles.write_text("users: {vera: [viewer], ann: [analyst]}\n")
+    monkeypatch.setenv("OPSCOPILOT_ROLES", str(roles))
+    monkeypatch.setenv("OPSCOPILOT_USER", "vera")
+    viewer = _ask(_page(), "fails by counterparty this month")
+    row = _action_row(viewer)
+    assert row[:3] == ["SQL", "CSV", "Excel"]
+    assert not {"Save as widget", "Schedule"} & set(row)
+    assert "Re-run" not in [b.label for b in viewer.button]  # the SQL is shown, not editable
+    monkeypatch.setenv("OPSCOPILOT_USER", "ann")
+    analyst = _ask(_page(), "fails by counterparty this month")
+    assert {"Save as widget", "Schedule"} <= set(_action_row(analyst))
+    assert "Re-run" in [b.label for b in analyst.button]
+
+
 def test_a_number_is_a_headline(page_env: Path) -> None:
     app = _ask(_page(), "how many live trades")
     [metric] = app.metric

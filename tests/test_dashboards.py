@@ -103,14 +103,14 @@ def test_edited_sql_passes_the_guard_and_is_then_fixed(boards: DashboardService)
     widget = _saved(boards, "fails by counterparty this month")
     with pytest.raises(DashboardError, match="guard refused"):
         boards.edit_widget(widget, title="x", chart="bar", refresh=widget.refresh,
-                           sql="DROP TABLE trades", by="t")
+                           sql="DROP TABLE trades", by="tester")
     assert boards.store.widget(widget.id).sql == widget.sql
     edited = boards.edit_widget(widget, title="All fails", chart="table",
                                 refresh=Refresh("daily", at="06:00"),
                                 sql="SELECT status, COUNT(*) FROM settlements GROUP BY status",
-                                by="t")
+                                by="tester")
     assert not edited.relative and boards.store.widget(widget.id).title == "All fails"
-    result, _ = boards.refresh(edited, as_of=AS_OF, by="t")
+    result, _ = boards.refresh(edited, as_of=AS_OF, by="tester")
     assert result.covers == "the dates written in its SQL" and len(result.rows) >= 2
 
 
@@ -121,7 +121,7 @@ def test_widgets_reorder_and_delete(boards: DashboardService) -> None:
     boards.store.move_widget(third.id, -1)
     board = boards.store.dashboard("Desk")
     assert [w.id for w in boards.store.widgets(board.id)] == [first.id, third.id, second.id]
-    boards.delete_widget(third, by="t")
+    boards.delete_widget(third, by="tester")
     assert [w.id for w in boards.store.widgets(board.id)] == [first.id, second.id]
 
 
@@ -139,9 +139,10 @@ def test_a_widget_result_names_its_columns_as_the_ask_page_does(
     widget = _saved(boards, "fails by counterparty this month")
     result, _ = boards.refresh(widget, as_of=AS_OF, by="t")
     assert result.columns == ("short_name", "count") and result.labels == ("Counterparty", "Count")
-    fixed = boards.answering.run_sql("SELECT short_name, country FROM counterparties", user="t")
+    fixed = boards.answering.run_sql("SELECT short_name, country FROM counterparties",
+                                     user="tester")
     assert fixed.status == "answered"
     sql_widget = boards.save_answer(fixed, dashboard="Desk", title="cpty", chart="table",
-                                    refresh=FIVE_MINUTES, by="t")
-    result, _ = boards.refresh(sql_widget, as_of=AS_OF, by="t")
+                                    refresh=FIVE_MINUTES, by="tester")
+    result, _ = boards.refresh(sql_widget, as_of=AS_OF, by="tester")
     assert result.labels == ("Counterparty", "Country")
