@@ -12,7 +12,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 
@@ -92,6 +92,12 @@ class Answering:
             # in the audit log and an answer on the page, never a traceback and no record.
             log.exception("the question %r failed", question[:200])
             answer = Answer(question, "error", "engine", internal_error(exc))
+        if run.restricted and answer.suggestions and version_key:
+            # Under entitlements a refusal suggests no word only a stored value spells: the
+            # value may sit in rows the person may not read.
+            hidden = self.engine(version).lexicon.value_words()
+            answer = replace(answer, suggestions=tuple(
+                s for s in answer.suggestions if s not in hidden))
         details: dict[str, object] = {"as_of": day.isoformat(), "confidence": answer.confidence}
         if answer.llm is not None:
             details["llm"] = answer.llm.as_dict()

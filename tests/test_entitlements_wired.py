@@ -133,3 +133,15 @@ def test_the_llm_s_sql_reads_only_the_asker_s_rows(trained_data: Path) -> None:
     rates = _count(trained_data / "otc_demo.db", "status = 'LIVE' AND asset_class = 'RATES'")
     assert answer.rows == ((rates,),) and answer.entitlements
     assert _last_details(services)["entitlements"] == ["trades: asset_class = 'RATES'"]
+
+
+def test_a_refusal_suggests_no_stored_value_to_a_restricted_person(services: Services) -> None:
+    """A misspelt word close to a value only the warehouse spells is suggested to dave
+    (unrestricted), never to alice: the value may be in rows she may not read."""
+    lexicon = services.answering.engine(services.trainer.active()).lexicon
+    value = next(w for w in sorted(lexicon.value_words()) if len(w) >= 6 and w.isalpha())
+    question = f"how many trades with {value[:-1]}q{value[-1]} zzqx"
+    seen = services.answering.ask(question, user="dave")
+    assert value in seen.suggestions, (value, seen.suggestions, seen.message)
+    kept = services.answering.ask(question, user="alice")
+    assert kept.status == seen.status and value not in kept.suggestions

@@ -67,6 +67,12 @@ class Executor:
         return replace(self, entitlements=None, user="", groups=frozenset())
 
     @property
+    def restricted(self) -> bool:
+        """True when a policy keeps some rows from this executor's user."""
+        return self.entitlements is not None and not self.entitlements.is_unrestricted(
+            self.user, self.groups)
+
+    @property
     def dialect(self) -> str:
         """The warehouse's dialect as the registry names it (copilot/core/dialects)."""
         return self.guard.dialect

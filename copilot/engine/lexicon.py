@@ -277,6 +277,13 @@ class Lexicon:
         return {w for entries in self.phrases.values() for surface, _ in entries
                 for w in surface if len(w) > 2}
 
+    def value_words(self) -> set[str]:
+        """The known words only the warehouse's stored values spell (not the glossary's nor
+        the schema's): a suggestion of one would show a value to whoever is told it."""
+        spelled = {w for entries in self.phrases.values() for surface, meaning in entries
+                   if meaning.kind != "value" or meaning.synonym for w in surface}
+        return self.known_words() - spelled
+
 
 @lru_cache(maxsize=1)
 def _derivations() -> dict[str, object]:
