@@ -76,7 +76,7 @@ def render() -> None:
     st.dataframe(columns, hide_index=True, height=36 * (len(columns) + 1) + 3)
     st.subheader(f"Sample of {SAMPLE_ROWS} rows")
     try:
-        sample = svc.answering.sample(name, SAMPLE_ROWS, user=current_user(svc.settings))
+        sample = svc.answering.preview(name, SAMPLE_ROWS, user=current_user(svc.settings))
     except CopilotError as exc:
         st.error(markdown_text(str(exc)))
         return

@@ -195,6 +195,12 @@ class Answering:
         source = exp.table_(table, db=warehouse.db_schema, quoted=True)
         return self.scoped(user).run(sqlglot.select("*").from_(source).limit(limit))
 
+    def preview(self, table: str, limit: int, *, user: str | None = None) -> QueryResult:
+        """A person's look at a table's first rows (the Data page): allowed to those who may
+        ask, and only the rows they may read."""
+        self.allow(user, "ask", f"sample of {table}")
+        return self.sample(table, limit, user=user)
+
     def _record_answer(self, answer: Answer, channel: Channel, user: str | None, question: str,
                        *, outcome: str | None = None, details: dict[str, object] | None = None,
                        profile_version: str = "") -> int:

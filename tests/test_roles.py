@@ -120,3 +120,11 @@ def test_the_roles_file_s_mistakes_name_file_and_line(tmp_path: Path, text: str,
     with pytest.raises(ConfigError, match=says) as caught:
         load_roles(path)
     assert str(path) in str(caught.value)
+
+
+def test_the_data_page_s_preview_is_for_those_who_may_ask(services: Services) -> None:
+    assert services.answering.preview("trades", 5, user="vera").rows
+    with pytest.raises(AccessDenied, match="may not ask"):
+        services.answering.preview("trades", 5, user="dave")  # the auditor
+    assert ("dave", "dave may not ask: it needs the admin or analyst or trainer or viewer "
+            "role.") in _blocked(services)
