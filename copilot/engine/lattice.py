@@ -22,6 +22,7 @@ __all__ = ["Item", "readings", "uncovered"]
 
 ItemKind = Literal["lex", "cue", "number", "period", "id", "filler"]
 ITEM_COST = 10.0  # per item: the fewer, longer phrases, the better
+CUE_COST = 1.0  # on top of ITEM_COST: a grammar word
 LEMMA_COST = 2.0  # a match through the lemma only ("booked" read as "book")
 MAX_READINGS = 48
 _MAX_CUE = 5
@@ -43,6 +44,9 @@ class Item:
     # Other stored values the same words may be ("EUR" of settlements, trades, netting
     # sets): the reader picks the one nearest its subject, instead of one reading each.
     alternatives: tuple[Meaning, ...] = ()
+    # A column named as another entity and a count ("settlement count"): the count of that
+    # entity is as likely, so a reading that splits these words is a rival, not a worse one.
+    contested: bool = False
 
 
 def _cue_items(tokens: tuple[Token, ...]) -> list[Item]:
@@ -54,7 +58,7 @@ def _cue_items(tokens: tuple[Token, ...]) -> list[Item]:
                 break
             for key in {" ".join(t.text for t in span), " ".join(t.lemma for t in span)}:
                 for cue in CUES.get(key, ()):
-                    found.append(Item(i, i + n, key, "cue", ITEM_COST + 1.0, cue=cue))
+                    found.append(Item(i, i + n, key, "cue", ITEM_COST + CUE_COST, cue=cue))
     return found
 
 
@@ -63,17 +67,24 @@ def _items(tokens: tuple[Token, ...], matches: list[Match]) -> list[list[Item]]:
     starts: list[list[Item]] = [[] for _ in tokens]
     single = {m.start for m in matches if m.end - m.start == 1 and m.meaning.kind != "id"}
     values: dict[tuple[int, int], list[Match]] = {}
+    entities = {(m.start, m.end): m.meaning.table for m in matches
+                if m.meaning.kind == "entity"}
     for match in matches:
         if match.meaning.kind in ("value", "id"):
             values.setdefault((match.start, match.end), []).append(match)
             continue
         cost = ITEM_COST + KIND_COST[match.meaning.kind] + (0 if match.exact else LEMMA_COST)
+        contested = _counts_another(match, entities, tokens)
         if match.meaning.qualified:
             # As dear as the entity and the column apart, so that "trade notional" is the
             # glossary's notional of trades, not the column `trades.notional`.
             cost += ITEM_COST + KIND_COST["entity"]
+        elif contested:  # as dear as the entity and the count word apart
+            cost = 2 * ITEM_COST + KIND_COST["entity"] + CUE_COST + (cost - ITEM_COST
+                                                                     - KIND_COST["column"])
         starts[match.start].append(Item(match.start, match.end, match.words, "lex", cost,
-                                        meaning=match.meaning, exact=match.exact))
+                                        meaning=match.meaning, exact=match.exact,
+                                        contested=contested))
     for (start, end), found in values.items():
         found.sort(key=lambda m: (not m.meaning.synonym, m.meaning.column or ""))
         first = found[0]
@@ -92,6 +103,18 @@ def _items(tokens: tuple[Token, ...], matches: list[Match]) -> list[list[Item]]:
         elif token.kind == "symbol" and token.text == "=":
             starts[i].append(Item(i, i + 1, "=", "filler", ITEM_COST - 9.0))
     return starts
+
+
+def _counts_another(match: Match, entities: dict[tuple[int, int], str],
+                    tokens: tuple[Token, ...]) -> bool:
+    """True for a column named as another entity and a count word ("settlement count" is
+    `netting_sets.settlement_count`, and as much the count of settlements)."""
+    if match.meaning.kind != "column" or match.end - match.start < 2:
+        return False
+    other = entities.get((match.start, match.end - 1))
+    last = tokens[match.end - 1]
+    counts = any(c.kind == "count" for key in (last.text, last.lemma) for c in CUES.get(key, ()))
+    return counts and other is not None and other != match.meaning.table
 
 
 def uncovered(tokens: tuple[Token, ...], matches: list[Match]) -> list[str]:

@@ -27,6 +27,7 @@ from copilot.engine.conditions import CONDITION_STAGES
 from copilot.engine.draft import Ambiguous, Draft, Refusal
 from copilot.engine.finish import FINAL_STAGES, LINKS, SHARE_STAGES, to_plan
 from copilot.engine.grammar import CUES, FILLER, MAX_QUESTION_CHARS, WRITE_START, WRITES
+from copilot.engine.interpret import plural
 from copilot.engine.joins import JoinGraph
 from copilot.engine.lattice import Item, readings, uncovered
 from copilot.engine.lexicon import Lexicon, Match
@@ -230,8 +231,11 @@ class Reader:
     def _choose(self, question: str, planned: list[_Planned], as_of: date,
                 depth: int) -> ParseResult:
         best = planned[0]
-        rivals = [p for p in planned[1:] if p.sql != best.sql]
-        tied = [p for p in rivals if p.cost - best.cost < TIE]
+        # A reading that differs only in how it names its columns is the same answer.
+        same = _unaliased(best.tree)
+        rivals = [p for p in planned[1:] if p.sql != best.sql and _unaliased(p.tree) != same]
+        tied = [p for p in rivals if p.cost - best.cost < TIE
+                or (p.cost - best.cost <= UNSURE_MARGIN and _contest(best, p))]
         if tied and depth == 0:
             options = self._options(question, [best, *tied], as_of)
             if len(options) >= 2:
@@ -250,7 +254,7 @@ class Reader:
             if rewritten and rewritten not in options:
                 check = self.read(rewritten, as_of, _depth=1)
                 if check.status == "planned" and check.tree is not None and \
-                        check.tree.sql() == candidate.sql:
+                        _unaliased(check.tree) == _unaliased(candidate.tree):
                     options.append(rewritten)
         return tuple(options)
 
@@ -271,18 +275,51 @@ class Reader:
         return tuple(dict.fromkeys(found))[:5]
 
 
+def _unaliased(tree: exp.Select) -> str:
+    """The query with its output columns renamed by position: a rewritten option may name a
+    column in other words ("total netting set settlement count") and still be the query."""
+    copy = tree.copy()
+    names: dict[str, str] = {}
+    for number, column in enumerate(copy.expressions):
+        if isinstance(column, exp.Alias):
+            names[column.alias] = f"c{number}"
+            column.set("alias", exp.to_identifier(f"c{number}"))
+    for ref in copy.find_all(exp.Column):
+        if not ref.table and ref.name in names:
+            ref.set("this", exp.to_identifier(names[ref.name]))
+    return copy.sql()
+
+
+def _contest(one: _Planned, other: _Planned) -> bool:
+    """True when one reading takes a contested column ("settlement count") that the other
+    reads apart: neither is the likelier, so the person is asked."""
+    def spans(p: _Planned) -> set[tuple[int, int]]:
+        return {(i.start, i.end) for i in p.draft.items if i.contested}
+
+    def kept(p: _Planned) -> set[tuple[int, int]]:
+        return {(i.start, i.end) for i in p.draft.items}
+
+    return bool(spans(one) - kept(other) or spans(other) - kept(one))
+
+
 def _rewrite(question: str, chosen: _Planned, others: list[_Planned],
              lexicon: Lexicon) -> str | None:
     """The question with the words the readings disagree on written unambiguously."""
     mine = {(i.start, i.end): i for i in chosen.draft.items}
     theirs = [{(i.start, i.end): i for i in p.draft.items} for p in others]
     tokens = tokenize(question)
+    words = [t.original or t.text for t in tokens]
+    for start, end in sorted({s for t in theirs for s, i in t.items() if i.contested} - set(mine)):
+        counted = mine.get((start, end - 1))
+        if counted is not None and counted.meaning is not None and end <= len(words):
+            # This reading splits a contested column ("settlement count") into an entity and
+            # a count: "number of settlements" says only that.
+            return " ".join([*words[:start], f"number of {plural(counted.words)}", *words[end:]])
     for span, item in sorted(mine.items()):
         if item.meaning is None or all(t.get(span) and t[span].meaning == item.meaning
                                        for t in theirs):
             continue
         phrase = _canonical(item, lexicon)
-        words = [t.original or t.text for t in tokens]
         if span[1] > len(words):
             return None
         return " ".join([*words[:span[0]], phrase, *words[span[1]:]])
