@@ -4,7 +4,7 @@ import contextlib
 
 import streamlit as st
 
-from app_pages import ask, audit, dashboards, data, settings, training
+from app_pages import approvals, ask, audit, dashboards, data, settings, training
 from app_pages import reports as reports_page
 from app_pages.state import reports
 from copilot.core.errors import CopilotError
@@ -40,6 +40,8 @@ pages = [
             url_path="reports"),
     st.Page(data.render, title="Data", icon=":material/table_chart:", url_path="data"),
     st.Page(training.render, title="Training", icon=":material/school:", url_path="training"),
+    st.Page(approvals.render, title="Approvals", icon=":material/approval:",
+            url_path="approvals"),
     st.Page(audit.render, title="Audit", icon=":material/verified_user:", url_path="audit"),
     st.Page(settings.render, title="Settings", icon=":material/settings:", url_path="settings"),
 ]

@@ -193,12 +193,14 @@ def _feedback_buttons(svc: Services, answer: Answer, key: str) -> None:
 
 def _feedback(svc: Services, answer: Answer, key: str, correct: bool, comment: str) -> None:
     try:
-        svc.answering.feedback(answer, correct=correct, comment=comment,
-                     user=current_user(svc.settings))
+        held = svc.answering.feedback(answer, correct=correct, comment=comment,
+                                      user=current_user(svc.settings))
     except CopilotError as exc:
         st.error(markdown_text(str(exc)))
         return
     st.session_state.setdefault(talk.NOTICES, {})[key] = {"text": (
+        f"Sent for approval (change #{held.id}): the pair is trained when a trainer other "
+        "than you approves it on the Approvals page." if held is not None else
         "Thanks: saved as a verified pair; the same question is answered from it from now on."
         if correct else "Thanks: the answer is recorded as wrong.")}
     st.rerun()

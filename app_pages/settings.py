@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.state import current_user, services
+from copilot.approvals.llm_kind import LLM_SETTINGS
 from copilot.core.errors import CopilotError
 from copilot.core.plaintext import markdown_text
 from copilot.core.settings import settings_in_force
@@ -75,8 +76,14 @@ def _llm_section(svc: Services) -> None:
         st.error(markdown_text(str(exc)))
         if st.button("Forget the saved LLM settings and use the environment's",
                      key="llm_forget"):
-            svc.llm.save(None, by=user)
-            st.rerun()
+            try:
+                held = svc.llm.save(None, by=user)
+            except CopilotError as failed:
+                st.error(markdown_text(str(failed)))
+                return
+            if held is None:
+                st.rerun()
+            st.info(_held(held))
         return
     st.caption(markdown_text(f"Saved on this page by {saved.saved_by} at {saved.saved_at}.")
                if saved else
@@ -93,8 +100,11 @@ def _llm_section(svc: Services) -> None:
         return
     try:
         if pressed == "reset":
-            svc.llm.save(None, by=user)
-            st.success("Back to the environment's LLM settings.")
+            held = svc.llm.save(None, by=user)
+            if held is not None:
+                st.info(_held(held))
+            else:
+                st.success("Back to the environment's LLM settings.")
             return
         # Kept: the key saved on this page; with none saved, the environment's (which saving
         # leaves in the environment).
@@ -107,11 +117,31 @@ def _llm_section(svc: Services) -> None:
             with st.spinner("Asking the endpoint…"):
                 reply = svc.llm.test(config, by=user)
             st.success(f"The endpoint answered: {markdown_text(repr(reply))}")
+        elif (held := svc.llm.save(config, by=user)) is not None:
+            st.info(_held(held))
         else:
-            svc.llm.save(config, by=user)
             st.success("Saved. The next question uses these settings.")
     except CopilotError as exc:
         st.error(markdown_text(str(exc)))
+
+
+def _held(change_id: int) -> str:
+    return (f"Sent for approval (change #{change_id}): the settings in force do not change "
+            "until another admin approves it on the Approvals page.")
+
+
+def _four_eyes(svc: Services) -> None:
+    """Whether changes wait for a second person, and the LLM change pending if any."""
+    if not svc.approvals.enabled:
+        st.info("Four eyes is off: a change applies at once, as its author makes it (the "
+                "single-user demo, or OPSCOPILOT_FOUR_EYES=off). With a roles file it is on.")
+        return
+    waiting = svc.approvals.pending(LLM_SETTINGS)
+    if waiting:
+        change = waiting[0]
+        st.warning(markdown_text(f"Pending, not applied: change #{change.id} "
+                                 f"({change.summary}) by {change.maker}, waiting for another "
+                                 "admin on the Approvals page."))
 
 
 def _in_force(svc: Services) -> None:
@@ -129,6 +159,7 @@ def render() -> None:
     except CopilotError as exc:
         st.error(markdown_text(str(exc)))
         return
+    _four_eyes(svc)
     _llm_section(svc)
     st.caption("Recipes for a bank's gateway, Groq, vLLM, Ollama and Azure OpenAI: the "
                "README, \"Using an LLM\".")

@@ -11,9 +11,13 @@ import streamlit as st
 
 from app_pages import training_new
 from app_pages.state import current_user, services
+from copilot.approvals import PendingChange
+from copilot.approvals.training_kinds import ACTIVATION, GLOSSARY, PAIRS
 from copilot.core.errors import CopilotError
 from copilot.core.plaintext import markdown_text
+from copilot.wiring import Services
 from training import ProfileVersion
+from training.editing import TrainingChange
 from training.glossary import DEMO_GLOSSARY, Glossary, load_glossary
 from training.uploads import parse_pairs
 
@@ -43,14 +47,33 @@ def _rules(glossary: Glossary) -> list[tuple[str, str]]:
         for table, column in glossary.period_columns]
 
 
-def _run(action: Callable[[], ProfileVersion], success: str) -> None:
+def _run(action: Callable[[], object], success: str) -> None:
     try:
-        version = action()
+        done = action()
     except CopilotError as exc:
         st.error(markdown_text(str(exc)))
         return
-    st.session_state["training_notice"] = success.format(version=version.version)
+    if isinstance(done, PendingChange):  # four eyes: proposed, not applied
+        st.session_state["training_notice"] = (
+            f"Sent for approval (change #{done.id}): nothing changes until another trainer "
+            "approves it on the Approvals page.")
+    else:
+        version = done.version if isinstance(done, TrainingChange) else done
+        assert isinstance(version, ProfileVersion)
+        st.session_state["training_notice"] = success.format(version=version.version)
     st.rerun()
+
+
+def _pending(svc: Services) -> None:
+    """The training changes waiting for a second trainer: pending, not applied."""
+    if not svc.approvals.enabled:
+        return
+    waiting = [c for c in svc.approvals.pending()
+               if c.kind in (PAIRS, GLOSSARY, ACTIVATION)]
+    if waiting:
+        st.info(f"{len(waiting)} training change(s) wait for approval and are not applied yet: "
+                + "; ".join(markdown_text(f"#{c.id} {c.summary} (by {c.maker})")
+                            for c in waiting[:5]) + ". See the Approvals page.")
 
 
 def render() -> None:
@@ -69,6 +92,7 @@ def render() -> None:
     if notice := st.session_state.pop("training_notice", None):
         st.success(notice)
     training_new.show_change()
+    _pending(svc)
 
     try:
         trainer.require_trained()
@@ -104,8 +128,8 @@ def render() -> None:
         st.caption("That is the demo's glossary, written for the demo warehouse: for this "
                    "warehouse, draft one above, or set OPSCOPILOT_GLOSSARY_DIR to your own.")
     if st.button("Train from the warehouse", key="train_now", type="primary"):
-        _run(lambda: trainer.train(load_glossary(settings.app.glossary_dir), by=settings.app.user,
-                                   note="trained on the Training page"),
+        _run(lambda: svc.training.train_glossary(load_glossary(settings.app.glossary_dir),
+                                                 by=user, note="trained on the Training page"),
              "Trained: version {version} is active.")
 
     if not versions:
@@ -117,7 +141,7 @@ def render() -> None:
     with left:
         target = st.selectbox("Version to answer from", numbers, key="rollback_version")
         if st.button("Activate this version (roll back)", key="rollback"):
-            _run(lambda: trainer.activate(target, by=settings.app.user),
+            _run(lambda: svc.training.activate(target, by=user),
                  "Version {version} is active again.")
     with right:
         old = st.selectbox("Compare", numbers, index=len(numbers) - 1, key="diff_old")
@@ -128,8 +152,8 @@ def render() -> None:
     pairs_file = st.file_uploader("Question/SQL pairs (YAML list or JSON lines)",
                                   type=["yaml", "yml", "jsonl", "json"], key="pairs_upload")
     if pairs_file is not None and st.button("Add pairs", key="add_pairs"):
-        _run(lambda: trainer.add_pairs(parse_pairs(pairs_file.getvalue().decode("utf-8"),
-                                                   pairs_file.name), by=settings.app.user),
+        _run(lambda: svc.training.add_pairs(parse_pairs(pairs_file.getvalue().decode("utf-8"),
+                                                        pairs_file.name), by=user),
              "Pairs added: version {version} is active.")
     document = st.file_uploader("Document (Markdown or text)", type=["md", "txt"],
                                 key="document_upload")

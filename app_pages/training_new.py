@@ -11,6 +11,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from copilot.approvals import PendingChange
 from copilot.core.connections import redact_url
 from copilot.core.errors import CopilotError
 from copilot.core.filenames import download_name
@@ -62,12 +63,16 @@ def show_change() -> None:
         show_diff(diff)
 
 
-def _apply(action: Callable[[], TrainingChange], success: str) -> None:
+def _apply(action: Callable[[], TrainingChange | PendingChange], success: str) -> None:
     try:
         change = action()
     except CopilotError as exc:
         st.error(markdown_text(str(exc)))
         return
+    if isinstance(change, PendingChange):  # four eyes: nothing trained until approved
+        st.session_state[NOTICE] = (f"Sent for approval (change #{change.id}): nothing is "
+                                    "trained until another trainer approves it.")
+        st.rerun()
     number = change.version.version
     st.session_state[NOTICE] = (success.replace("{version}", str(number)) if change.changed else
                                 f"Nothing changed: version {number} stays active.")

@@ -19,6 +19,9 @@ from functools import partial
 import sqlglot
 from sqlglot import exp
 
+from copilot.approvals.model import PendingChange
+from copilot.approvals.service import Approvals
+from copilot.approvals.training_kinds import PAIRS
 from copilot.conversations import numbered, turn_details
 from copilot.core.access import Access
 from copilot.core.audit import AuditError, Recorder, result_sha256
@@ -56,6 +59,7 @@ class Answering:
     as_of: Callable[[], date]  # the default as-of date (configured, else today)
     writer: Callable[[], LLMWriter | None] = lambda: None  # the LLM in force, if any
     access: Access = field(default_factory=Access)  # who may ask, run SQL, teach
+    approvals: Approvals | None = None  # four eyes: "Correct" then waits for a trainer
     _engine: dict[str, Engine] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -171,18 +175,29 @@ class Answering:
         return result
 
     def feedback(self, answer: Answer, *, correct: bool, comment: str = "",
-                 user: str | None = None) -> None:
+                 user: str | None = None) -> PendingChange | None:
         """Record feedback on an answer; "correct" trains its question/SQL as a verified pair
-        (a new profile version). Nothing is trained from an answer nobody confirmed."""
+        (a new profile version). Nothing is trained from an answer nobody confirmed. Under
+        four eyes the pair is proposed instead (an analyst's or a trainer's "Correct") and
+        the PendingChange returned: it trains when another trainer approves it."""
         who = user or self.recorder.user
-        # "Correct" teaches the copilot (a verified pair): a trainer's to give.
-        self.allow(who, "train the copilot" if correct else "ask",
-                   f"feedback on {answer.question[:200]!r}")
+        held = self.approvals is not None and self.approvals.enabled
+        # "Correct" teaches the copilot (a verified pair): a trainer's to give, or under
+        # four eyes an analyst's or trainer's to propose.
+        self.allow(who, ("propose training" if held else "train the copilot") if correct
+                   else "ask", f"feedback on {answer.question[:200]!r}")
         self.recorder.record("ask", answer.question, by=who, sql=answer.sql or "",
                              engine="user", reason=f"feedback: {'correct' if correct else 'wrong'}",
                              details={"comment": comment})
         if correct and answer.status == "answered" and answer.generated_sql:
+            if held:
+                assert self.approvals is not None
+                return self.approvals.propose(
+                    PAIRS, {"pairs": [{"question": answer.question,
+                                       "sql": answer.generated_sql}]},
+                    summary=f"verified pair: {answer.question[:200]}", by=who)
             self.trainer.add_pairs([PairUpload(answer.question, answer.generated_sql)], by=who)
+        return None
 
     def check(self, sql: str | exp.Expression, *, read: str | None = None) -> Verdict:
         """The guard's verdict on `sql` for this warehouse."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from copilot.approvals.settings import ApprovalsSettings
 from copilot.core.setting_fields import SettingDoc, SettingsSection
 from copilot.core.settings import Settings, setting_docs
 from copilot.core.settings_loader import read_settings
@@ -19,7 +20,8 @@ from reports.settings import ReportsSettings, SMTPSettings
 
 __all__ = ["SECTIONS", "all_setting_docs", "load_settings"]
 
-SECTIONS: tuple[type[SettingsSection], ...] = (LLMSettings, ReportsSettings, SMTPSettings)
+SECTIONS: tuple[type[SettingsSection], ...] = (LLMSettings, ReportsSettings, SMTPSettings,
+                                               ApprovalsSettings)
 
 
 def load_settings(

@@ -1,14 +1,20 @@
 """What the Training page and the glossary commands do to the warehouse's training, each
 audited as it ends (what it did, or why not): test the connection, draft a glossary, train
-an edited one, teach a word, mark a draft reviewed."""
+an edited one, teach a word, mark a draft reviewed, add verified pairs, activate a version.
+
+Under four eyes (copilot/approvals/) the changes to what the copilot knows are proposed, not
+applied: each returns the PendingChange, applied when a second trainer approves it."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
+from copilot.approvals.model import PendingChange
+from copilot.approvals.service import Approvals
+from copilot.approvals.training_kinds import ACTIVATION, GLOSSARY, PAIRS
 from copilot.core.access import Access
 from copilot.core.audit import Recorder
 from copilot.core.audit.record import Outcome
@@ -20,7 +26,8 @@ from training import editing
 from training.draft import GlossaryDraft, draft_glossary
 from training.glossary import Glossary
 from training.ingest import sample_values
-from training.trainer import Trainer
+from training.profiles import ProfileVersion
+from training.trainer import PairUpload, Trainer
 
 __all__ = ["TrainingActions", "draft_from_warehouse"]
 
@@ -33,6 +40,12 @@ class TrainingActions:
     trainer: Trainer
     recorder: Recorder
     access: Access = field(default_factory=Access)
+    approvals: Approvals | None = None  # four eyes; None or switched off: applied at once
+
+    @property
+    def held(self) -> bool:
+        """True when training changes wait for a second trainer's approval."""
+        return self.approvals is not None and self.approvals.enabled
 
     def test_connection(self, *, by: str) -> tuple[int, float]:
         """Reach the warehouse, read its schema afresh: (tables, ms), else WarehouseError."""
@@ -54,22 +67,59 @@ class TrainingActions:
         return draft
 
     def train_glossary(self, glossary: Glossary, *, by: str,
-                       note: str = "") -> editing.TrainingChange:
+                       note: str = "") -> editing.TrainingChange | PendingChange:
         """Train a new version from `glossary` (a draft as edited on the page, say)."""
         return self._retrain(by, note or "trained from a glossary", lambda: glossary)
 
-    def teach(self, word: str, target: editing.Target, *, by: str) -> editing.TrainingChange:
+    def teach(self, word: str, target: editing.Target, *,
+              by: str) -> editing.TrainingChange | PendingChange:
         """Add `word` for `target` to the active glossary and train a new version."""
         return self._retrain(by, f"taught {word.strip()!r} as {target.label}", lambda: (
             editing.add_synonym(editing.active_glossary(self.trainer), target, word)))
 
-    def mark_reviewed(self, *, by: str) -> editing.TrainingChange:
+    def mark_reviewed(self, *, by: str) -> editing.TrainingChange | PendingChange:
         """Train a new version from the active drafted glossary, marked reviewed."""
         return self._retrain(by, "glossary marked reviewed",
                              lambda: editing.with_reviewed(editing.active_glossary(self.trainer)))
 
-    def _retrain(self, by: str, what: str,
-                 glossary: Callable[[], Glossary]) -> editing.TrainingChange:
+    def add_pairs(self, pairs: Sequence[PairUpload], *,
+                  by: str) -> ProfileVersion | PendingChange:
+        """Add verified question/SQL pairs (an upload on the Training page)."""
+        what = f"{len(pairs)} verified pair(s) added"
+        if self.held:
+            assert self.approvals is not None
+            return self.approvals.propose(PAIRS, {"pairs": [
+                {"question": p.question, "sql": p.sql} for p in pairs]}, summary=what, by=by)
+        with self._action(by, what) as details:
+            version = self.trainer.add_pairs(pairs, by=by)
+            details["version"] = version.version
+        return version
+
+    def activate(self, version: int, *, by: str) -> ProfileVersion | PendingChange:
+        """Answer from `version` from now on (a rollback when it is older)."""
+        what = f"activate version {version}"
+        if self.held:
+            assert self.approvals is not None
+            return self.approvals.propose(ACTIVATION, {"version": version}, summary=what, by=by)
+        with self._action(by, what):
+            return self.trainer.activate(version, by=by)
+
+    def apply_glossary(self, files: Mapping[str, str], *, by: str,
+                       note: str) -> editing.TrainingChange:
+        """Train an approved glossary change (its files) as `by`, its maker: the path a
+        change takes without four eyes."""
+        change = self._retrain(by, note, lambda: editing.glossary_from_files(files), held=False)
+        assert isinstance(change, editing.TrainingChange)
+        return change
+
+    def _retrain(self, by: str, what: str, glossary: Callable[[], Glossary], *,
+                 held: bool | None = None) -> editing.TrainingChange | PendingChange:
+        if self.held if held is None else held:
+            assert self.approvals is not None
+            self.access.check(by, "train the copilot", what, recorder=self.recorder)
+            files = editing.glossary_files(glossary())
+            return self.approvals.propose(GLOSSARY, {"files": files, "note": what},
+                                          summary=what, by=by)
         with self._action(by, what) as details:
             change = editing.train_edit(self.trainer, glossary(), by=by, note=what)
             details.update(version=change.version.version, previous=change.previous)

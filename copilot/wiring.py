@@ -13,6 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copilot.answering import Answering
+from copilot.approvals.kinds import Kinds
+from copilot.approvals.llm_kind import LLMSettingsKind
+from copilot.approvals.service import Approvals
+from copilot.approvals.settings import four_eyes_on
+from copilot.approvals.store import ApprovalStore
+from copilot.approvals.training_kinds import ActivationKind, GlossaryKind, PairsKind
 from copilot.core.access import Access, load_roles
 from copilot.core.audit import AuditLog, Recorder
 from copilot.core.entitlements_policy import load_entitlements
@@ -25,6 +31,7 @@ from copilot.llm.admin import LLMAdmin
 from copilot.llm.store import LLMSettingsStore
 from copilot.training_actions import TrainingActions
 from dashboards.service import DashboardService
+from reports.recipients_kind import OutsideRecipientsKind
 from reports.runner import ReportRunner
 from reports.service import ReportService
 from reports.store import ReportStore
@@ -51,6 +58,7 @@ class Services:
     answering: Answering  # questions and SQL in, audited answers out
     llm: LLMAdmin  # the LLM configuration in force and its writer
     training: TrainingActions  # what the Training page changes, audited
+    approvals: Approvals  # four eyes: changes that wait for a second person
 
     @property
     def audit(self) -> AuditLog:
@@ -97,13 +105,22 @@ def build_services(settings: Settings) -> Services:
         on_change=training_changed)
     roles = settings.app.roles
     access = load_roles(roles) if roles else Access()  # no roles file: the single-user demo
-    llm = LLMAdmin(settings, LLMSettingsStore(settings.state.url), recorder, access)
+    # The kinds are registered below, once what each applies through is built.
+    approvals = Approvals(ApprovalStore(settings.state.url), recorder, access, Kinds(),
+                          enabled=four_eyes_on(settings))
+    unheld = LLMAdmin(settings, LLMSettingsStore(settings.state.url), recorder, access)
+    llm_kind = LLMSettingsKind(unheld)  # applies an approved save: the admin without a hold
+    llm = dataclasses.replace(unheld, hold=llm_kind.holder(approvals))
+    training = TrainingActions(executor, trainer, recorder, access, approvals)
+    for kind in (PairsKind(trainer), GlossaryKind(training), ActivationKind(trainer), llm_kind,
+                 OutsideRecipientsKind(ReportStore(settings.state.url), recorder)):
+        approvals.kinds.register(kind)
     services = Services(
         settings=settings, warehouse=warehouse, executor=executor, recorder=recorder,
-        trainer=trainer, llm=llm, training=TrainingActions(executor, trainer, recorder, access),
+        trainer=trainer, llm=llm, training=training, approvals=approvals,
         answering=Answering(executor, recorder, trainer,
                             as_of=settings.warehouse.effective_as_of, writer=llm.writer,
-                            access=access))
+                            access=access, approvals=approvals))
     ensure_demo_trained(services)
     return services
 
@@ -118,7 +135,7 @@ def dashboards_of(services: Services) -> DashboardService:
 def reports_of(services: Services, *, start_scheduler: bool = True) -> ReportService:
     """The report templates and run log; the process's scheduler started unless told not."""
     return ReportService(services.answering, services.recorder, services.settings,
-                         start_scheduler=start_scheduler)
+                         start_scheduler=start_scheduler, approvals=services.approvals)
 
 
 def report_runner(services: Services) -> ReportRunner:

@@ -1,6 +1,7 @@
 """What the Reports page does: create, edit, pause and delete templates (the scheduler
 follows at once), run one now, read the run log; every change audited on the report
-channel."""
+channel. Under four eyes an email recipient outside the bank's domains waits for an admin's
+approval (reports/recipients_kind.py); the rest of the template is saved at once."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ from dataclasses import replace
 from datetime import datetime
 
 from copilot.answering import Answering
+from copilot.approvals.model import PendingChange
+from copilot.approvals.service import Approvals
 from copilot.core.access import AccessDenied
 from copilot.core.audit import Recorder
 from copilot.core.audit.record import Outcome
 from copilot.core.settings import Settings
 from copilot.values import Answer
-from reports.model import ReportError, ReportRun, ReportTemplate
+from reports.model import Recipients, ReportError, ReportRun, ReportTemplate
+from reports.recipients_kind import RECIPIENTS
 from reports.runner import ReportRunner
 from reports.scheduler import ReportScheduler
+from reports.settings import ReportsSettings
 from reports.store import ReportStore
 from reports.triggers import trigger_for
 
@@ -28,8 +33,10 @@ class ReportService:
     unless `start_scheduler` is False (a command that runs one report)."""
 
     def __init__(self, answering: Answering, recorder: Recorder, settings: Settings, *,
-                 start_scheduler: bool = True) -> None:
+                 start_scheduler: bool = True, approvals: Approvals | None = None) -> None:
         self.answering = answering
+        self.approvals = approvals
+        self.reports_settings = settings.section(ReportsSettings)
         self.recorder = recorder
         self.store = ReportStore(settings.state.url)
         self.runner = ReportRunner(answering, recorder, settings, self.store)
@@ -82,11 +89,38 @@ class ReportService:
                         verdict.reason)
             raise ReportError(f"The SQL guard refused the report's SQL: {verdict.reason}")
         trigger_for(template.schedule)
+        outside = self._held_outside(template)
+        if outside:  # saved without them now; each added when an admin approves
+            emails = [e for e in template.recipients["email"] if e not in outside]
+            template = replace(template, recipients=Recipients(
+                {**template.recipients.as_dict(), "email": emails}))
         # A new report is its author's; a saved one keeps its owner (checked above).
         saved = self.store.save(replace(template, created_by=self._owner(template) or by))
         self._sync()
         self._audit(by, f"report {saved.name!r} saved", saved.sql)
+        if outside:
+            assert self.approvals is not None and saved.id is not None
+            self.approvals.propose(RECIPIENTS, {
+                "template_id": saved.id, "template": saved.name, "emails": outside},
+                summary=f"report {saved.name!r} to {', '.join(outside)}", by=by)
         return saved
+
+    def _held_outside(self, template: ReportTemplate) -> list[str]:
+        """The email addresses four eyes hold: outside the bank's domains and not already
+        approved on the saved template."""
+        if self.approvals is None or not self.approvals.enabled:
+            return []
+        stored = self.store.template_by_id(template.id) if template.id is not None else None
+        approved = set(stored.recipients["email"]) if stored is not None else set()
+        return [e for e in template.recipients["email"]
+                if e not in approved and not self.reports_settings.inside(e)]
+
+    def pending_recipients(self, template: ReportTemplate) -> list[PendingChange]:
+        """The outside recipients of `template` waiting for approval."""
+        if self.approvals is None:
+            return []
+        return [c for c in self.approvals.pending(RECIPIENTS)
+                if c.payload.get("template_id") == template.id]
 
     def set_paused(self, template: ReportTemplate, paused: bool, *, by: str) -> None:
         self._allow(by, f"report {template.name!r} {'paused' if paused else 'resumed'}",

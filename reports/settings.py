@@ -18,6 +18,16 @@ from copilot.core.setting_fields import setting
 __all__ = ["ReportsSettings", "SMTPSettings"]
 
 
+def _domains(text: str) -> str:
+    """Comma-separated mail domains, lower case, kept as one text (shown as set)."""
+    names = [d.strip().lower().lstrip("@") for d in text.split(",") if d.strip()]
+    bad = [d for d in names if "." not in d or any(c in d for c in " @/;")]
+    if bad:
+        raise ValueError(f"must be mail domains separated by commas, like bank.example "
+                         f"(not {bad[0]!r})")
+    return ",".join(names)
+
+
 def _smtp_security(text: str) -> str:
     if text.lower() not in ("starttls", "ssl", "none"):
         raise ValueError("must be starttls, ssl or none")
@@ -39,6 +49,21 @@ class ReportsSettings:
         doc="A report run still working after this long is taken as hung: the reaper marks it "
             "interrupted and completes the channels it had not started.",
         default_text="`60`")
+    bank_domains: str = setting(
+        "", parse=_domains, env="OPSCOPILOT_BANK_DOMAINS",
+        doc="The bank's own mail domains, comma-separated (`bank.example,bank.co.uk`): under "
+            "four eyes a report email to any other domain waits for an admin's approval; "
+            "addresses in these domains (and their subdomains) apply at once.",
+        default_text="none: under four eyes every email recipient waits for approval")
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        return tuple(d for d in self.bank_domains.split(",") if d)
+
+    def inside(self, address: str) -> bool:
+        """True when `address` is in one of the bank's domains or their subdomains."""
+        domain = address.rpartition("@")[2].strip().lower()
+        return any(domain == d or domain.endswith("." + d) for d in self.domains)
 
     def with_data_dir(self, data_dir: Path) -> Self:
         """`reports/` in the data folder when no folder is set."""

@@ -58,7 +58,7 @@ FLOORS: dict[str, tuple[str, ...]] = {
     "engine": ("copilot.engine",),
     "llm": ("copilot.llm",),
     "services": ("copilot.routing", "copilot.answering", "copilot.training_actions",
-                 "copilot.conversations"),
+                 "copilot.conversations", "copilot.approvals"),
     "dashboards": ("dashboards",),
     "reports": ("reports",),
     "wiring": ("copilot.wiring",),

@@ -76,6 +76,10 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("OPSCOPILOT_SECRET_KEY", "fernet-secret-5", "app.secret_key", "fernet-secret-5"),
     ("OPSCOPILOT_TRUSTED_USER_HEADER", "X-Remote-User", "app.trusted_user_header",
      "X-Remote-User"),
+    # Four eyes: the switch, and the bank's own mail domains.
+    ("OPSCOPILOT_FOUR_EYES", "off", "approvals.four_eyes", False),
+    ("OPSCOPILOT_BANK_DOMAINS", "Bank.example, @bank.co.uk", "reports.bank_domains",
+     "bank.example,bank.co.uk"),
 ]
 SECRETS = ("sk-llm-secret-1", "smtp-secret-2", "fernet-secret-5")
 

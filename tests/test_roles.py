@@ -30,7 +30,9 @@ def services(trained_data: Path) -> Services:
                      + "groups:\n  ops-desk: [viewer]\n")
     return build_services(load_settings(
         {"OPSCOPILOT_DATA_DIR": str(trained_data), "OPSCOPILOT_AS_OF": AS_OF.isoformat(),
-         "OPSCOPILOT_ROLES": str(roles)}, env_file=trained_data / "no.env"))
+         # Roles alone here: four eyes (on with a roles file) is tests/test_four_eyes.py's.
+         "OPSCOPILOT_ROLES": str(roles), "OPSCOPILOT_FOUR_EYES": "off"},
+        env_file=trained_data / "no.env"))
 
 
 def _blocked(services: Services) -> list[tuple[str, str]]:
@@ -62,7 +64,9 @@ def _try(services: Services, user: str, action: str) -> None:
         answering.feedback(answer, correct=True, user=user)  # "Correct" teaches a pair
     elif action == "change settings":
         services.llm.save(LLMConfig(base_url="http://127.0.0.1:9/v1", model="m"), by=user)
-    elif action == "read the audit trail":
+    elif action in ("read the audit trail", "propose training", "approve training",
+                    "approve settings", "approve recipients"):
+        # Four eyes' actions are exercised through the approvals in tests/test_four_eyes.py.
         services.answering.access.check(user, action, "audit page",
                                         recorder=services.recorder)
     else:

@@ -32,6 +32,7 @@ from statestores import (
     stop_server,
 )
 
+from copilot.approvals import ApprovalStore, PendingChange
 from copilot.core.errors import CopilotError
 from copilot.core.secretbox import SecretBox, new_secret_key
 from copilot.core.statedb import state_engine
@@ -412,3 +413,44 @@ def test_an_unreachable_server_is_named_without_its_password() -> None:
         Stores.open(f"postgresql+psycopg://ops:s3cret@127.0.0.1:{port}/state")
     assert "s3cret" not in str(caught.value) and "refused" in str(caught.value)
 
+
+
+# ---- four eyes: pending changes and approved settings ----------------------------------
+
+def _pending(target: str = "glossary", **changes: object) -> PendingChange:
+    return replace(PendingChange(
+        kind="glossary change", summary="taught " + UNICODE, payload={"files": {"a": LONG}},
+        diff="--- a\n+++ b\n+" + UNICODE + "\n", maker="ann " + UNICODE, target=target,
+        base="f" * 64), **changes)
+
+
+def test_pending_changes_read_back_whole_newest_first_and_supersede_their_target(
+        state_url: str) -> None:
+    store = ApprovalStore(state_url)
+    first = store.add(_pending())
+    other = store.add(_pending(target="activation"))
+    again = store.add(_pending())  # the same target: the first is superseded
+    read = store.get(again.id)
+    assert read == again and read.payload == {"files": {"a": LONG}} and STAMP.fullmatch(
+        read.created_at)
+    assert store.get(first.id).state == "superseded"
+    assert [c.id for c in store.changes(state="pending")] == [again.id, other.id]
+    assert ApprovalStore(state_url).get(other.id).diff == other.diff  # another process reads
+
+
+def test_two_checkers_deciding_one_change_leave_one_winner(state_url: str) -> None:
+    change = ApprovalStore(state_url).add(_pending())
+    won = race(6, lambda i: ApprovalStore(state_url).decide(change.id, "approved",
+                                                             checker=f"checker {i}"))
+    assert won.count(True) == 1 and won.count(False) == 5
+    decided = ApprovalStore(state_url).get(change.id)
+    assert decided.state == "approved" and decided.checker == f"checker {won.index(True)}"
+
+
+def test_an_approved_setting_is_replaced_whole(state_url: str) -> None:
+    store = ApprovalStore(state_url)
+    assert store.approved("entitlements") is None
+    store.set_approved("entitlements", LONG, by="ada")
+    store.set_approved("entitlements", UNICODE, by="adam")
+    found = store.approved("entitlements")
+    assert (found.value, found.approved_by) == (UNICODE, "adam")

@@ -41,6 +41,12 @@ ACTIONS: Mapping[str, frozenset[str]] = {
     "train the copilot": frozenset({"trainer"}),
     "change settings": frozenset({"admin"}),
     "read the audit trail": frozenset({"auditor"}),
+    # Four eyes (copilot/approvals/): who may propose a change that waits, and who approves
+    # it; the maker never approves their own.
+    "propose training": frozenset({"analyst", "trainer"}),
+    "approve training": frozenset({"trainer"}),
+    "approve settings": frozenset({"admin"}),
+    "approve recipients": frozenset({"admin"}),
 }
 
 
@@ -49,7 +55,9 @@ _CHANNELS: Mapping[str, Channel] = {
     "ask": "ask", "run own SQL": "ask", "view dashboards": "dashboard",
     "save widgets": "dashboard", "schedule reports": "report",
     "train the copilot": "training", "change settings": "settings",
-    "read the audit trail": "audit",
+    "read the audit trail": "audit", "propose training": "training",
+    "approve training": "training", "approve settings": "settings",
+    "approve recipients": "report",
 }
 
 
