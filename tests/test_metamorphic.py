@@ -34,6 +34,8 @@ PARAPHRASES = [
     ["which counterparties have no trades this month",
      "counterparties without any trades this month", "what counterparties have no deals this month",
      "counterparties that haven't got trades this month"],
+    ["are there any netting breaks with JP Morgan?", "any netting breaks with JP Morgan?",
+     "is there any netting break with JP Morgan", "how many netting breaks with JP Morgan"],
     ["top 3 desks by live notional", "the 3 biggest desks by notional of live trades",
      "top three desks by live trade notional"],
 ]

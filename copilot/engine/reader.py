@@ -44,7 +44,10 @@ PIPELINE: tuple[Stage, ...] = (
     *EARLY_STAGES, *MIDDLE_STAGES[:3], *COMPARISON_STAGES, *SHARE_STAGES,
     MIDDLE_STAGES[3], *CONDITION_STAGES, *FINAL_STAGES,
 )
-_YES_NO = frozenset({"does", "do", "did", "is", "are", "was", "were", "has", "have", "had"})
+# Words that open a yes/no question, answered with a count; "any" opens the short form
+# ("any fails today?" is "are there any fails today?").
+_YES_NO = frozenset({"does", "do", "did", "is", "are", "was", "were", "has", "have", "had",
+                     "any"})
 TIE = 0.01  # readings closer than this in cost are equally good: ask, don't pick
 UNSURE_MARGIN = 3.0  # a different plan this close behind lowers the confidence
 Status = Literal["planned", "refused", "clarify"]
