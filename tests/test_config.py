@@ -76,6 +76,13 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("OPSCOPILOT_SECRET_KEY", "fernet-secret-5", "app.secret_key", "fernet-secret-5"),
     ("OPSCOPILOT_TRUSTED_USER_HEADER", "X-Remote-User", "app.trusted_user_header",
      "X-Remote-User"),
+    # Added with the identity: claims, the groups header, the timeout, the groups' age.
+    ("OPSCOPILOT_TRUSTED_GROUPS_HEADER", "X-Remote-Groups", "app.trusted_groups_header",
+     "X-Remote-Groups"),
+    ("OPSCOPILOT_USER_CLAIM", "upn", "app.user_claim", "upn"),
+    ("OPSCOPILOT_GROUPS_CLAIM", "roles", "app.groups_claim", "roles"),
+    ("OPSCOPILOT_SESSION_TIMEOUT_MINUTES", "0.5", "app.session_timeout_minutes", 0.5),
+    ("OPSCOPILOT_GROUPS_MAX_AGE_DAYS", "7", "app.groups_max_age_days", 7.0),
 ]
 SECRETS = ("sk-llm-secret-1", "smtp-secret-2", "fernet-secret-5")
 
