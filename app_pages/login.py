@@ -66,9 +66,13 @@ def _from_oidc(settings: Settings) -> Identity:
     try:
         identity = from_claims(claims, user_claim=app.user_claim, groups_claim=app.groups_claim)
     except IdentityRefused as exc:
-        services().recorder.record("login", "sign-in refused", by="(unidentified)",
-                                   outcome="blocked", reason=str(exc))
-        st.logout()
+        st.session_state.pop(IDENTITY_KEY, None)
+        if not st.session_state.get(_REFUSED_KEY):
+            st.session_state[_REFUSED_KEY] = True
+            services().recorder.record("login", "sign-in refused", by="(unidentified)",
+                                       outcome="blocked", reason=str(exc))
+        if st.button("Sign out", key="sign_out_refused"):  # to sign in as someone else
+            st.logout()
         _stand_in("Not signed in", str(exc))
     key = login_id(identity, str(claims.get("nonce") or ""))
     minutes = app.session_timeout_minutes
