@@ -61,7 +61,7 @@ def render() -> None:
     until = left.date_input("To", value=today, key="audit_until")
     user = middle.text_input("User", key="audit_user")
     channel = middle.selectbox("Channel", ["", "ask", "cli", "dashboard", "report",
-                                           "training", "audit"], key="audit_channel")
+                                           "training", "audit", "login"], key="audit_channel")
     outcome = right.selectbox("Outcome", ["", "answered", "refused", "error", "blocked",
                                           "recorded", "partial"], key="audit_outcome")
     text = right.text_input("Text in question, SQL or reason", key="audit_text")

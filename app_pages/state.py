@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 import streamlit as st
 
+from copilot.core.identity import Identity, IdentityRefused
+from copilot.core.serving import login_configured
 from copilot.core.settings import Settings
 from copilot.settings import load_settings
 from copilot.wiring import Services, build_services, dashboards_of, reports_of
 from dashboards import DashboardService
 from reports import ReportService
+
+IDENTITY_KEY = "identity"  # the session's Identity, set by the login gate
 
 
 @st.cache_resource(show_spinner="Preparing the warehouse (the demo is built on first launch)…")
@@ -46,14 +51,24 @@ def dashboards() -> DashboardService:
 
 
 def current_user(settings: Settings) -> str:
-    """Who is asking: the logged-in user when Streamlit login is configured, else the
-    configured or operating-system user."""
-    try:
-        if st.user.get("is_logged_in"):
-            return str(st.user.get("email") or st.user.get("name") or settings.app.user)
-    except Exception:  # no login configured, or an older Streamlit: fall back, never fail
-        pass
+    """Who is asking: the person the login gate (app_pages/login.py) let in for this
+    session; without a login configured, the configured or operating-system user. Never
+    the configured user when a login is configured: IdentityRefused instead."""
+    identity = st.session_state.get(IDENTITY_KEY)
+    if isinstance(identity, Identity):
+        return identity.user
+    if settings.app.trusted_user_header or oidc_configured():
+        raise IdentityRefused("Nobody is signed in in this session; reload the page to sign in.")
     return settings.app.user
+
+
+def oidc_configured() -> bool:
+    """Streamlit's `[auth]` secrets name a client (the OpenID Connect login is on)."""
+    try:
+        auth = st.secrets.get("auth")
+    except Exception:  # no secrets.toml at all (StreamlitSecretNotFoundError), or unreadable
+        return False
+    return login_configured(auth if isinstance(auth, Mapping) else None, "")
 
 
 @st.cache_resource(show_spinner="Starting the report scheduler…")

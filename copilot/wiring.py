@@ -21,10 +21,12 @@ from copilot.approvals.store import ApprovalStore
 from copilot.approvals.training_kinds import ActivationKind, GlossaryKind, PairsKind
 from copilot.core.access import Access, load_roles
 from copilot.core.audit import AuditLog, Recorder
+from copilot.core.directory import Directory
 from copilot.core.entitlements_policy import load_entitlements
 from copilot.core.executor import Executor
 from copilot.core.guard import Guard, GuardSchema, Policy, default_policy, load_policy
 from copilot.core.settings import AuditSettings, Settings, StateSettings
+from copilot.core.signins import SignIns
 from copilot.core.warehouse import Warehouse
 from copilot.demo import DemoSummary, build_demo_warehouse
 from copilot.llm.admin import LLMAdmin
@@ -59,6 +61,8 @@ class Services:
     llm: LLMAdmin  # the LLM configuration in force and its writer
     training: TrainingActions  # what the Training page changes, audited
     approvals: Approvals  # four eyes: changes that wait for a second person
+    directory: Directory  # each person's groups as their last sign-in stated them
+    sign_ins: SignIns  # each sign-in's last activity, for the session timeout
 
     @property
     def audit(self) -> AuditLog:
@@ -71,15 +75,17 @@ def guard_policy(settings: Settings) -> Policy:
     return load_policy(policy) if policy else default_policy()
 
 
-def executor_for(warehouse: Warehouse, settings: Settings) -> Executor:
+def executor_for(warehouse: Warehouse, settings: Settings,
+                 directory: Directory | None = None) -> Executor:
     """The guard over `warehouse`'s tables with the configured row cap and policy, and the
-    entitlements policy when one is configured (checked against the same tables)."""
+    entitlements policy when one is configured (checked against the same tables); a
+    user's groups looked up in `directory` when not handed in."""
     guard = Guard(GuardSchema.from_warehouse(warehouse.schema()), dialect=warehouse.dialect,
                   row_cap=settings.warehouse.row_cap, policy=guard_policy(settings))
     policy = settings.warehouse.entitlements
     entitlements = load_entitlements(policy, guard.schema, dialect=warehouse.sqlglot_dialect
                                      ) if policy else None
-    return Executor(guard, warehouse, entitlements)
+    return Executor(guard, warehouse, entitlements, directory=directory)
 
 
 def build_services(settings: Settings) -> Services:
@@ -89,7 +95,8 @@ def build_services(settings: Settings) -> Services:
     ensure_demo_warehouse(settings)
     warehouse = Warehouse(settings.warehouse.url, timeout_s=settings.warehouse.query_timeout_s,
                           db_schema=settings.warehouse.schema or None)
-    executor = executor_for(warehouse, settings)
+    directory = Directory(settings.state.url, max_age_days=settings.app.groups_max_age_days)
+    executor = executor_for(warehouse, settings, directory)
     recorder = Recorder(AuditLog(settings.audit.url), settings.app.user)
     assert settings.state.chroma_dir is not None  # filled by Settings
 
@@ -104,7 +111,8 @@ def build_services(settings: Settings) -> Services:
         query=executor.unrestricted().run, check=executor.unrestricted().check,
         on_change=training_changed)
     roles = settings.app.roles
-    access = load_roles(roles) if roles else Access()  # no roles file: the single-user demo
+    # No roles file: the single-user demo. Groups not handed in come from the directory.
+    access = (load_roles(roles) if roles else Access()).with_directory(directory)
     # The kinds are registered below, once what each applies through is built.
     approvals = Approvals(ApprovalStore(settings.state.url), recorder, access, Kinds(),
                           enabled=four_eyes_on(settings))
@@ -118,6 +126,7 @@ def build_services(settings: Settings) -> Services:
     services = Services(
         settings=settings, warehouse=warehouse, executor=executor, recorder=recorder,
         trainer=trainer, llm=llm, training=training, approvals=approvals,
+        directory=directory, sign_ins=SignIns(settings.state.url),
         answering=Answering(executor, recorder, trainer,
                             as_of=settings.warehouse.effective_as_of, writer=llm.writer,
                             access=access, approvals=approvals))

@@ -88,9 +88,11 @@ class ReportRunner:
             lock.release()
 
     def _run(self, template: ReportTemplate, run: ReportRun, as_of: date) -> ReportRun:
-        sql, interpretation, labels = self._sql(template, as_of)
         # A report reads the rows its owner may read, whoever runs it; its readers are told.
         owner = template.created_by or None
+        if owner:  # at each run, not only when saved: a role taken away stops the report
+            self.answering.allow(owner, "schedule reports", f"report {template.name!r} run")
+        sql, interpretation, labels = self._sql(template, as_of)
         run_as = self.answering.scoped(owner)
         if run_as.entitlements is not None:
             interpretation = (f"{interpretation} Rows as {run_as.user} is entitled to read "

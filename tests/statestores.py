@@ -20,7 +20,9 @@ from typing import Any
 import psycopg
 from pgserver import PostgresServer, _run_as, find_pg_bin
 
+from copilot.core.directory import Directory
 from copilot.core.schema import ColumnInfo, ForeignKeyInfo, TableInfo, WarehouseSchema
+from copilot.core.signins import SignIns
 from copilot.llm.store import LLMSettingsStore
 from dashboards.store import DashboardStore
 from reports.ledger import DeliveryLedger
@@ -76,15 +78,18 @@ class Stores:
     dashboards: DashboardStore
     reports: ReportStore
     ledger: DeliveryLedger
+    directory: Directory
+    sign_ins: SignIns
 
     @classmethod
     def open(cls, url: str) -> Stores:
         return cls(ProfileRepository(url), LLMSettingsStore(url), DashboardStore(url),
-                   ReportStore(url), DeliveryLedger(url))
+                   ReportStore(url), DeliveryLedger(url), Directory(url), SignIns(url))
 
     def dispose(self) -> None:
         """Close every store's pool (each store has its own engine)."""
-        for store in (self.profiles, self.llm, self.dashboards, self.reports, self.ledger):
+        for store in (self.profiles, self.llm, self.dashboards, self.reports, self.ledger,
+                      self.directory, self.sign_ins):
             store._engine.dispose()
 
 

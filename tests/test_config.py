@@ -80,6 +80,13 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("OPSCOPILOT_FOUR_EYES", "off", "approvals.four_eyes", False),
     ("OPSCOPILOT_BANK_DOMAINS", "Bank.example, @bank.co.uk", "reports.bank_domains",
      "bank.example,bank.co.uk"),
+    # Added with the identity: claims, the groups header, the timeout, the groups' age.
+    ("OPSCOPILOT_TRUSTED_GROUPS_HEADER", "X-Remote-Groups", "app.trusted_groups_header",
+     "X-Remote-Groups"),
+    ("OPSCOPILOT_USER_CLAIM", "upn", "app.user_claim", "upn"),
+    ("OPSCOPILOT_GROUPS_CLAIM", "roles", "app.groups_claim", "roles"),
+    ("OPSCOPILOT_SESSION_TIMEOUT_MINUTES", "0.5", "app.session_timeout_minutes", 0.5),
+    ("OPSCOPILOT_GROUPS_MAX_AGE_DAYS", "7", "app.groups_max_age_days", 7.0),
 ]
 SECRETS = ("sk-llm-secret-1", "smtp-secret-2", "fernet-secret-5")
 

@@ -48,6 +48,7 @@ def test_every_interface_with_a_trusted_header_serves_the_ask_page(
     settings = _settings(trained_demo_dir, tmp_path,
                          OPSCOPILOT_TRUSTED_USER_HEADER="X-Forwarded-User")
     with serve_app(settings, address="0.0.0.0") as base:
+        page.set_extra_http_headers({"X-Forwarded-User": "hal@bank.test"})  # as the proxy
         page.goto(f"{base}/ask")
         page.get_by_test_id("stChatInput").wait_for(timeout=90_000)
         assert "no login is configured" not in page.inner_text("body")

@@ -184,3 +184,20 @@ def test_the_reports_page_offers_run_and_files_only_to_the_owner(
     assert "New report" in [e.label for e in other.expander]
     _as(monkeypatch, page_env, "vera")
     assert "New report" not in [e.label for e in _page("reports").expander]
+
+
+def test_a_report_whose_owner_lost_the_role_stops_at_its_next_run(
+        trained_data: Path, tmp_path: Path) -> None:
+    services = build_services(load_settings(_env(trained_data), env_file=trained_data / "no.env"))
+    saved = _daves_report(services, tmp_path / "dave")
+    (trained_data / "roles.yaml").write_text("users: {dave: [viewer]}\n")  # dave demoted
+    later = build_services(load_settings(_env_keeping_roles(trained_data),
+                                         env_file=trained_data / "no.env"))
+    run = reports_of(later, start_scheduler=False).runner.run(saved, by="scheduler")
+    assert run.state == "error" and "dave may not schedule reports" in run.error
+    assert not (tmp_path / "dave").exists()  # nothing written, nothing sent
+
+
+def _env_keeping_roles(data: Path) -> dict[str, str]:
+    return {"OPSCOPILOT_DATA_DIR": str(data), "OPSCOPILOT_AS_OF": AS_OF.isoformat(),
+            "OPSCOPILOT_ENTITLEMENTS": str(POLICY), "OPSCOPILOT_ROLES": str(data / "roles.yaml")}

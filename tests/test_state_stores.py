@@ -34,6 +34,7 @@ from statestores import (
 
 from copilot.approvals import ApprovalStore, PendingChange
 from copilot.core.errors import CopilotError
+from copilot.core.identity import Identity
 from copilot.core.secretbox import SecretBox, new_secret_key
 from copilot.core.statedb import state_engine
 from copilot.llm.config import LLMConfig
@@ -46,7 +47,7 @@ from reports.triggers import trigger_for
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
 TABLES = {"training_versions", "training_active", "llm_settings", "dashboards",
           "dashboard_widgets", "widget_values", "report_templates", "report_runs",
-          "report_run_owners", "report_deliveries"}
+          "report_run_owners", "report_deliveries", "directory_people", "sign_ins"}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -153,6 +154,34 @@ def test_llm_settings_saved_at_once_leave_one_whole_configuration(state_url: str
         assert not [d for d in done if isinstance(d, Exception)], done
         loaded = two[0].llm.load(BOX)
         assert loaded is not None and loaded.saved_by == f"u{loaded.config.api_key[1:]}"
+    for store in two:
+        store.dispose()
+
+
+# ---- the directory and sign-ins ---------------------------------------------------------
+
+def test_the_directory_reads_back_a_person_s_groups_and_their_age(stores: Stores) -> None:
+    name = UNICODE[:200]
+    identity = Identity(name, frozenset({UNICODE[:250], "ops-desk"}), "oidc")
+    assert stores.directory.remember(identity) is True
+    member = stores.directory.membership(name)
+    assert member.groups == identity.groups and not member.stale
+    assert member.confirmed_at is not None
+    old = datetime.now(UTC) - timedelta(days=400)
+    stores.directory.remember(Identity("olga", frozenset({"x"}), "header", old), now=old)
+    assert stores.directory.membership("olga").stale
+
+
+def test_sign_ins_by_two_processes_at_once_keep_one_row_and_end_once(state_url: str) -> None:
+    two = [Stores.open(state_url), Stores.open(state_url)]
+    seen = race(6, lambda i: two[i % 2].sign_ins.touch("login-1", "anna", timeout=None))
+    assert sorted(seen) == ["active"] * 5 + ["new"], seen
+    remembered = race(6, lambda i: two[i % 2].directory.remember(
+        Identity("anna", frozenset({f"g{i % 2}"}), "oidc")))
+    assert not [r for r in remembered if isinstance(r, Exception)], remembered
+    assert len(two[0].directory.membership("anna").groups) == 1
+    ended = race(4, lambda i: two[i % 2].sign_ins.end("login-1"))
+    assert sorted(ended) == [False, False, False, True], ended
     for store in two:
         store.dispose()
 
@@ -370,6 +399,8 @@ def _every_call(stores: Stores) -> dict[str, object]:
         "dashboards": stores.dashboards.dashboards,
         "reports": stores.reports.templates,
         "ledger": lambda: stores.ledger.owed(1),
+        "directory": lambda: stores.directory.membership("anna"),
+        "sign-ins": lambda: stores.sign_ins.touch("k", "anna", timeout=None),
     }
 
 

@@ -11,12 +11,17 @@ groups: {ops-desk: [viewer]}
 
 Without a roles file every person holds every role: the embedded single-user demo, which
 says so on the Settings page. With one, a person named nowhere holds no role.
+
+A person's groups are handed in when known, else looked up in the directory
+(copilot/core/directory.py: the groups their last sign-in stated), so a check made for
+someone not at the keyboard (their scheduled report) sees the same groups as one made while
+they click; groups confirmed too long ago count as none, and the refusal says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -24,6 +29,7 @@ import yaml
 
 from copilot.core.audit.record import Channel
 from copilot.core.audit.recorder import Recorder
+from copilot.core.directory import GroupLookup, Membership
 from copilot.core.errors import ConfigError, CopilotError
 
 __all__ = ["ACTIONS", "ROLES", "Access", "AccessDenied", "load_roles"]
@@ -72,30 +78,58 @@ class Access:
     users: Mapping[str, frozenset[str]] = field(default_factory=dict)
     groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
     open: bool = True
+    directory: GroupLookup | None = None  # a person's groups when the caller has none
 
-    def roles_of(self, user: str, groups: frozenset[str] = frozenset()) -> frozenset[str]:
-        """The roles `user` (in `groups`) holds."""
+    def with_directory(self, directory: GroupLookup) -> Access:
+        """These roles, looking up groups not handed in in `directory`."""
+        return replace(self, directory=directory)
+
+    def membership(self, user: str, groups: frozenset[str] | None = None) -> Membership:
+        """`user`'s groups: those handed in, else the directory's (none without one)."""
+        if groups is not None:
+            return Membership(user, groups)
+        if self.directory is None or not user:
+            return Membership(user)
+        return self.directory.membership(user)
+
+    def roles_of(self, user: str, groups: frozenset[str] | None = None) -> frozenset[str]:
+        """The roles `user` (in `groups`, else in the directory's groups) holds."""
         if self.open:
             return frozenset(ROLES)
+        return self._held(user, self.membership(user, groups).groups)
+
+    def allows(self, user: str, action: str, groups: frozenset[str] | None = None) -> bool:
+        return bool(self.roles_of(user, groups) & ACTIONS[action])
+
+    def allows_any(self, user: str, actions: Iterable[str],
+                   groups: frozenset[str] | None = None) -> bool:
+        """True when `user` may do one of `actions` (what a page is for: navigation)."""
+        roles = self.roles_of(user, groups)
+        return any(roles & ACTIONS[action] for action in actions)
+
+    def check(self, user: str, action: str, what: str, *, recorder: Recorder,
+              groups: frozenset[str] | None = None) -> None:
+        """Nothing when `user` may do `action`; else the attempt `what` is recorded as
+        blocked and AccessDenied says which role it needs (and, when the directory's groups
+        were too old to count, that too)."""
+        if self.open:
+            return
+        member = self.membership(user, groups)
+        if self._held(user, member.groups) & ACTIONS[action]:
+            return
+        needed = " or ".join(sorted(ACTIONS[action]))
+        reason = f"{user or 'nobody'} may not {action}: it needs the {needed} role."
+        if self.directory is not None:
+            reason += member.note(self.directory.max_age_days)
+        recorder.record(_CHANNELS[action], what, by=user,
+                        outcome="blocked", reason=reason, details={"action": action})
+        raise AccessDenied(reason)
+
+    def _held(self, user: str, groups: frozenset[str]) -> frozenset[str]:
         held = set(self.users.get(user, ()))
         for group in groups:
             held |= self.groups.get(group, frozenset())
         return frozenset(held)
-
-    def allows(self, user: str, action: str, groups: frozenset[str] = frozenset()) -> bool:
-        return bool(self.roles_of(user, groups) & ACTIONS[action])
-
-    def check(self, user: str, action: str, what: str, *, recorder: Recorder,
-              groups: frozenset[str] = frozenset()) -> None:
-        """Nothing when `user` may do `action`; else the attempt `what` is recorded as
-        blocked and AccessDenied says which role it needs."""
-        if self.allows(user, action, groups):
-            return
-        needed = " or ".join(sorted(ACTIONS[action]))
-        reason = f"{user or 'nobody'} may not {action}: it needs the {needed} role."
-        recorder.record(_CHANNELS[action], what, by=user,
-                        outcome="blocked", reason=reason, details={"action": action})
-        raise AccessDenied(reason)
 
 
 def load_roles(path: Path) -> Access:

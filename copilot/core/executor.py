@@ -21,6 +21,7 @@ import sqlglot
 import sqlglot.errors
 from sqlglot import exp
 
+from copilot.core.directory import GroupLookup
 from copilot.core.entitlements import apply_entitlements
 from copilot.core.entitlements_policy import Entitlements
 from copilot.core.errors import CopilotError, GuardRefusal
@@ -57,9 +58,16 @@ class Executor:
     entitlements: Entitlements | None = None  # None: every row (no policy configured)
     user: str = ""  # whose rows, under a policy
     groups: frozenset[str] = frozenset()
+    directory: GroupLookup | None = None  # a user's groups when the caller has none
 
-    def for_user(self, user: str, groups: frozenset[str] = frozenset()) -> Executor:
-        """This executor reading only the rows `user` (in `groups`) is entitled to."""
+    def for_user(self, user: str, groups: frozenset[str] | None = None) -> Executor:
+        """This executor reading only the rows `user` (in `groups`) is entitled to. Without
+        `groups`, the directory's (the groups `user`'s last sign-in stated, none when too
+        old): a report or dashboard running as its owner reads the owner's rows."""
+        if groups is None:
+            groups = (self.directory.membership(user).groups
+                      if self.directory is not None and user and self.entitlements is not None
+                      else frozenset())
         return replace(self, user=user, groups=groups)
 
     def unrestricted(self) -> Executor:

@@ -32,6 +32,29 @@ DEMO_WAREHOUSE_FILE = "otc_demo.db"
 S = TypeVar("S")
 
 
+def _claim(text: str) -> str:
+    """An ID token claim's name."""
+    if not text or any(c.isspace() for c in text):
+        raise ValueError("must be the name of an ID token claim, such as email or groups")
+    return text
+
+
+def _minutes(text: str) -> float:
+    """Minutes, 0 or more (0: never)."""
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise ValueError("must be a number of minutes, 0 or more")
+    return value
+
+
+def _days(text: str) -> float:
+    """Days above 0."""
+    value = float(text)
+    if not value > 0:
+        raise ValueError("must be a number of days above 0")
+    return value
+
+
 @dataclass(frozen=True)
 class AppSettings:
     """Where the app keeps its files and who it acts for."""
@@ -88,6 +111,35 @@ class AppSettings:
             "proxy. A login (this, or Streamlit's `[auth]` in `.streamlit/secrets.toml`) is "
             "required to serve the app on any address other than localhost.",
         default_text="none")
+    trusted_groups_header: str = setting(
+        "", parse=header_name, env="OPSCOPILOT_TRUSTED_GROUPS_HEADER",
+        doc="Name of the HTTP header in which that proxy passes the signed-in user's groups, "
+            "comma-separated; read only with OPSCOPILOT_TRUSTED_USER_HEADER.",
+        default_text="none: people signed in through the proxy have no groups")
+    user_claim: str = setting(
+        "email", parse=_claim, env="OPSCOPILOT_USER_CLAIM",
+        doc="The ID token claim that names a person signed in with Streamlit's OpenID Connect "
+            "login (the name in the audit trail and the roles file); when a token lacks it, "
+            "`preferred_username`, then `sub`.",
+        default_text="`email`")
+    groups_claim: str = setting(
+        "groups", parse=_claim, env="OPSCOPILOT_GROUPS_CLAIM",
+        doc="The ID token claim that lists a person's groups (a list of names, or one name), "
+            "which the roles file and the entitlements name.",
+        default_text="`groups`")
+    session_timeout_minutes: float = setting(
+        30.0, parse=_minutes, env="OPSCOPILOT_SESSION_TIMEOUT_MINUTES",
+        doc="Minutes without any interaction after which a person signed in with the OpenID "
+            "Connect login is signed out (their next click shows the sign-in page, and the "
+            "audit log records the timeout); fractions allowed, `0` for none. Behind a "
+            "trusted header the proxy's own session rules.",
+        default_text="`30`")
+    groups_max_age_days: float = setting(
+        30.0, parse=_days, env="OPSCOPILOT_GROUPS_MAX_AGE_DAYS",
+        doc="Days a person's groups, as their last sign-in stated them, stay valid for what "
+            "runs without them (their scheduled reports, their dashboards' refreshes); older, "
+            "they count as no groups until the person signs in again.",
+        default_text="`30`")
 
     def __post_init__(self) -> None:
         if not self.user:
