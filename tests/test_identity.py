@@ -25,7 +25,7 @@ from copilot.core.identity import (
 from copilot.core.signins import SignIns
 from copilot.settings import load_settings
 from copilot.wiring import Services, build_services, report_runner
-from reports.model import Recipients, ReportTemplate
+from reports.model import Recipients, ReportRun, ReportTemplate
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 AS_OF = date(2026, 11, 20)
@@ -224,23 +224,25 @@ def test_a_report_reads_its_owner_s_signed_in_groups_and_none_once_stale(
         recipients=Recipients(folders=(str(trained_data / "drop"),)), formats=("csv",),
         created_by="erin"))
 
-    def value() -> object:
-        run = runner.run(template, as_of=AS_OF, by="scheduler")
-        assert run.state == "success", run.error
-        return run.value
+    def run() -> ReportRun:
+        return runner.run(template, as_of=AS_OF, by="scheduler")
 
-    assert value() == 0  # no groups known: the policy's default, no rows
+    # No groups known: no role, so her report does not run (and would read no rows).
+    refused = run()
+    assert refused.state == "error" and "erin may not schedule reports" in refused.error
     with pytest.raises(AccessDenied):
         services.answering.ask("how many live trades", user="erin")
 
     old = datetime.now(UTC) - timedelta(days=45)  # her last sign-in, too long ago
     services.directory.remember(Identity("erin", frozenset({"rates-desk"}), "oidc", old),
                                 now=old)
-    assert value() == 0
+    stale = run()
+    assert stale.state == "error" and "OPSCOPILOT_GROUPS_MAX_AGE_DAYS" in stale.error
     with pytest.raises(AccessDenied, match="OPSCOPILOT_GROUPS_MAX_AGE_DAYS"):
         services.answering.ask("how many live trades", user="erin")
 
     services.directory.remember(Identity("erin", frozenset({"rates-desk"}), "oidc"))
-    assert value() == rates  # her desk's rows, through the directory's groups
+    fresh = run()
+    assert fresh.state == "success" and fresh.value == rates  # her desk's rows, via the directory
     answer = services.answering.ask("how many live trades", user="erin")  # an analyst now
     assert answer.status == "answered" and answer.rows[0][-1] == rates
