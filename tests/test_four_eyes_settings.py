@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from copilot.approvals import SelfApproval
 from copilot.approvals.outside import digest
@@ -28,8 +29,9 @@ from copilot.approvals.service import SYSTEM
 from copilot.core.access import AccessDenied
 from copilot.core.entitlements_policy import Entitlements, EntitlementsError
 from copilot.settings import load_settings
-from copilot.wiring import Services, build_services, report_runner
+from copilot.wiring import Services, build_services, report_runner, reports_of
 from reports.model import Recipients, ReportRun, ReportTemplate
+from reports.scheduler import _RUNNING
 from reports.smtp_kind import HELD, SMTP, smtp_notice
 from tests.mailserver import MailServer
 
@@ -279,3 +281,85 @@ def test_with_four_eyes_off_the_file_is_in_force_as_before(trained_data: Path,
     assert _alice(services) == _count(trained_data, "asset_class IN ('RATES', 'FX')")
     assert services.approvals.pending() == []
     assert services.approvals.store.approved(ENTITLEMENTS) is None
+
+
+# ---- the pages -------------------------------------------------------------------------
+
+
+def _approvals_page() -> None:
+    from app_pages import approvals
+
+    approvals.render()
+
+
+def _settings_page() -> None:
+    from app_pages import settings
+
+    settings.render()
+
+
+def _reports_page() -> None:
+    from app_pages import reports
+
+    reports.render()
+
+
+def _page(page, monkeypatch: pytest.MonkeyPatch, user: str) -> AppTest:
+    monkeypatch.setenv("OPSCOPILOT_USER", user)
+    app = AppTest.from_function(page, default_timeout=90)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _texts(app: AppTest) -> str:
+    # Markdown text keeps an address from becoming a link with a word joiner before "@".
+    return "\n".join(str(e.value) for kind in ("markdown", "caption", "success", "error",
+                                               "warning", "info") for e in getattr(app, kind)
+                     ).replace("\u2060", "")
+
+
+@pytest.fixture
+def roles_env(page_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    roles = page_env / "roles.yaml"
+    roles.write_text("users:\n" + "".join(f"  {u}: [{r}]\n" for u, r in PEOPLE.items()))
+    monkeypatch.setenv("OPSCOPILOT_ROLES", str(roles))
+    monkeypatch.setenv("OPSCOPILOT_BANK_DOMAINS", "bank.example")
+    return page_env
+
+
+def test_the_pages_say_the_approved_policy_stays_and_an_admin_approves_the_new_one(
+        roles_env: Path, policy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSCOPILOT_ENTITLEMENTS", str(policy))
+    build_services(load_settings())  # the first start adopts the policy
+    policy.write_text(policy.read_text().replace(RATES, WIDER))
+    [change] = build_services(load_settings()).approvals.pending(ENTITLEMENTS)
+    assert NOTICE in _texts(_page(_settings_page, monkeypatch, "alice"))
+    app = _page(_approvals_page, monkeypatch, "ada")
+    assert NOTICE in _texts(app)
+    assert [c.value for c in app.code] == [change.diff.rstrip("\n")]
+    app.button(key=f"approve_{change.id}").click().run()
+    assert not app.exception, app.exception
+    assert f"{change.id} approved and applied." in _texts(app)
+    assert NOTICE not in _texts(app)
+    wider = _count(roles_env, "asset_class IN ('RATES', 'FX')")
+    assert _alice(build_services(load_settings())) == wider
+
+
+def test_the_reports_page_names_the_outside_recipients_waiting_and_the_held_smtp(
+        roles_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server nobody approved yet (never contacted: nothing is sent while it waits).
+    monkeypatch.setenv("OPSCOPILOT_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("OPSCOPILOT_SMTP_PORT", "9")
+    try:
+        services = build_services(load_settings())
+        reports_of(services, start_scheduler=False).save(ReportTemplate(
+            name="Live trades", sql="SELECT COUNT(*) AS live FROM trades",
+            recipients=Recipients(emails=("desk@bank.example", "x@outside.com"))), by="ann")
+        app = _page(_reports_page, monkeypatch, "ann")
+        assert "Waiting for an admin's approval: x@outside.com" in _texts(app)
+        assert "desk@bank.example" not in _texts(app)  # in the bank: applied at once
+        assert f"Report emails are held: {HELD}" in _texts(app)
+    finally:
+        for scheduler in list(_RUNNING.values()):
+            scheduler.shutdown()
