@@ -26,11 +26,13 @@ from copilot.core.audit.record import Channel
 from reports.channels.email import EMAIL
 from reports.settings import SMTPSettings
 
-__all__ = ["HELD", "SMTP", "SMTPGate", "SMTPSettingsKind", "fingerprint", "smtp_notice"]
+__all__ = ["HELD", "NOT_YET", "SMTP", "SMTPGate", "SMTPSettingsKind", "fingerprint", "smtp_notice"]
 
 SMTP = "SMTP settings"
 HELD = ("SMTP settings changed since an admin approved them; waiting for approval on the "
         "Approvals page.")
+NOT_YET = ("No admin has approved the SMTP settings yet; waiting for approval on the Approvals "
+           "page.")
 # Kept apart from any other use of SHA-256 over the same password (a published table of
 # plain hashes of common passwords does not apply to it).
 _PASSWORD_PREFIX = b"opscopilot smtp password\x00"
@@ -122,7 +124,7 @@ class SMTPGate:
         if standing.rejected and standing.change is not None:
             return (f"{standing.change.checker} rejected the SMTP settings on the Approvals "
                     "page; report emails stay held until OPSCOPILOT_SMTP_* change.")
-        return HELD
+        return HELD if self.approvals.store.approved(SMTP) is not None else NOT_YET
 
     def holds(self) -> Mapping[str, Callable[[], str]]:
         """The report runner's holds: its email channel asks this gate."""
@@ -131,5 +133,7 @@ class SMTPGate:
 
 def smtp_notice(approvals: Approvals) -> str:
     """What the Settings and Approvals pages say while an SMTP change waits; else ""."""
-    return ("Report emails are held: " + HELD) if approvals.enabled and approvals.pending(
-        SMTP) else ""
+    if not approvals.enabled or not approvals.pending(SMTP):
+        return ""
+    return "Report emails are held: " + (
+        HELD if approvals.store.approved(SMTP) is not None else NOT_YET)

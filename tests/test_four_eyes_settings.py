@@ -32,7 +32,7 @@ from copilot.settings import load_settings
 from copilot.wiring import Services, build_services, report_runner, reports_of
 from reports.model import Recipients, ReportRun, ReportTemplate
 from reports.scheduler import _RUNNING
-from reports.smtp_kind import HELD, SMTP, smtp_notice
+from reports.smtp_kind import HELD, NOT_YET, SMTP, smtp_notice
 from tests.mailserver import MailServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,9 +104,9 @@ def test_first_sight_of_an_smtp_server_holds_email_until_an_admin_approves(
 
     held = _run(services, template)
     email, folder = held.deliveries
-    assert not email["ok"] and email["error"] == HELD and email["attempts"] == 1
+    assert not email["ok"] and email["error"] == NOT_YET and email["attempts"] == 1
     assert folder["ok"] and list((tmp_path / "drop").rglob("*.csv"))  # the rest went out
-    assert held.state == "partial" and HELD in held.error
+    assert held.state == "partial" and NOT_YET in held.error
     assert mail.received == [] and mail.logins == []  # the server was not even contacted
     assert services.approvals.pending(SMTP) == [change]  # the run proposed nothing twice
 
@@ -359,7 +359,7 @@ def test_the_reports_page_names_the_outside_recipients_waiting_and_the_held_smtp
         app = _page(_reports_page, monkeypatch, "ann")
         assert "Waiting for an admin's approval: x@outside.com" in _texts(app)
         assert "desk@bank.example" not in _texts(app)  # in the bank: applied at once
-        assert f"Report emails are held: {HELD}" in _texts(app)
+        assert f"Report emails are held: {NOT_YET}" in _texts(app)
     finally:
         for scheduler in list(_RUNNING.values()):
             scheduler.shutdown()
