@@ -9,8 +9,10 @@ import streamlit as st
 
 from app_pages.state import current_user, services
 from copilot.approvals import Approvals, PendingChange
+from copilot.approvals.policy_kind import policy_notice
 from copilot.core.errors import CopilotError
 from copilot.core.plaintext import markdown_text
+from reports.smtp_kind import smtp_notice
 
 OFF = ("Four eyes is off: every change applies at once, as its author makes it. It is on "
        "when a roles file is configured (OPSCOPILOT_ROLES), or with OPSCOPILOT_FOUR_EYES=on.")
@@ -72,6 +74,9 @@ def render() -> None:
         (st.success if kind == "success" else st.error)(markdown_text(text))
     if not approvals.enabled:
         st.info(OFF)
+    for held in (policy_notice(approvals), smtp_notice(approvals)):  # what stays in force
+        if held:
+            st.warning(held)
     st.caption(f"Signed in as **{markdown_text(user)}**. A change takes effect when a second "
                "person with the approving role approves it; nobody approves their own.")
     st.subheader(f"Waiting ({len(pending)})")

@@ -17,6 +17,7 @@ from copilot.core.errors import CopilotError
 from copilot.core.filenames import download_name
 from copilot.core.plaintext import markdown_text
 from reports import ReportRun, ReportService, ReportTemplate
+from reports.smtp_kind import smtp_notice
 
 _STATES = ("", "success", "partial", "error", "interrupted", "skipped", "not triggered",
            "working")
@@ -51,6 +52,7 @@ def _templates(svc: ReportService, user: str) -> None:
     names = [t.name for t in templates]
     picked = st.selectbox("Report", names, key="report_pick")
     template = next(t for t in templates if t.name == picked)
+    _waiting(svc, template)
     if not svc.may_change(template, user):
         st.caption(markdown_text(f"{template.created_by}'s report: it reads the rows "
                                  f"{template.created_by} may read; only they change or run it."))
@@ -70,6 +72,16 @@ def _templates(svc: ReportService, user: str) -> None:
         st.rerun()
     with st.expander("Edit"):
         _save(svc, f"edit_{template.id}", template, user)
+
+
+def _waiting(svc: ReportService, template: ReportTemplate) -> None:
+    """What four eyes hold of this report: outside recipients, the SMTP server."""
+    waiting = [e for c in svc.pending_recipients(template) for e in c.payload.get("emails", ())]
+    if waiting:  # addresses are untrusted text: escaped, never markup
+        st.caption(markdown_text("Waiting for an admin's approval: " + ", ".join(waiting)))
+    if template.recipients["email"] and svc.approvals is not None and (
+            held := smtp_notice(svc.approvals)):
+        st.warning(markdown_text(held))
 
 
 def _as_of(run: ReportRun, fixed: date | None) -> date:

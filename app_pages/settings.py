@@ -10,11 +10,13 @@ import streamlit as st
 
 from app_pages.state import current_user, services
 from copilot.approvals.llm_kind import LLM_SETTINGS
+from copilot.approvals.policy_kind import policy_notice
 from copilot.core.errors import CopilotError
 from copilot.core.plaintext import markdown_text
 from copilot.core.settings import settings_in_force
 from copilot.llm import LLMConfig
 from copilot.wiring import Services
+from reports.smtp_kind import smtp_notice
 
 
 def _key_hint(saved_key: str, current: LLMConfig, can_seal: bool) -> str:
@@ -136,6 +138,11 @@ def _four_eyes(svc: Services) -> None:
         st.info("Four eyes is off: a change applies at once, as its author makes it (the "
                 "single-user demo, or OPSCOPILOT_FOUR_EYES=off). With a roles file it is on.")
         return
+    # The entitlements file and the SMTP environment change outside the app: say what is
+    # in force meanwhile.
+    for notice in (policy_notice(svc.approvals), smtp_notice(svc.approvals)):
+        if notice:
+            st.warning(notice)
     waiting = svc.approvals.pending(LLM_SETTINGS)
     if waiting:
         change = waiting[0]

@@ -15,6 +15,7 @@ from pathlib import Path
 from copilot.answering import Answering
 from copilot.approvals.kinds import Kinds
 from copilot.approvals.llm_kind import LLMSettingsKind
+from copilot.approvals.policy_kind import ApprovedPolicy, PolicyKind, held_executor
 from copilot.approvals.service import Approvals
 from copilot.approvals.settings import four_eyes_on
 from copilot.approvals.store import ApprovalStore
@@ -36,6 +37,7 @@ from dashboards.service import DashboardService
 from reports.recipients_kind import OutsideRecipientsKind
 from reports.runner import ReportRunner
 from reports.service import ReportService
+from reports.smtp_kind import SMTPGate, SMTPSettingsKind
 from reports.store import ReportStore
 from training.embedding import MiniLMEmbedder
 from training.glossary import load_glossary
@@ -116,13 +118,22 @@ def build_services(settings: Settings) -> Services:
     # The kinds are registered below, once what each applies through is built.
     approvals = Approvals(ApprovalStore(settings.state.url), recorder, access, Kinds(),
                           enabled=four_eyes_on(settings))
+    # Under four eyes the rows come from the last approved entitlements policy, not the file.
+    executor = held_executor(executor, approvals)
     unheld = LLMAdmin(settings, LLMSettingsStore(settings.state.url), recorder, access)
     llm_kind = LLMSettingsKind(unheld)  # applies an approved save: the admin without a hold
     llm = dataclasses.replace(unheld, hold=llm_kind.holder(approvals))
     training = TrainingActions(executor, trainer, recorder, access, approvals)
+    held = executor.entitlements if isinstance(executor.entitlements, ApprovedPolicy) else None
     for kind in (PairsKind(trainer), GlossaryKind(training), ActivationKind(trainer), llm_kind,
-                 OutsideRecipientsKind(ReportStore(settings.state.url), recorder)):
+                 OutsideRecipientsKind(ReportStore(settings.state.url), recorder),
+                 SMTPSettingsKind(approvals.store), *([PolicyKind(held)] if held else [])):
         approvals.kinds.register(kind)
+    # The file and the environment against what was approved, before anything is read or
+    # sent with them: a difference is proposed now (the approved values stay in force).
+    if held is not None:
+        held.reconcile()
+    SMTPGate(approvals, settings.smtp).held()
     services = Services(
         settings=settings, warehouse=warehouse, executor=executor, recorder=recorder,
         trainer=trainer, llm=llm, training=training, approvals=approvals,
@@ -150,7 +161,8 @@ def reports_of(services: Services, *, start_scheduler: bool = True) -> ReportSer
 def report_runner(services: Services) -> ReportRunner:
     """What runs one report (a command, the scheduler's job), with no scheduler."""
     return ReportRunner(services.answering, services.recorder, services.settings,
-                        ReportStore(services.settings.state.url))
+                        ReportStore(services.settings.state.url),
+                        holds=SMTPGate(services.approvals, services.settings.smtp).holds())
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from copilot.engine.labels import column_labels
 from reports.alerts import evaluate
 from reports.channels.registry import CHANNELS
 from reports.delivery import Attachment, Channel, ReportMessage, deliver_one
+from reports.holds import HeldChannel, Holds
 from reports.ledger import DeliveryLedger
 from reports.model import ReportError, ReportRun, ReportTemplate, RunState
 from reports.render import MIME, render_report
@@ -39,11 +40,13 @@ _LOCKS_GUARD = threading.Lock()
 
 class ReportRunner:
     """Runs report templates: asks or runs their SQL through `answering`'s executor,
-    renders, delivers, and records each run with `recorder`."""
+    renders, delivers, and records each run with `recorder`; a channel named in `holds`
+    is held while its hold gives a reason (four eyes over the SMTP server)."""
 
     def __init__(self, answering: Answering, recorder: Recorder, settings: Settings,
-                 store: ReportStore) -> None:
+                 store: ReportStore, *, holds: Holds | None = None) -> None:
         self.answering = answering
+        self.holds: Holds = holds or {}
         self.recorder = recorder
         self.settings = settings
         self.store = store
@@ -175,8 +178,15 @@ class ReportRunner:
     def channels(self, template: ReportTemplate) -> list[Channel]:
         """The template's delivering objects, channel by channel in the registry's order
         (positions the delivery ledger and a recovered run rely on)."""
-        return [channel for name, destinations in template.recipients.destinations
-                for channel in CHANNELS[name].channels(self.settings, destinations)]
+        channels: list[Channel] = []
+        for name, destinations in template.recipients.destinations:
+            made = CHANNELS[name].channels(self.settings, destinations)
+            hold = self.holds.get(name)
+            reason = hold() if hold is not None and made else ""
+            if reason:  # held in the run log by name and target, as if sent and refused
+                made = tuple(HeldChannel(c.name, c.target, reason) for c in made)
+            channels.extend(made)
+        return channels
 
     def log(self, run: ReportRun, by: str, template: ReportTemplate | None = None) -> ReportRun:
         """Audit a run as it ended; returns it."""

@@ -20,7 +20,8 @@ from reports.model import Recipients, ReportError, ReportRun, ReportTemplate
 from reports.recipients_kind import RECIPIENTS
 from reports.runner import ReportRunner
 from reports.scheduler import ReportScheduler
-from reports.settings import ReportsSettings
+from reports.settings import ReportsSettings, SMTPSettings
+from reports.smtp_kind import SMTPGate
 from reports.store import ReportStore
 from reports.triggers import trigger_for
 
@@ -39,7 +40,9 @@ class ReportService:
         self.reports_settings = settings.section(ReportsSettings)
         self.recorder = recorder
         self.store = ReportStore(settings.state.url)
-        self.runner = ReportRunner(answering, recorder, settings, self.store)
+        # Under four eyes, report emails wait while the SMTP server is not the approved one.
+        holds = SMTPGate(approvals, settings.section(SMTPSettings)).holds() if approvals else None
+        self.runner = ReportRunner(answering, recorder, settings, self.store, holds=holds)
         self.scheduler = ReportScheduler.start_for(self.runner) if start_scheduler else None
 
     def _audit(self, by: str, what: str, sql: str = "", outcome: Outcome = "recorded",

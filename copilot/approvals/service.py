@@ -136,6 +136,16 @@ class Approvals:
             raise ApprovalRefused(reason)
         return self._close(spec, change, "withdrawn", by=by, reason="withdrawn by its maker")
 
+    def supersede(self, change: PendingChange, reason: str) -> None:
+        """The app takes back a change it proposed itself (SMTP, entitlements) because what
+        it proposed is no longer so: the environment or the file went back to the approved
+        value. Audited; nothing is applied."""
+        assert change.id is not None
+        if self.store.decide(change.id, "superseded", checker="", reason=reason):
+            self._audit(self.kinds[change.kind], change,
+                        f"change #{change.id} superseded: {change.summary}", by=SYSTEM,
+                        reason=reason)
+
     def _decidable(self, change_id: int, by: str, verb: str
                    ) -> tuple[PendingChange, ChangeKind]:
         change = self.get(change_id)

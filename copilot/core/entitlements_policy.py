@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import sqlglot
 import yaml
@@ -47,7 +47,8 @@ from sqlglot import exp
 from copilot.core.errors import ConfigError
 from copilot.core.guard.verdict import GuardSchema
 
-__all__ = ["Default", "Entitlements", "EntitlementsError", "Grant", "Rule", "load_entitlements"]
+__all__ = ["Default", "Entitlements", "EntitlementsError", "EntitlementsSource", "Grant", "Rule",
+           "load_entitlements", "parse_entitlements", "read_policy_text"]
 
 Default = Literal["deny", "allow"]
 _TOP_KEYS = frozenset({"groups", "rules", "default", "unrestricted"})
@@ -94,6 +95,10 @@ class Entitlements:
     unrestricted_users: frozenset[str]
     source: str  # the file it was read from
 
+    def in_force(self) -> Entitlements:
+        """Itself: a policy loaded once is its own source (`EntitlementsSource`)."""
+        return self
+
     def groups_of(self, user: str, groups: frozenset[str] = frozenset()) -> frozenset[str]:
         """The groups `user` is in: those the file gives and those the caller passes."""
         return frozenset(groups) | {g for g, members in self.groups.items() if user in members}
@@ -118,16 +123,37 @@ class Entitlements:
         return out
 
 
+class EntitlementsSource(Protocol):
+    """Where an executor finds the policy in force, once per statement: a loaded policy is
+    its own source; under four eyes it is the last approved policy, which an approval can
+    change while the app runs (copilot/approvals/policy_kind.py)."""
+
+    def in_force(self) -> Entitlements: ...
+
+
 def load_entitlements(path: Path | str, schema: GuardSchema, *, dialect: str | None = None
                       ) -> Entitlements:
     """The policy in `path`, its filters checked against `schema` (and parsed in sqlglot's
     `dialect`, default its generic one); EntitlementsError with file and line if not."""
+    return parse_entitlements(read_policy_text(path), path, schema, dialect=dialect)
+
+
+def read_policy_text(path: Path | str) -> str:
+    """The text of the entitlements file; EntitlementsError naming it when unreadable."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise EntitlementsError(f"{path}: the entitlements file cannot be read "
                                 f"({exc.strerror or type(exc).__name__}).") from None
+
+
+def parse_entitlements(text: str, path: Path | str, schema: GuardSchema, *,
+                       dialect: str | None = None) -> Entitlements:
+    """The policy written in `text` (read from `path`, which errors name), validated as
+    `load_entitlements` does: an approved text kept in the state database is held to the same
+    rules as the file."""
+    path = Path(path)
     try:
         root = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:

@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from copilot.core.directory import GroupLookup
 from copilot.core.entitlements import apply_entitlements
-from copilot.core.entitlements_policy import Entitlements
+from copilot.core.entitlements_policy import EntitlementsSource
 from copilot.core.errors import CopilotError, GuardRefusal
 from copilot.core.guard import Guard, GuardSchema, Verdict
 from copilot.core.warehouse import QueryResult, Warehouse
@@ -55,7 +55,9 @@ class Executor:
 
     guard: Guard
     warehouse: Warehouse
-    entitlements: Entitlements | None = None  # None: every row (no policy configured)
+    # None: every row (no policy configured). A source, read once per statement: under four
+    # eyes the approved policy can change while the app runs.
+    entitlements: EntitlementsSource | None = None
     user: str = ""  # whose rows, under a policy
     groups: frozenset[str] = frozenset()
     directory: GroupLookup | None = None  # a user's groups when the caller has none
@@ -77,8 +79,8 @@ class Executor:
     @property
     def restricted(self) -> bool:
         """True when a policy keeps some rows from this executor's user."""
-        return self.entitlements is not None and not self.entitlements.is_unrestricted(
-            self.user, self.groups)
+        return self.entitlements is not None and not self.entitlements.in_force(
+            ).is_unrestricted(self.user, self.groups)
 
     @property
     def dialect(self) -> str:
@@ -149,7 +151,8 @@ class Executor:
             sql, read or self.sqlglot_dialect)
         if tree is None:  # not one readable statement: the guard says what is wrong
             return self.guard.check(sql, read=read), ()
-        limited, applied = apply_entitlements(tree, self.user, self.groups, self.entitlements,
+        limited, applied = apply_entitlements(tree, self.user, self.groups,
+                                              self.entitlements.in_force(),
                                               self.guard.schema, self.sqlglot_dialect)
         return self.guard.check(limited, read=read), applied
 
