@@ -29,6 +29,7 @@ from copilot.core.audit.record import Channel
 from copilot.core.errors import GuardRefusal, TrainingRequired
 from copilot.core.executor import Executor
 from copilot.core.guard import Verdict
+from copilot.core.observe import observed_question
 from copilot.core.warehouse import QueryResult
 from copilot.engine.answer import Engine
 from copilot.llm.writer import LLMWriter
@@ -63,6 +64,7 @@ class Answering:
     _engine: dict[str, Engine] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    @observed_question("question")
     def ask(self, question: str, *, as_of: date | None = None, channel: Channel = "ask",
             user: str | None = None, use_llm: bool = True,
             conversation: Conversation | None = None, rows_of: str | None = None) -> Answer:
@@ -130,6 +132,7 @@ class Answering:
                 self._engine[version.key] = Engine(version.content)
             return self._engine[version.key]
 
+    @observed_question("sql")
     def run_sql(self, sql: str, *, user: str | None = None, channel: Channel = "ask",
                 question: str = "(edited SQL)", rows_of: str | None = None) -> Answer:
         """Run SQL a person wrote or edited: the guard first, like any other; audited."""

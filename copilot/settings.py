@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from copilot.approvals.settings import ApprovalsSettings
+from copilot.core.ops_settings import OpsSettings
 from copilot.core.setting_fields import SettingDoc, SettingsSection
 from copilot.core.settings import Settings, setting_docs
 from copilot.core.settings_loader import read_settings
@@ -21,7 +22,7 @@ from reports.settings import ReportsSettings, SMTPSettings
 __all__ = ["SECTIONS", "all_setting_docs", "load_settings"]
 
 SECTIONS: tuple[type[SettingsSection], ...] = (LLMSettings, ReportsSettings, SMTPSettings,
-                                               ApprovalsSettings)
+                                               ApprovalsSettings, OpsSettings)
 
 
 def load_settings(

@@ -11,9 +11,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
+from copilot.core.observe import observed_delivery
 from reports.channels.chat_webhook import WebhookChannel
 from reports.channels.folder import FolderChannel
 from reports.email_channel import EmailChannel
+from reports.holds import HeldChannel
 from reports.message import Attachment, Channel, DeliveryError, DeliveryOutcome, ReportMessage
 
 # The values and the hand-built channels are re-exported: callers need one import.
@@ -32,6 +34,7 @@ def deliver_all(message: ReportMessage, channels: Sequence[Channel], *, retries:
                              sleep=sleep) for channel in channels)
 
 
+@observed_delivery(held=lambda channel: isinstance(channel, HeldChannel))
 def deliver_one(message: ReportMessage, channel: Channel, *, retries: int = 2,
                 backoff_s: float = 0.5,
                 sleep: Callable[[float], None] = time.sleep) -> DeliveryOutcome:

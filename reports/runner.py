@@ -18,6 +18,7 @@ from pathlib import Path
 from copilot.answering import Answering
 from copilot.core.audit import Recorder, file_sha256
 from copilot.core.errors import CopilotError, GuardRefusal
+from copilot.core.observe import observed_report_run
 from copilot.core.settings import Settings
 from copilot.core.statedb import now_text
 from copilot.engine.labels import column_labels
@@ -54,6 +55,7 @@ class ReportRunner:
         assert settings.reports.dir is not None
         self.output_dir: Path = settings.reports.dir
 
+    @observed_report_run
     def run(self, template: ReportTemplate, *, trigger: str = "manual",
             scheduled_for: datetime | None = None, as_of: date | None = None,
             by: str = "") -> ReportRun:

@@ -87,6 +87,12 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("OPSCOPILOT_GROUPS_CLAIM", "roles", "app.groups_claim", "roles"),
     ("OPSCOPILOT_SESSION_TIMEOUT_MINUTES", "0.5", "app.session_timeout_minutes", 0.5),
     ("OPSCOPILOT_GROUPS_MAX_AGE_DAYS", "7", "app.groups_max_age_days", 7.0),
+    # Enterprise deployment: logs, the shared Redis, the queues the metrics report.
+    ("OPSCOPILOT_LOG_FORMAT", "JSON", "ops.log_format", "json"),
+    ("OPSCOPILOT_LOG_LEVEL", "warning", "ops.log_level", "WARNING"),
+    ("OPSCOPILOT_REDIS_URL", "redis://:pw@cache.bank:6379/2", "ops.redis_url",
+     "redis://:pw@cache.bank:6379/2"),
+    ("OPSCOPILOT_METRICS_QUEUES", "celery, reports", "ops.metrics_queues", "celery,reports"),
 ]
 SECRETS = ("sk-llm-secret-1", "smtp-secret-2", "fernet-secret-5")
 

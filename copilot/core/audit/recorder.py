@@ -12,9 +12,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from copilot.core import __version__
+from copilot.core import __version__, metrics
 from copilot.core.audit.log import AuditLog
 from copilot.core.audit.record import AuditRecord, Channel, Outcome
+from copilot.core.logs import current_request
 
 __all__ = ["Recorder"]
 
@@ -33,9 +34,14 @@ class Recorder:
                duration_ms: float | None = None, **fields: object) -> int:
         """Audit one action; its record id. `fields` are further AuditRecord fields
         (sql_generated, engine, tables, row_count, result_sha256, profile_version)."""
+        if (now := current_request()) is not None and not isinstance(details, str):
+            # The id on the log lines of the same request: Splunk joins the two on it.
+            details = {**(details or {}), "request_id": now.id}
         text = details if isinstance(details, str) or details is None else json.dumps(
             dict(details), sort_keys=True, default=str)
-        return self.log.append(AuditRecord(
+        record_id = self.log.append(AuditRecord(
             channel=channel, outcome=outcome, user=by or self.user, question=what,
             sql_run=sql, reason=reason, details=text or "", duration_ms=duration_ms,
             app_version=__version__, **fields))  # type: ignore[arg-type]
+        metrics.audited(channel, outcome)
+        return record_id
