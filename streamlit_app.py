@@ -10,6 +10,7 @@ from app_pages.login import gate, settings_or_stop, sign_out_button
 from app_pages.state import oidc_configured, reports, services
 from copilot.core.access import ACTIONS
 from copilot.core.errors import CopilotError
+from copilot.core.logs import configure_logging
 from copilot.core.plaintext import markdown_text
 from copilot.core.serving import login_configured, serving_refusal
 from copilot.settings import load_settings
@@ -32,6 +33,7 @@ if refusal := serving_refusal(st.get_option("server.address") or "", _login_conf
     st.stop()
 
 # Who is asking, before any page: the sign-in page (or the proxy's refusal) otherwise.
+configure_logging(settings_or_stop())  # text or JSON lines, each with its request id
 person = gate(settings_or_stop())
 
 # Each page and the actions (copilot/core/access.ACTIONS) any one of which opens it: a

@@ -7,6 +7,7 @@ a traceback for a CopilotError.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -19,6 +20,7 @@ from copilot.core.errors import CopilotError
 from copilot.core.guard.guard import DIALECTS
 from copilot.core.settings import settings_in_force
 from copilot.glossary_cli import add_glossary_commands
+from copilot.metrics_cli import add_metrics_command, run_metrics
 from copilot.reports_cli import add_report_commands, run_reports, run_scheduler
 from copilot.settings import load_settings
 
@@ -111,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_report_commands(commands)
     add_glossary_commands(commands)
+    add_metrics_command(commands)
     commands.add_parser("settings", help="print the settings in force (passwords hidden)")
     commands.add_parser(
         "prepare", help="get ready to serve: build the demo warehouse when it is missing"
@@ -277,6 +280,14 @@ def _refuse_undecodable(text: str) -> int:
     return 2
 
 
+def _configure_logs() -> None:
+    """The configured log format; a malformed setting is left for the command to report."""
+    from copilot.core.logs import configure_logging
+
+    with contextlib.suppress(CopilotError):
+        configure_logging(load_settings())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     given = sys.argv[1:] if argv is None else argv
@@ -299,8 +310,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scheduler": lambda a: run_scheduler(a, load_settings()),
         "reports": lambda a: run_reports(a, load_settings()),
         "glossary": _glossary,
+        "metrics": lambda a: run_metrics(a, load_settings()),
     }
     try:
+        _configure_logs()
         return handlers[args.command](args)
     except CopilotError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -34,6 +34,7 @@ from copilot.llm.admin import LLMAdmin
 from copilot.llm.store import LLMSettingsStore
 from copilot.training_actions import TrainingActions
 from dashboards.service import DashboardService
+from dashboards.shared_cache import widget_cache
 from reports.recipients_kind import OutsideRecipientsKind
 from reports.runner import ReportRunner
 from reports.service import ReportService
@@ -149,7 +150,8 @@ def dashboards_of(services: Services) -> DashboardService:
     """The dashboards over these services' answering (the demo's seeded on first use)."""
     return DashboardService(services.answering, services.recorder,
                             state_url=services.settings.state.url,
-                            demo=services.settings.uses_demo_warehouse)
+                            demo=services.settings.uses_demo_warehouse,
+                            cache=widget_cache(services.settings))
 
 
 def reports_of(services: Services, *, start_scheduler: bool = True) -> ReportService:

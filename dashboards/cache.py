@@ -11,11 +11,23 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-__all__ = ["ResultCache"]
+__all__ = ["Cache", "ResultCache"]
 
 T = TypeVar("T")
+
+
+class Cache(Protocol[T]):
+    """Where widget results are kept: this process (ResultCache) or several processes
+    (dashboards/shared_cache.py)."""
+
+    def get(self, key: Hashable, version: Hashable, ttl: Callable[[T], float | None],
+            compute: Callable[[], T], *, force: bool = False) -> tuple[T, bool]: ...
+
+    def forget(self, key: Hashable) -> None: ...
+
+    def clear(self) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from copilot.answering import Answering
 from copilot.core.periods import format_period
 from copilot.engine.labels import column_labels
 from copilot.values import Answer
-from dashboards.cache import ResultCache
+from dashboards.cache import Cache, ResultCache
 from dashboards.model import Widget
 from dashboards.store import DashboardStore
 
@@ -41,10 +41,10 @@ class WidgetResult:
 
 class WidgetRunner:
     def __init__(self, answering: Answering, store: DashboardStore,
-                 cache: ResultCache[WidgetResult] | None = None) -> None:
+                 cache: Cache[WidgetResult] | None = None) -> None:
         self.answering = answering
         self.store = store
-        self.cache: ResultCache[WidgetResult] = cache or ResultCache()
+        self.cache: Cache[WidgetResult] = cache or ResultCache()
 
     def result(self, widget: Widget, *, as_of: date, user: str,
                force: bool = False) -> tuple[WidgetResult, bool]:
@@ -53,8 +53,19 @@ class WidgetRunner:
             fresh = widget.refresh.ttl_seconds(datetime.now())
             return min(fresh or ERROR_TTL_S, ERROR_TTL_S) if result.error else fresh
 
-        return self.cache.get(widget.id, (widget.updated_at, as_of), ttl,
+        return self.cache.get(widget.id, self._depends_on(widget, as_of), ttl,
                               lambda: self._run(widget, as_of, user), force=force)
+
+    def _depends_on(self, widget: Widget, as_of: date) -> tuple[object, ...]:
+        """What a result is valid for: the widget as edited, the as-of day, the profile
+        version it was answered from, and whose rows it shows (the dashboard's owner, in
+        the groups that decide the owner's entitlements). A result cached for another
+        owner, groups or profile is never served."""
+        owner = self.store.owner(widget.dashboard_id) or ""
+        version = self.answering.trainer.active()
+        groups = sorted(self.answering.access.membership(owner).groups) if owner else []
+        return (widget.updated_at, as_of.isoformat(), version.key if version else "", owner,
+                tuple(groups))
 
     def _run(self, widget: Widget, as_of: date, user: str) -> WidgetResult:
         started = time.perf_counter()

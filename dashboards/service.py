@@ -11,6 +11,7 @@ from copilot.core.access import AccessDenied
 from copilot.core.audit import Recorder
 from copilot.core.audit.record import Outcome
 from copilot.values import Answer, ChartKind
+from dashboards.cache import Cache
 from dashboards.model import Dashboard, DashboardError, Refresh, Widget
 from dashboards.refresh import WidgetResult, WidgetRunner
 from dashboards.seed import MORNING_CHECK, MORNING_CHECK_WIDGETS
@@ -23,16 +24,18 @@ __all__ = ["DashboardService"]
 class DashboardService:
     """Dashboards over `answering` (which asks, runs and checks), stored in the state
     database at `state_url`, every change recorded by `recorder`. `demo`: seed the demo's
-    dashboard on first use (ensure_demo_dashboard)."""
+    dashboard on first use (ensure_demo_dashboard). `cache`: where widget results are kept."""
 
     def __init__(self, answering: Answering, recorder: Recorder, *, state_url: str,
-                 demo: bool = False) -> None:
+                 demo: bool = False, cache: Cache[WidgetResult] | None = None) -> None:
         self.answering = answering
         self.access = answering.access
         self.recorder = recorder
         self.demo = demo
         self.store = DashboardStore(state_url)
-        self.runner = WidgetRunner(answering, self.store)
+        # `cache`: shared by several processes (dashboards/shared_cache.py); else this
+        # process's own.
+        self.runner = WidgetRunner(answering, self.store, cache)
 
     def _audit(self, by: str, what: str, sql: str = "", outcome: Outcome = "recorded",
                reason: str = "") -> None:

@@ -175,5 +175,5 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> lo
     for old in [h for h in root.handlers if h.get_name() == "opscopilot"]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(ops.log_level)
+    root.setLevel(ops.level)
     return handler

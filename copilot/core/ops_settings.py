@@ -28,7 +28,7 @@ def _log_format(text: str) -> str:
 
 
 def _log_level(text: str) -> str:
-    if text.upper() not in _LEVELS:
+    if text.upper() not in ("", *_LEVELS):
         raise ValueError(f"must be one of {', '.join(_LEVELS)}")
     return text.upper()
 
@@ -62,9 +62,10 @@ class OpsSettings:
             "key), for Splunk or ELK; `text`: lines for a person at a terminal.",
         default_text="`text`")
     log_level: str = setting(
-        "INFO", parse=_log_level, env="OPSCOPILOT_LOG_LEVEL",
-        doc="Least severe log level written: DEBUG, INFO, WARNING, ERROR or CRITICAL.",
-        default_text="`INFO`")
+        "", parse=_log_level, env="OPSCOPILOT_LOG_LEVEL",
+        doc="Least severe log level written: DEBUG, INFO (a line per question, report run and "
+            "delivery), WARNING, ERROR or CRITICAL.",
+        default_text="`INFO` with JSON logs; `WARNING` with text, as Python's own default")
     redis_url: str = setting(
         "", parse=_redis_url, env="OPSCOPILOT_REDIS_URL",
         doc="Redis shared by several app processes (and the report workers): dashboards' "
@@ -77,6 +78,12 @@ class OpsSettings:
             "metrics` reports as `opscopilot_queue_depth`; read only with "
             "OPSCOPILOT_REDIS_URL.",
         default_text="`celery`")
+
+    @property
+    def level(self) -> str:
+        """The level in force: as set, else INFO for JSON (every request is a line to ship)
+        and WARNING for text (a terminal shows what went wrong, as before these settings)."""
+        return self.log_level or ("INFO" if self.log_format == "json" else "WARNING")
 
     @property
     def queues(self) -> tuple[str, ...]:
