@@ -100,7 +100,7 @@ def build_services(settings: Settings) -> Services:
                           db_schema=settings.warehouse.schema or None)
     directory = Directory(settings.state.url, max_age_days=settings.app.groups_max_age_days)
     executor = executor_for(warehouse, settings, directory)
-    recorder = Recorder(AuditLog(settings.audit.url), settings.app.user)
+    recorder = Recorder(AuditLog.from_settings(settings), settings.app.user)
     assert settings.state.chroma_dir is not None  # filled by Settings
 
     def training_changed(version: ProfileVersion, what: str, by: str) -> None:
