@@ -71,6 +71,9 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("OPSCOPILOT_SMTP_USER", "ops-bot", "smtp.user", "ops-bot"),
     ("OPSCOPILOT_SMTP_PASSWORD", "smtp-secret-2", "smtp.password", "smtp-secret-2"),
     ("OPSCOPILOT_SMTP_SENDER", "ops@bank", "smtp.sender", "ops@bank"),
+    ("OPSCOPILOT_REDIS_URL", "redis://queue:6379/0", "workers.redis_url",
+     "redis://queue:6379/0"),
+    ("OPSCOPILOT_REPORT_EXECUTION", "celery", "workers.execution", "celery"),
     ("OPSCOPILOT_APP_URL", "https://copilot.bank", "app.url", "https://copilot.bank"),
     # Added since the sections: secrets at rest and serving beyond loopback.
     ("OPSCOPILOT_SECRET_KEY", "fernet-secret-5", "app.secret_key", "fernet-secret-5"),
