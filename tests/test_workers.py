@@ -53,9 +53,10 @@ class Cluster:
         return subprocess.Popen([sys.executable, "-m", "copilot", *args], cwd=ROOT,
                                 env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
-    def template(self, name: str, **recipients: tuple[str, ...]) -> ReportTemplate:
+    def template(self, name: str, created_by: str = "", **recipients: tuple[str, ...]
+                 ) -> ReportTemplate:
         return self.runner.store.save(ReportTemplate(
-            name=name, sql=SQL, formats=("csv",),
+            name=name, sql=SQL, formats=("csv",), created_by=created_by,
             recipients=Recipients(folders=(str(self.share / name),), **recipients)))
 
     def runs(self, template: ReportTemplate) -> list[ReportRun]:
@@ -219,8 +220,9 @@ def test_run_now_in_celery_mode_is_queued_and_audited(cluster: Cluster) -> None:
 
     service = ReportService(cluster.runner.answering, cluster.runner.recorder,
                             cluster.runner.settings, start_scheduler=False)
-    template = cluster.template("queued from the page")
-    queued = service.run_now(template, by=cluster.runner.settings.app.user)
+    user = cluster.runner.settings.app.user
+    template = cluster.template("queued from the page", created_by=user)
+    queued = service.run_now(template, by=user)
     assert queued.state == "queued"
     _wait("the queued run", lambda: [r.state for r in cluster.runs(template)] == ["success"])
     whats = [record.question for _, record in cluster.runner.recorder.log.records()]
