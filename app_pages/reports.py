@@ -61,9 +61,12 @@ def _templates(svc: ReportService, user: str) -> None:
     if run.button("Run now", key="report_run"):
         with st.spinner("Running…"):
             done = svc.run_now(template, by=user)
-        (st.success if done.state == "success" else st.warning)(
-            f"{done.state}: {done.row_count or 0:,} rows"
-            + (f"; {markdown_text(done.error)}" if done.error else ""))
+        if done.state == "queued":  # the workers run it; the run log shows it when they do
+            st.info("queued: a report worker runs it next; it appears in the run log below.")
+        else:
+            (st.success if done.state == "success" else st.warning)(
+                f"{done.state}: {done.row_count or 0:,} rows"
+                + (f"; {markdown_text(done.error)}" if done.error else ""))
     if pause.button("Resume" if template.paused else "Pause", key="report_pause"):
         svc.set_paused(template, not template.paused, by=user)
         st.rerun()
@@ -121,7 +124,8 @@ def _run_log(svc: ReportService, user: str, fixed: date | None) -> None:
                                key=f"file_{run.id}_{number}", icon=":material/download:")
     if st.button("Re-run", key=f"rerun_{run.id}"):
         done = svc.run_now(template, by=user)
-        st.info(f"Run #{done.id}: {done.state}")
+        st.info("queued: a report worker runs it next." if done.state == "queued"
+                else f"Run #{done.id}: {done.state}")
 
 
 def render() -> None:

@@ -21,7 +21,7 @@ from copilot.core.guard.guard import DIALECTS
 from copilot.core.settings import settings_in_force
 from copilot.glossary_cli import add_glossary_commands
 from copilot.metrics_cli import add_metrics_command, run_metrics
-from copilot.reports_cli import add_report_commands, run_reports, run_scheduler
+from copilot.reports_cli import add_report_commands, run_reports, run_scheduler, run_worker
 from copilot.settings import load_settings
 
 __all__ = ["main"]
@@ -308,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "eval": _eval,
         "prepare": _prepare,
         "scheduler": lambda a: run_scheduler(a, load_settings()),
+        "worker": lambda a: run_worker(a, load_settings()),
         "reports": lambda a: run_reports(a, load_settings()),
         "glossary": _glossary,
         "metrics": lambda a: run_metrics(a, load_settings()),

@@ -1,4 +1,5 @@
-"""`python -m copilot scheduler` and `python -m copilot reports ...`: reports without the UI.
+"""`python -m copilot scheduler`, `python -m copilot worker` and `python -m copilot reports
+...`: reports without the UI.
 
 Like streamlit_app.py, the command line is a composition root: it may reach the reports
 package, which itself builds on copilot.
@@ -7,22 +8,32 @@ package, which itself builds on copilot.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
 from typing import TYPE_CHECKING
 
+from copilot.core.errors import ConfigError
 from copilot.core.settings import Settings
 from copilot.wiring import build_services, report_runner
 
 if TYPE_CHECKING:
     from reports.model import ReportRun
 
-__all__ = ["add_report_commands", "run_reports", "run_scheduler"]
+__all__ = ["add_report_commands", "run_reports", "run_scheduler", "run_worker"]
 
 
 def add_report_commands(commands: argparse._SubParsersAction) -> None:
     commands.add_parser("scheduler", help="run the report scheduler without the UI (Ctrl-C "
-                                          "stops it)")
+                                          "stops it); with OPSCOPILOT_REPORT_EXECUTION=celery "
+                                          "it queues the runs due for the workers")
+    worker = commands.add_parser("worker", help="run report runs queued on Redis (Celery "
+                                                "worker; OPSCOPILOT_REDIS_URL)")
+    worker.add_argument("--concurrency", type=int, default=os.cpu_count() or 1,
+                        help="report runs at once, each in its own process (default: CPUs)")
+    worker.add_argument("--name", default=f"copilot-{os.getpid()}",
+                        help="this worker's name among the others (default: copilot-PID)")
+    worker.add_argument("--loglevel", default="INFO", help="Celery's log level")
     reports = commands.add_parser("reports", help="list report templates or run one now")
     actions = reports.add_subparsers(dest="reports_command", required=True)
     actions.add_parser("list", help="templates with their schedule and last run")
@@ -37,10 +48,20 @@ def _runner(settings: Settings):
 
 
 def run_scheduler(_args: argparse.Namespace, settings: Settings) -> int:
-    """Keep the schedules going on a server where nobody has the page open."""
-    from reports.scheduler import ReportScheduler
+    """Keep the schedules going on a server where nobody has the page open; with workers,
+    queue the runs due instead of running them (the reaper runs here in both modes)."""
+    from reports.scheduler import SYNC_EVERY_S, ReportScheduler
+    from reports.settings import WorkersSettings
 
-    scheduler = ReportScheduler.start_for(_runner(settings))
+    runner = _runner(settings)
+    if settings.section(WorkersSettings).queued:
+        from reports.workers import ReportQueue, queued_dispatch
+
+        scheduler = ReportScheduler.start_for(
+            runner, dispatch=queued_dispatch(runner, ReportQueue(settings)),
+            sync_every_s=SYNC_EVERY_S)
+    else:
+        scheduler = ReportScheduler.start_for(runner)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -50,6 +71,21 @@ def run_scheduler(_args: argparse.Namespace, settings: Settings) -> int:
     stop.wait()
     scheduler.shutdown()
     print("scheduler stopped")
+    return 0
+
+
+def run_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """A Celery worker in this process: `--concurrency` child processes, each building the
+    services once (on its first run) and running the report runs it takes from Redis."""
+    from reports.workers import celery_app, register_tasks
+
+    if args.concurrency < 1:
+        raise ConfigError("--concurrency must be 1 or more.")
+    app = celery_app(settings)
+    register_tasks(app, lambda: _runner(settings))
+    # No gossip or mingle: workers share nothing but the queue, and start faster without.
+    app.worker_main(["worker", f"--concurrency={args.concurrency}", f"--hostname={args.name}@%h",
+                     f"--loglevel={args.loglevel}", "--without-gossip", "--without-mingle"])
     return 0
 
 

@@ -17,12 +17,12 @@ from copilot.core.setting_fields import SettingDoc, SettingsSection
 from copilot.core.settings import Settings, setting_docs
 from copilot.core.settings_loader import read_settings
 from copilot.llm.settings import LLMSettings
-from reports.settings import ReportsSettings, SMTPSettings
+from reports.settings import ReportsSettings, SMTPSettings, WorkersSettings
 
 __all__ = ["SECTIONS", "all_setting_docs", "load_settings"]
 
 SECTIONS: tuple[type[SettingsSection], ...] = (LLMSettings, ReportsSettings, SMTPSettings,
-                                               ApprovalsSettings, OpsSettings)
+                                               WorkersSettings, ApprovalsSettings, OpsSettings)
 
 
 def load_settings(

@@ -100,6 +100,8 @@ def build_services(settings: Settings) -> Services:
                           db_schema=settings.warehouse.schema or None)
     directory = Directory(settings.state.url, max_age_days=settings.app.groups_max_age_days)
     executor = executor_for(warehouse, settings, directory)
+    # from_settings: a PostgreSQL audit database (central state) takes its key and checkpoint
+    # folders from the settings; only a SQLite file has a default beside it.
     recorder = Recorder(AuditLog.from_settings(settings), settings.app.user)
     assert settings.state.chroma_dir is not None  # filled by Settings
 

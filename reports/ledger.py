@@ -88,6 +88,16 @@ class Owner:
 THIS_PROCESS = Owner(socket.gethostname(), os.getpid(), secrets.token_hex(8))
 
 
+def _forked() -> None:
+    # A forked child (a Celery prefork worker) is its own owner: claimed under its parent's
+    # pid, a run killed with the child would look alive to the reaper while the parent lives.
+    global THIS_PROCESS
+    THIS_PROCESS = Owner(socket.gethostname(), os.getpid(), secrets.token_hex(8))
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 @dataclass(frozen=True)
 class Owed:
     """A channel a run still owes: its place among the template's channels and its name."""

@@ -21,8 +21,8 @@ FORMATS: tuple[str, ...] = tuple(RENDERERS)  # the registered file formats, in f
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # partial: some channels failed; interrupted: the process running it stopped or it ran past
 # the time limit, and what it had not started was completed by the reaper.
-RunState = Literal["working", "success", "partial", "error", "interrupted", "skipped",
-                   "not triggered"]
+RunState = Literal["queued", "working", "success", "partial", "error", "interrupted",
+                   "skipped", "not triggered"]
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 

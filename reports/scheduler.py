@@ -6,11 +6,17 @@ whose trigger is unchanged so that a run missed while the process was down is st
 On start, missed runs within the grace time run once (coalesced) and are logged as
 catch-up runs. One scheduler per state database and process, however often Streamlit reruns
 the script or a page asks for it.
+
+What a fired job does is its `dispatch`: run the report here (the embedded default) or put
+it on the workers' queue (reports/workers/). A scheduler that does not fire (the app when
+the workers run reports) still keeps the job store in step with the templates, so the
+scheduler process and the page's next run times see every change.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -18,12 +24,16 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from reports.model import ReportTemplate
 from reports.recovery import recover_runs
 from reports.runner import ReportRunner
 from reports.triggers import trigger_for
 
-__all__ = ["ReportScheduler", "run_job"]
+__all__ = ["Dispatch", "ReportScheduler", "run_job"]
 REAP_EVERY_S = 300  # how often runs past their time limit are looked for
+SYNC_EVERY_S = 30  # how often a scheduler beside the app re-reads the templates
+# What a fired job does with the run due: (template, trigger, scheduled time in UTC).
+Dispatch = Callable[[ReportTemplate, str, datetime], None]
 _RUNNING: dict[str, ReportScheduler] = {}
 _RUNNING_LOCK = threading.Lock()
 
@@ -36,9 +46,11 @@ def run_job(state_url: str, template_id: int) -> None:
 
 
 class ReportScheduler:
-    def __init__(self, runner: ReportRunner, *, grace_s: int) -> None:
+    def __init__(self, runner: ReportRunner, *, grace_s: int,
+                 dispatch: Dispatch | None = None) -> None:
         self.runner = runner
         self.grace_s = grace_s
+        self.dispatch: Dispatch = dispatch or self._run_here
         self.state_url = runner.settings.state.url
         self._overdue: dict[str, datetime] = {}
         self._scheduler = BackgroundScheduler(
@@ -52,18 +64,28 @@ class ReportScheduler:
             timezone=UTC)
 
     @classmethod
-    def start_for(cls, runner: ReportRunner, *, grace_s: int = 3600) -> ReportScheduler:
-        """The process's scheduler for this state database, started on the first call."""
+    def start_for(cls, runner: ReportRunner, *, grace_s: int = 3600,
+                  dispatch: Dispatch | None = None, fires: bool = True,
+                  sync_every_s: int = 0) -> ReportScheduler:
+        """The process's scheduler for this state database, started on the first call.
+        `fires=False`: jobs are kept in step but none fires (another process fires them);
+        `sync_every_s`: re-read the templates that often (changes saved by the app)."""
         url = runner.settings.state.url
         with _RUNNING_LOCK:
             running = _RUNNING.get(url)
             if running is None:
-                running = cls(runner, grace_s=grace_s)
+                running = cls(runner, grace_s=grace_s, dispatch=dispatch)
                 _RUNNING[url] = running
                 # Runs a dead process left working are finished before anything new fires.
                 recover_runs(runner)
                 running._scheduler.start(paused=True)  # jobs load; none fires before sync
                 running.sync()
+                if not fires:
+                    return running
+                if sync_every_s:
+                    running._scheduler.add_job(running.sync, "interval", seconds=sync_every_s,
+                                               id="sync", jobstore="process",
+                                               replace_existing=True)
                 running._scheduler.add_job(recover_runs, "interval", args=[runner],
                                            seconds=REAP_EVERY_S, id="reaper",
                                            jobstore="process", replace_existing=True)
@@ -101,8 +123,11 @@ class ReportScheduler:
         missed = self._overdue.pop(f"report-{template_id}", None)
         now = datetime.now(UTC)
         scheduled = missed or _last_fire(trigger_for(template.schedule), now, self.grace_s) or now
-        self.runner.run(template, trigger="catch-up" if missed else "schedule",
-                        scheduled_for=scheduled.astimezone(UTC), by="scheduler")
+        self.dispatch(template, "catch-up" if missed else "schedule", scheduled.astimezone(UTC))
+
+    def _run_here(self, template: ReportTemplate, trigger: str, scheduled: datetime) -> None:
+        self.runner.run(template, trigger=trigger,  # type: ignore[arg-type]
+                        scheduled_for=scheduled, by="scheduler")
 
     def next_run_times(self) -> dict[int, datetime | None]:
         return {int(job.args[1]): job.next_run_time

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from copilot.answering import Answering
 from copilot.approvals.model import PendingChange
@@ -20,10 +21,13 @@ from reports.model import Recipients, ReportError, ReportRun, ReportTemplate
 from reports.recipients_kind import RECIPIENTS
 from reports.runner import ReportRunner
 from reports.scheduler import ReportScheduler
-from reports.settings import ReportsSettings, SMTPSettings
+from reports.settings import ReportsSettings, SMTPSettings, WorkersSettings
 from reports.smtp_kind import SMTPGate
 from reports.store import ReportStore
 from reports.triggers import trigger_for
+
+if TYPE_CHECKING:
+    from reports.workers.queue import ReportQueue
 
 __all__ = ["ReportService"]
 
@@ -43,7 +47,15 @@ class ReportService:
         # Under four eyes, report emails wait while the SMTP server is not the approved one.
         holds = SMTPGate(approvals, settings.section(SMTPSettings)).holds() if approvals else None
         self.runner = ReportRunner(answering, recorder, settings, self.store, holds=holds)
-        self.scheduler = ReportScheduler.start_for(self.runner) if start_scheduler else None
+        # With workers, runs go on their queue and `python -m copilot scheduler` fires the
+        # schedules; this process keeps the job store in step with the templates it saves.
+        queued = settings.section(WorkersSettings).queued
+        self.queue: ReportQueue | None = None
+        if queued:  # Celery is imported only here: the embedded default never loads it
+            from reports.workers.queue import ReportQueue
+            self.queue = ReportQueue(settings)
+        self.scheduler = (ReportScheduler.start_for(self.runner, fires=not queued)
+                          if start_scheduler else None)
 
     def _audit(self, by: str, what: str, sql: str = "", outcome: Outcome = "recorded",
                reason: str = "") -> None:
@@ -140,8 +152,21 @@ class ReportService:
         self._audit(by, f"report {template.name!r} deleted")
 
     def run_now(self, template: ReportTemplate, *, by: str) -> ReportRun:
+        """Run `template` now and return the logged run, or, with workers, queue it and
+        return it as queued (its run appears in the log when a worker takes it)."""
         self._allow(by, f"report {template.name!r} run now", template)
-        return self.runner.run(template, trigger="manual", by=by)
+        if self.queue is None:
+            return self.runner.run(template, trigger="manual", by=by)
+        from reports.workers.queue import QueueUnavailable
+
+        try:
+            queued = self.queue.run_now(template, by=by)
+        except QueueUnavailable as exc:
+            self._audit(by, f"report {template.name!r} run now", outcome="error",
+                        reason=str(exc))
+            raise
+        self._audit(by, f"report {template.name!r} run now queued for {queued.scheduled_for}")
+        return queued
 
     def next_run_times(self) -> dict[int, datetime | None]:
         return self.scheduler.next_run_times() if self.scheduler else {}

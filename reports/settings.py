@@ -1,5 +1,6 @@
-"""The reports' settings sections: `settings.reports` (run files, the hung-run limit) and
-`settings.smtp` (the server that sends report emails).
+"""The reports' settings sections: `settings.reports` (run files, the hung-run limit),
+`settings.smtp` (the server that sends report emails) and `settings.workers` (where report
+runs execute: in this process, or on Celery workers over Redis).
 
 Owned here rather than in the core because only reports read them; the composition root
 (copilot/settings.py) hands them to the loader.
@@ -15,7 +16,9 @@ from typing import ClassVar, Self
 from copilot.core import setting_parsers as parse
 from copilot.core.setting_fields import setting
 
-__all__ = ["ReportsSettings", "SMTPSettings"]
+__all__ = ["EXECUTIONS", "ReportsSettings", "SMTPSettings", "WorkersSettings"]
+
+EXECUTIONS = ("inline", "celery")
 
 
 def _domains(text: str) -> str:
@@ -26,6 +29,12 @@ def _domains(text: str) -> str:
         raise ValueError(f"must be mail domains separated by commas, like bank.example "
                          f"(not {bad[0]!r})")
     return ",".join(names)
+
+
+def _execution(text: str) -> str:
+    if text.lower() not in EXECUTIONS:
+        raise ValueError(f"must be one of {', '.join(EXECUTIONS)}")
+    return text.lower()
 
 
 def _smtp_security(text: str) -> str:
@@ -97,4 +106,29 @@ class SMTPSettings:
 
     def with_data_dir(self, data_dir: Path) -> Self:
         """Itself: nothing of the SMTP server's lives in the data folder."""
+        return self
+
+
+@dataclass(frozen=True)
+class WorkersSettings:
+    """Where report runs execute. `inline` (the embedded default) runs them in the process
+    that fires or clicks them; `celery` puts them on a Redis queue that
+    `python -m copilot worker` processes take from."""
+
+    name: ClassVar[str] = "workers"
+    env_prefix: ClassVar[str] = "OPSCOPILOT_"
+
+    execution: str = setting(
+        "inline", parse=_execution, env="OPSCOPILOT_REPORT_EXECUTION",
+        doc="Where report runs execute: `inline` in the process whose schedule fires or whose "
+            "Run now is clicked; `celery` on the workers (`python -m copilot worker`), the "
+            "scheduler (`python -m copilot scheduler`) and Run now only queueing them.",
+        default_text="`inline`")
+
+    @property
+    def queued(self) -> bool:
+        return self.execution == "celery"
+
+    def with_data_dir(self, data_dir: Path) -> Self:
+        """Itself: nothing of the workers' lives in the data folder."""
         return self

@@ -20,6 +20,7 @@ if [ "$for_tests" = "--for-tests" ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)  # PDF report pages to PNG
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)  # report workers' broker (tests/redisserver.py)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -71,6 +71,7 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("OPSCOPILOT_SMTP_USER", "ops-bot", "smtp.user", "ops-bot"),
     ("OPSCOPILOT_SMTP_PASSWORD", "smtp-secret-2", "smtp.password", "smtp-secret-2"),
     ("OPSCOPILOT_SMTP_SENDER", "ops@bank", "smtp.sender", "ops@bank"),
+    ("OPSCOPILOT_REPORT_EXECUTION", "celery", "workers.execution", "celery"),
     ("OPSCOPILOT_APP_URL", "https://copilot.bank", "app.url", "https://copilot.bank"),
     # Added since the sections: secrets at rest and serving beyond loopback.
     ("OPSCOPILOT_SECRET_KEY", "fernet-secret-5", "app.secret_key", "fernet-secret-5"),
@@ -92,7 +93,8 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("OPSCOPILOT_LOG_LEVEL", "warning", "ops.log_level", "WARNING"),
     ("OPSCOPILOT_REDIS_URL", "redis://:pw@cache.bank:6379/2", "ops.redis_url",
      "redis://:pw@cache.bank:6379/2"),
-    ("OPSCOPILOT_METRICS_QUEUES", "celery, reports", "ops.metrics_queues", "celery,reports"),
+    ("OPSCOPILOT_METRICS_QUEUES", "copilot-reports, other", "ops.metrics_queues",
+     "copilot-reports,other"),
 ]
 SECRETS = ("sk-llm-secret-1", "smtp-secret-2", "fernet-secret-5")
 

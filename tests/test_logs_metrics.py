@@ -187,7 +187,7 @@ def test_the_metrics_endpoint_adds_up_what_other_processes_counted(
     store = report_runner(build_services(settings)).store
     store.save(ReportTemplate(name="Fails by currency", sql=FAILS_SQL, formats=("csv",),
                               recipients=Recipients(folder=(str(tmp_path / "share"),))))
-    redis.Redis.from_url(redis_url).rpush("celery", "a", "b", "c")
+    redis.Redis.from_url(redis_url).rpush("copilot-reports", "a", "b", "c")
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "copilot", "metrics", "--port", str(port)],
                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
@@ -195,7 +195,7 @@ def test_the_metrics_endpoint_adds_up_what_other_processes_counted(
         assert server.stdout is not None
         assert server.stdout.readline().startswith(f"metrics on http://127.0.0.1:{port}")
         before = _scrape(port)
-        assert _value(before, "opscopilot_queue_depth", queue="celery") == 3
+        assert _value(before, "opscopilot_queue_depth", queue="copilot-reports") == 3
         assert _value(before, "opscopilot_queue_depth", queue="reports") == 0
         assert _value(before, "opscopilot_redis_up") == 1
         asked = _value(before, "opscopilot_questions_total", channel="cli", status="answered")

@@ -44,7 +44,7 @@ def _redis_url(text: str) -> str:
 def _queues(text: str) -> str:
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names or any(c.isspace() for name in names for c in name):
-        raise ValueError("must be queue names separated by commas, like celery,reports")
+        raise ValueError("must be queue names separated by commas, like copilot-reports,other")
     return ",".join(names)
 
 
@@ -67,17 +67,19 @@ class OpsSettings:
             "delivery), WARNING, ERROR or CRITICAL.",
         default_text="`INFO` with JSON logs; `WARNING` with text, as Python's own default")
     redis_url: str = setting(
-        "", parse=_redis_url, env="OPSCOPILOT_REDIS_URL",
-        doc="Redis shared by several app processes (and the report workers): dashboards' "
-            "widget results are cached there, so N app servers cost one query per widget per "
-            "interval, and `python -m copilot metrics` reports the queue depth.",
+        "", parse=_redis_url, env="OPSCOPILOT_REDIS_URL", secret=True,
+        doc="Redis shared by several app processes and the report workers: Celery's broker "
+            "for report runs (OPSCOPILOT_REPORT_EXECUTION=celery), the dashboards' shared "
+            "widget results (N app servers cost one query per widget per interval), and the "
+            "queue depth `python -m copilot metrics` reports. Never shown: it may carry "
+            "Redis's password.",
         default_text="none: each process caches its own widget results")
     metrics_queues: str = setting(
-        "celery", parse=_queues, env="OPSCOPILOT_METRICS_QUEUES",
+        "copilot-reports", parse=_queues, env="OPSCOPILOT_METRICS_QUEUES",
         doc="Comma-separated Redis lists (Celery queues) whose length `python -m copilot "
             "metrics` reports as `opscopilot_queue_depth`; read only with "
             "OPSCOPILOT_REDIS_URL.",
-        default_text="`celery`")
+        default_text="`copilot-reports` (the report workers' queue)")
 
     @property
     def level(self) -> str:
