@@ -181,7 +181,7 @@ def test_the_metrics_endpoint_adds_up_what_other_processes_counted(
     metrics_dir.mkdir()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("OPSCOPILOT_")},
            **_env(trained_data, OPSCOPILOT_REDIS_URL=redis_url,
-                  OPSCOPILOT_METRICS_QUEUES="celery,reports"),
+                  OPSCOPILOT_METRICS_QUEUES="copilot-reports,reports"),
            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "PYTHONPATH": str(ROOT)}
     settings = load_settings(env, env_file=trained_data / "none")
     store = report_runner(build_services(settings)).store
