@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from copilot.api_cli import add_api_commands, run_api, run_api_token
 from copilot.core.errors import CopilotError
 from copilot.core.guard.guard import DIALECTS
 from copilot.core.settings import settings_in_force
@@ -111,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_report_commands(commands)
     add_glossary_commands(commands)
+    add_api_commands(commands)
     commands.add_parser("settings", help="print the settings in force (passwords hidden)")
     commands.add_parser(
         "prepare", help="get ready to serve: build the demo warehouse when it is missing"
@@ -299,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scheduler": lambda a: run_scheduler(a, load_settings()),
         "reports": lambda a: run_reports(a, load_settings()),
         "glossary": _glossary,
+        "api": lambda a: run_api(a, load_settings()),
+        "api-token": lambda a: run_api_token(a, load_settings()),
     }
     try:
         return handlers[args.command](args)
