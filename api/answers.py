@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.caller import Who
+from api.calls import API_PREFIX
 from copilot.answering import Answering
 from copilot.core.guard import MAX_SQL_CHARS
 from copilot.engine.grammar import MAX_QUESTION_CHARS
@@ -55,7 +56,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def answer_routes(answering: Answering) -> APIRouter:
-    router = APIRouter(tags=["answers"])
+    router = APIRouter(prefix=API_PREFIX, tags=["answers"])
 
     @router.post("/ask", summary="Answer a question in plain English")
     def ask(body: AskBody, who: Who, request: Request) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from api.answers import answer_routes
 from api.audit_routes import audit_routes
 from api.boards import board_routes
-from api.calls import API_PREFIX, ApiCalls
+from api.calls import ApiCalls
 from api.errors import status_of
 from api.tokens import ApiTokens
 from copilot.core import __version__
@@ -60,7 +60,9 @@ def create_app(services: Services, *, tokens: ApiTokens | None = None,
                    board_routes(reports, dashboards,
                                 today=settings.warehouse.effective_as_of),
                    audit_routes(services.answering.access, services.recorder)):
-        app.include_router(router, prefix=API_PREFIX)
+        # Each router carries the prefix itself, so a route's path (in the audit record)
+        # is the whole path on every FastAPI version.
+        app.include_router(router)
 
     @app.get("/health", tags=["health"], summary="Alive (no token; not audited)")
     def health() -> dict[str, str]:

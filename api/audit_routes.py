@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from api.caller import Who
+from api.calls import API_PREFIX
 from copilot.core.access import Access
 from copilot.core.audit import Recorder
 from copilot.core.audit.export import export_records
@@ -25,7 +26,7 @@ _MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 
 
 def audit_routes(access: Access, recorder: Recorder) -> APIRouter:
-    router = APIRouter(prefix="/audit", tags=["audit"])
+    router = APIRouter(prefix=f"{API_PREFIX}/audit", tags=["audit"])
     log = recorder.log
 
     @router.get("/verify", summary="Walk the audit chain against its signed checkpoints")

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder
 
 from api.caller import Who
+from api.calls import API_PREFIX
 from api.errors import NotFound
 from dashboards.service import DashboardService
 from reports.model import ReportRun
@@ -32,7 +33,7 @@ def board_routes(reports: ReportService, dashboards: DashboardService, *,
                  today: Callable[[], date]) -> APIRouter:
     """The routes over `reports` and `dashboards`; `today()` the default day a widget's
     question is about (the configured as-of date, else today)."""
-    router = APIRouter()
+    router = APIRouter(prefix=API_PREFIX)
     access, recorder = dashboards.access, dashboards.recorder
 
     @router.get("/reports", tags=["reports"], summary="Report templates")
