@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from copilot.api_cli import add_api_commands, run_api, run_api_token
 from copilot.core.errors import CopilotError
 from copilot.core.guard.guard import DIALECTS
 from copilot.core.settings import settings_in_force
@@ -114,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     add_report_commands(commands)
     add_glossary_commands(commands)
     add_metrics_command(commands)
+    add_api_commands(commands)
     commands.add_parser("settings", help="print the settings in force (passwords hidden)")
     commands.add_parser(
         "prepare", help="get ready to serve: build the demo warehouse when it is missing"
@@ -312,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reports": lambda a: run_reports(a, load_settings()),
         "glossary": _glossary,
         "metrics": lambda a: run_metrics(a, load_settings()),
+        "api": lambda a: run_api(a, load_settings()),
+        "api-token": lambda a: run_api_token(a, load_settings()),
     }
     try:
         _configure_logs()

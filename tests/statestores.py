@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 from pgserver import PostgresServer, _run_as, find_pg_bin
 
+from api.tokens import ApiTokens
 from copilot.core.directory import Directory
 from copilot.core.schema import ColumnInfo, ForeignKeyInfo, TableInfo, WarehouseSchema
 from copilot.core.signins import SignIns
@@ -80,16 +81,18 @@ class Stores:
     ledger: DeliveryLedger
     directory: Directory
     sign_ins: SignIns
+    api_tokens: ApiTokens
 
     @classmethod
     def open(cls, url: str) -> Stores:
         return cls(ProfileRepository(url), LLMSettingsStore(url), DashboardStore(url),
-                   ReportStore(url), DeliveryLedger(url), Directory(url), SignIns(url))
+                   ReportStore(url), DeliveryLedger(url), Directory(url), SignIns(url),
+                   ApiTokens(url))
 
     def dispose(self) -> None:
         """Close every store's pool (each store has its own engine)."""
         for store in (self.profiles, self.llm, self.dashboards, self.reports, self.ledger,
-                      self.directory, self.sign_ins):
+                      self.directory, self.sign_ins, self.api_tokens):
             store._engine.dispose()
 
 

@@ -47,7 +47,8 @@ from reports.triggers import trigger_for
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
 TABLES = {"training_versions", "training_active", "llm_settings", "dashboards",
           "dashboard_widgets", "widget_values", "report_templates", "report_runs",
-          "report_run_owners", "report_deliveries", "directory_people", "sign_ins"}
+          "report_run_owners", "report_deliveries", "directory_people", "sign_ins",
+          "api_tokens"}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -182,6 +183,29 @@ def test_sign_ins_by_two_processes_at_once_keep_one_row_and_end_once(state_url: 
     assert len(two[0].directory.membership("anna").groups) == 1
     ended = race(4, lambda i: two[i % 2].sign_ins.end("login-1"))
     assert sorted(ended) == [False, False, False, True], ended
+    for store in two:
+        store.dispose()
+
+
+def test_api_tokens_read_back_verify_in_another_process_and_are_revoked_once(
+        state_url: str) -> None:
+    two = [Stores.open(state_url), Stores.open(state_url)]
+    name, groups = UNICODE[:200], frozenset({UNICODE[:250], "ops-desk"})
+    older, older_text = two[0].api_tokens.create("anna", by="ops",
+                                                 now=datetime.now(UTC) - timedelta(days=1))
+    token, text = two[0].api_tokens.create(name, groups=groups, by=name, expires_days=7)
+    read = two[1].api_tokens.verify(text)  # the other process knows it at once
+    assert read == token and read.groups == groups and read.expires_at == token.expires_at
+    assert [t.id for t in two[1].api_tokens.tokens()] == [token.id, older.id]  # newest first
+    with state_engine(state_url).connect() as conn:  # only the secret's hash is kept
+        stored = " ".join(str(v) for row in conn.exec_driver_sql("SELECT * FROM api_tokens")
+                          for v in row)
+    assert text.split("_", 2)[2] not in stored
+    revoked = race(4, lambda i: two[i % 2].api_tokens.revoke(token.id))
+    assert len({r.revoked_at for r in revoked}) == 1, revoked  # the first revocation stays
+    with pytest.raises(CopilotError, match="revoked"):
+        two[0].api_tokens.verify(text)
+    assert two[1].api_tokens.verify(older_text) == older  # revoking one leaves the others
     for store in two:
         store.dispose()
 
@@ -401,6 +425,7 @@ def _every_call(stores: Stores) -> dict[str, object]:
         "ledger": lambda: stores.ledger.owed(1),
         "directory": lambda: stores.directory.membership("anna"),
         "sign-ins": lambda: stores.sign_ins.touch("k", "anna", timeout=None),
+        "api tokens": stores.api_tokens.tokens,
     }
 
 

@@ -22,7 +22,8 @@ from typing import Any, Literal
 __all__ = ["GENESIS", "AuditRecord", "Channel", "Outcome", "chain_hash", "file_sha256",
            "keyed_hash", "result_sha256"]
 
-Channel = Literal["ask", "dashboard", "report", "cli", "training", "audit", "settings", "login"]
+Channel = Literal["ask", "dashboard", "report", "cli", "training", "audit", "settings", "login",
+                  "api"]
 Outcome = Literal["answered", "refused", "error", "blocked", "recorded", "partial"]
 GENESIS = "0" * 64  # the "previous hash" of the first record
 
