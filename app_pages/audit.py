@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import get_args
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 from app_pages.state import current_user, services
 from copilot.core.audit import AuditFilter, VerifyResult
 from copilot.core.audit.export import EXPORT_COLUMNS, ExportFormat, export_records
+from copilot.core.audit.record import Channel
 from copilot.core.errors import CopilotError
 from copilot.core.filenames import download_name
 from copilot.core.plaintext import markdown_text
@@ -60,8 +62,8 @@ def render() -> None:
     since = left.date_input("From", value=today - timedelta(days=30), key="audit_since")
     until = left.date_input("To", value=today, key="audit_until")
     user = middle.text_input("User", key="audit_user")
-    channel = middle.selectbox("Channel", ["", "ask", "cli", "dashboard", "report",
-                                           "training", "audit", "login"], key="audit_channel")
+    # Every channel the log knows (settings and api included), from the one list of them.
+    channel = middle.selectbox("Channel", ["", *get_args(Channel)], key="audit_channel")
     outcome = right.selectbox("Outcome", ["", "answered", "refused", "error", "blocked",
                                           "recorded", "partial"], key="audit_outcome")
     text = right.text_input("Text in question, SQL or reason", key="audit_text")
