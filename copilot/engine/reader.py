@@ -235,8 +235,10 @@ class Reader:
                 depth: int) -> ParseResult:
         best = planned[0]
         # A reading that differs only in how it names its columns is the same answer.
-        same = _unaliased(best.tree)
-        rivals = [p for p in planned[1:] if p.sql != best.sql and _unaliased(p.tree) != same]
+        rivals = [p for p in planned[1:] if p.sql != best.sql]
+        if rivals:
+            same = _unaliased(best.sql, best.tree)
+            rivals = [p for p in rivals if _unaliased(p.sql, p.tree) != same]
         tied = [p for p in rivals if p.cost - best.cost < TIE
                 or (p.cost - best.cost <= UNSURE_MARGIN and _contest(best, p))]
         if tied and depth == 0:
@@ -257,7 +259,8 @@ class Reader:
             if rewritten and rewritten not in options:
                 check = self.read(rewritten, as_of, _depth=1)
                 if check.status == "planned" and check.tree is not None and \
-                        _unaliased(check.tree) == _unaliased(candidate.tree):
+                        _unaliased(check.tree.sql(), check.tree) == \
+                        _unaliased(candidate.sql, candidate.tree):
                     options.append(rewritten)
         return tuple(options)
 
@@ -278,19 +281,15 @@ class Reader:
         return tuple(dict.fromkeys(found))[:5]
 
 
-def _unaliased(tree: exp.Select) -> str:
-    """The query with its output columns renamed by position: a rewritten option may name a
-    column in other words ("total netting set settlement count") and still be the query."""
-    copy = tree.copy()
-    names: dict[str, str] = {}
-    for number, column in enumerate(copy.expressions):
+def _unaliased(sql: str, tree: exp.Select) -> str:
+    """The query's SQL with its output columns renamed by position: a reading or a rewritten
+    option may name a column in other words ("total netting set settlement count") and still
+    be the same query. Text, not a tree copy: this runs for every rival of every question."""
+    text = sql
+    for number, column in enumerate(tree.expressions):
         if isinstance(column, exp.Alias):
-            names[column.alias] = f"c{number}"
-            column.set("alias", exp.to_identifier(f"c{number}"))
-    for ref in copy.find_all(exp.Column):
-        if not ref.table and ref.name in names:
-            ref.set("this", exp.to_identifier(names[ref.name]))
-    return copy.sql()
+            text = re.sub(rf"(?<![.\w\"]){re.escape(column.alias)}\b", f"c{number}", text)
+    return text
 
 
 def _contest(one: _Planned, other: _Planned) -> bool:
