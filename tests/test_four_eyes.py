@@ -97,6 +97,22 @@ def test_a_self_approval_is_refused_and_recorded_as_blocked(services: Services) 
     assert services.approvals.may_decide("tess", change)
 
 
+def test_a_person_under_the_app_s_own_name_proposes_nothing(trained_data: Path) -> None:
+    """The app proposes setting changes as "the app"; a login of that name (a trusted header
+    can carry any name) is a person like any other and gets no maker's privilege."""
+    PEOPLE["the app"] = "analyst"
+    try:
+        services = _services(trained_data)
+    finally:
+        del PEOPLE["the app"]
+    answer = services.answering.ask(QUESTION, user="ann")
+    with pytest.raises(ApprovalRefused, match="the app's own name"):
+        services.approvals.propose("verified pair", {
+            "pairs": [{"question": QUESTION, "sql": answer.generated_sql}]},
+            summary="pair", by="the app")
+    assert services.approvals.pending() == []
+
+
 def test_a_viewer_cannot_propose_and_an_analyst_cannot_approve(services: Services) -> None:
     answer = services.answering.ask(QUESTION, user="vera")
     with pytest.raises(AccessDenied, match="vera may not propose training"):

@@ -64,5 +64,5 @@ def reconcile(approvals: Approvals, kind: str, value: str, *, payload: Mapping[s
     if latest is not None and latest.state in ("pending", "rejected"):
         return Standing(False, latest)
     # A newer proposal of the same target supersedes one still waiting for an older value.
-    return Standing(False, approvals.propose(kind, {**payload, "sha256": mine},
-                                             summary=summary, by=SYSTEM))
+    return Standing(False, approvals.propose_for_app(kind, {**payload, "sha256": mine},
+                                                     summary=summary))

@@ -50,9 +50,20 @@ class Approvals:
         """Store a pending change of `kind` made by `by` (who must hold its proposing role,
         else AccessDenied recorded as blocked); audited."""
         spec = self.kinds[kind]
-        if by != SYSTEM:
-            self.access.check(by, spec.propose_action, f"propose: {summary}",
-                              recorder=self.recorder)
+        self.access.check(by, spec.propose_action, f"propose: {summary}",
+                          recorder=self.recorder)
+        if by == SYSTEM:  # a person signed in under the app's own name proposes nothing
+            raise ApprovalRefused(f"{SYSTEM!r} is the app's own name, not a person's.")
+        return self._proposed(spec, kind, payload, summary, by)
+
+    def propose_for_app(self, kind: str, payload: Mapping[str, Any], *,
+                        summary: str) -> PendingChange:
+        """A change the app itself proposes (a setting from the environment or a file
+        differs from the approved one); any holder of the approving role decides it."""
+        return self._proposed(self.kinds[kind], kind, payload, summary, SYSTEM)
+
+    def _proposed(self, spec: ChangeKind, kind: str, payload: Mapping[str, Any],
+                  summary: str, by: str) -> PendingChange:
         data = dict(payload)
         change = self.store.add(PendingChange(
             kind=kind, summary=summary, payload=data, diff=spec.diff(data), maker=by,
