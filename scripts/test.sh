@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need (PostgreSQL server binaries and Chromium included) and runs the whole
+# Installs what the tests need (PostgreSQL and Redis servers and Chromium included) and runs the whole
 # suite and the linter. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
