@@ -373,3 +373,19 @@ def test_a_channel_with_a_bug_is_reported_without_retries_and_the_rest_go_on(
     assert not empty.ok and empty.attempts == 1 and "no files" in empty.error
     assert sleeps == []
     _assert_no_secret((crashed, folder, empty), PASSWORD)
+
+
+def test_many_runs_dropping_the_same_name_at_once_each_keep_their_file(tmp_path: Path) -> None:
+    """Workers finishing runs of one report in the same second give their files the same
+    name: each still lands, none replaces another (a hard link, not check-then-rename)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reports.channels.folder import FolderChannel
+
+    channel = FolderChannel(folder=tmp_path)
+    with ThreadPoolExecutor(16) as pool:
+        paths = list(pool.map(lambda n: channel._drop("fails-2026-11-20.csv",
+                                                      f"run {n}".encode()), range(64)))
+    assert len(set(paths)) == 64
+    assert sorted(p.read_text() for p in tmp_path.iterdir()) == sorted(
+        f"run {n}" for n in range(64))

@@ -68,11 +68,20 @@ class FolderChannel:
                 out.flush()
                 os.fsync(out.fileno())  # on disk before the name appears
             final, n = self.folder / filename, 1
-            while final.exists():  # not os.link's atomic no-clobber: many shares lack links
+            while True:
+                try:
+                    # A hard link never replaces a file another run (another worker) has
+                    # just given the same name: an atomic no-clobber.
+                    os.link(temp, final)
+                    return final
+                except FileExistsError:
+                    pass
+                except OSError:  # a share without hard links: check, then rename
+                    if not final.exists():
+                        temp.replace(final)
+                        return final
                 n += 1
                 final = self.folder / f"{Path(filename).stem} ({n}){Path(filename).suffix}"
-            temp.replace(final)
-            return final
         finally:
             temp.unlink(missing_ok=True)
 
