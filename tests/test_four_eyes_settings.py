@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from copilot.approvals import SelfApproval
 from copilot.approvals.outside import digest
@@ -33,6 +32,7 @@ from copilot.wiring import Services, build_services, report_runner, reports_of
 from reports.model import Recipients, ReportRun, ReportTemplate
 from reports.scheduler import _RUNNING
 from reports.smtp_kind import HELD, NOT_YET, SMTP, smtp_notice
+from tests.apppage import page_as, page_text
 from tests.mailserver import MailServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -286,37 +286,9 @@ def test_with_four_eyes_off_the_file_is_in_force_as_before(trained_data: Path,
 # ---- the pages -------------------------------------------------------------------------
 
 
-def _approvals_page() -> None:
-    from app_pages import approvals
-
-    approvals.render()
 
 
-def _settings_page() -> None:
-    from app_pages import settings
 
-    settings.render()
-
-
-def _reports_page() -> None:
-    from app_pages import reports
-
-    reports.render()
-
-
-def _page(page, monkeypatch: pytest.MonkeyPatch, user: str) -> AppTest:
-    monkeypatch.setenv("OPSCOPILOT_USER", user)
-    app = AppTest.from_function(page, default_timeout=90)
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def _texts(app: AppTest) -> str:
-    # Markdown text keeps an address from becoming a link with a word joiner before "@".
-    return "\n".join(str(e.value) for kind in ("markdown", "caption", "success", "error",
-                                               "warning", "info") for e in getattr(app, kind)
-                     ).replace("\u2060", "")
 
 
 @pytest.fixture
@@ -334,14 +306,14 @@ def test_the_pages_say_the_approved_policy_stays_and_an_admin_approves_the_new_o
     build_services(load_settings())  # the first start adopts the policy
     policy.write_text(policy.read_text().replace(RATES, WIDER))
     [change] = build_services(load_settings()).approvals.pending(ENTITLEMENTS)
-    assert NOTICE in _texts(_page(_settings_page, monkeypatch, "alice"))
-    app = _page(_approvals_page, monkeypatch, "ada")
-    assert NOTICE in _texts(app)
+    assert NOTICE in page_text(page_as("settings", monkeypatch, "alice"))
+    app = page_as("approvals", monkeypatch, "ada")
+    assert NOTICE in page_text(app)
     assert [c.value for c in app.code] == [change.diff.rstrip("\n")]
     app.button(key=f"approve_{change.id}").click().run()
     assert not app.exception, app.exception
-    assert f"{change.id} approved and applied." in _texts(app)
-    assert NOTICE not in _texts(app)
+    assert f"{change.id} approved and applied." in page_text(app)
+    assert NOTICE not in page_text(app)
     wider = _count(roles_env, "asset_class IN ('RATES', 'FX')")
     assert _alice(build_services(load_settings())) == wider
 
@@ -356,10 +328,10 @@ def test_the_reports_page_names_the_outside_recipients_waiting_and_the_held_smtp
         reports_of(services, start_scheduler=False).save(ReportTemplate(
             name="Live trades", sql="SELECT COUNT(*) AS live FROM trades",
             recipients=Recipients(emails=("desk@bank.example", "x@outside.com"))), by="ann")
-        app = _page(_reports_page, monkeypatch, "ann")
-        assert "Waiting for an admin's approval: x@outside.com" in _texts(app)
-        assert "desk@bank.example" not in _texts(app)  # in the bank: applied at once
-        assert f"Report emails are held: {NOT_YET}" in _texts(app)
+        app = page_as("reports", monkeypatch, "ann")
+        assert "Waiting for an admin's approval: x@outside.com" in page_text(app)
+        assert "desk@bank.example" not in page_text(app)  # in the bank: applied at once
+        assert f"Report emails are held: {NOT_YET}" in page_text(app)
     finally:
         for scheduler in list(_RUNNING.values()):
             scheduler.shutdown()

@@ -16,13 +16,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from copilot.core.access import AccessDenied
 from copilot.settings import load_settings
 from copilot.wiring import Services, build_services, dashboards_of, reports_of
 from dashboards.model import Refresh
 from reports.model import Recipients, ReportTemplate
+from tests.apppage import page_as
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY = ROOT / "docs" / "entitlements.example.yaml"
@@ -148,26 +148,19 @@ def _as(monkeypatch: pytest.MonkeyPatch, data: Path, user: str) -> None:
     monkeypatch.setenv("OPSCOPILOT_USER", user)
 
 
-def _page(render: str) -> AppTest:
-    source = f"from app_pages import {render}\n{render}.render()\n"
-    app = AppTest.from_string(source, default_timeout=90)
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
 
 def test_the_dashboards_page_offers_changes_only_to_the_owner(
         page_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _as(monkeypatch, page_env, "dave")
     _daves_board(build_services(load_settings()))
-    owner = _page("dashboards")
+    owner = page_as("dashboards", monkeypatch, "dave")
     assert [t.label for t in owner.toggle] == ["Edit"]
     _as(monkeypatch, page_env, "alice")
-    other = _page("dashboards")
+    other = page_as("dashboards", monkeypatch, "alice")
     assert not other.toggle and "dave's dashboard" in " ".join(c.value for c in other.caption)
     assert "Create" in [b.label for b in other.button]  # an analyst may make her own
     _as(monkeypatch, page_env, "vera")
-    viewer = _page("dashboards")
+    viewer = page_as("dashboards", monkeypatch, "vera")
     assert not viewer.toggle and not viewer.expander  # no New / import for a viewer
 
 
@@ -175,15 +168,15 @@ def test_the_reports_page_offers_run_and_files_only_to_the_owner(
         page_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _as(monkeypatch, page_env, "dave")
     _daves_report(build_services(load_settings()), tmp_path / "out")
-    owner = _page("reports")
+    owner = page_as("reports", monkeypatch, "dave")
     assert {"Run now", "Delete"} <= {b.label for b in owner.button}
     _as(monkeypatch, page_env, "alice")
-    other = _page("reports")
+    other = page_as("reports", monkeypatch, "alice")
     assert not {"Run now", "Delete"} & {b.label for b in other.button}
     assert "dave's report" in " ".join(c.value for c in other.caption)
     assert "New report" in [e.label for e in other.expander]
     _as(monkeypatch, page_env, "vera")
-    assert "New report" not in [e.label for e in _page("reports").expander]
+    assert "New report" not in [e.label for e in page_as("reports", monkeypatch, "vera").expander]
 
 
 def test_a_report_whose_owner_lost_the_role_stops_at_its_next_run(
